@@ -1,0 +1,265 @@
+//! Stage 5, assessment: turn aggregates into published result rows: value
+//! and intervals, baseline and change, significance, targets and status,
+//! comparison with region and England and Wales, recent trend, and
+//! disclosure control. The statistics themselves live in `crate::stats`.
+
+mod laa;
+mod psa;
+mod row;
+mod value;
+
+use std::collections::BTreeMap;
+
+use crate::definition::LaaTargetDef;
+use crate::execute::{Aggregate, AreaLevel, Execution};
+use crate::period::{Grain, Period};
+use crate::stats::{self, Polarity};
+use crate::validate::{ValidCatalog, ValidIndicator};
+
+pub use laa::{LaaLine, laa_report};
+pub use psa::{PsaRow, psa_progress_rows};
+pub use row::{RESULT_COLUMNS, ResultRow};
+pub use value::{Figures, estimate, figures, interval_method, significance_kind, significant};
+
+/// The stats polarity of a definition.
+pub fn polarity(ind: &ValidIndicator) -> Polarity {
+    match ind.def.polarity {
+        crate::definition::Polarity::LowerIsBetter => Polarity::LowerIsBetter,
+        crate::definition::Polarity::HigherIsBetter => Polarity::HigherIsBetter,
+    }
+}
+
+/// The baseline period for rows of `grain`: the definition's baseline, or
+/// for rolling 12 months the rolling quarter that equals a financial-year
+/// baseline.
+pub fn baseline_for(ind: &ValidIndicator, grain: Grain) -> Option<Period> {
+    let b = ind.baseline?;
+    match (b, grain) {
+        (p, g) if p.grain() == g => Some(p),
+        (Period::FinancialYear(fy), Grain::RollingQuarter) => Some(Period::RollingQuarter { fy, q: 4 }),
+        _ => None,
+    }
+}
+
+type AreaKey = (AreaLevel, String);
+
+struct Computed {
+    agg: Aggregate,
+    period: Period,
+    figures: Figures,
+    est: Option<(f64, Option<stats::Intervals>)>,
+}
+
+/// Stage entry point: assess every aggregate of `exec`.
+pub fn assess(catalog: &ValidCatalog, exec: &Execution) -> Vec<ResultRow> {
+    let mut out = Vec::new();
+    let targets: &[LaaTargetDef] = catalog.catalog.targets.as_ref().map(|t| t.value.as_slice()).unwrap_or(&[]);
+    for ind in &catalog.indicators {
+        let Some(ps) = exec.periods.get(&ind.def.id) else { continue };
+        let aggs: Vec<&Aggregate> = exec.aggregates.iter().filter(|a| a.indicator == ind.def.id).collect();
+        let mut rows = assess_indicator(ind, &aggs, targets);
+        rows.extend(not_yet_available(ind, &ps.not_yet_available, &aggs));
+        rows.sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
+        out.extend(rows);
+    }
+    out
+}
+
+fn not_yet_available(ind: &ValidIndicator, periods: &[Period], aggs: &[&Aggregate]) -> Vec<ResultRow> {
+    let mut areas: BTreeMap<AreaKey, (&str, &str)> = BTreeMap::new();
+    for a in aggs {
+        areas.insert((a.level, a.area_code.clone()), (a.area_name.as_str(), a.region_code.as_str()));
+    }
+    let mut out = Vec::new();
+    for p in periods {
+        for ((level, code), (name, region)) in &areas {
+            let mut r = ResultRow::empty(ind, *level, code, name, region, *p);
+            r.status = stats::TargetStatus::NotYetAvailable.as_str().to_string();
+            out.push(r);
+        }
+    }
+    out
+}
+
+fn assess_indicator(ind: &ValidIndicator, aggs: &[&Aggregate], targets: &[LaaTargetDef]) -> Vec<ResultRow> {
+    let grain_of = |g: &str| Grain::ALL.into_iter().find(|x| x.as_str() == g);
+    let mut computed: BTreeMap<(AreaKey, Period), Computed> = BTreeMap::new();
+    for a in aggs {
+        let Some(grain) = grain_of(&a.grain) else { continue };
+        let Ok(period) = Period::parse_for(&a.period, grain) else { continue };
+        let f = figures(ind, a);
+        let est = estimate(ind, &f);
+        computed.insert(((a.level, a.area_code.clone()), period), Computed { agg: (*a).clone(), period, figures: f, est });
+    }
+    let pol = polarity(ind);
+    let mut rows = Vec::new();
+    for ((key, period), c) in &computed {
+        let mut r = ResultRow::empty(ind, c.agg.level, &c.agg.area_code, &c.agg.area_name, &c.agg.region_code, *period);
+        r.numerator = Some(c.figures.numerator);
+        r.denominator = c.figures.denominator;
+        r.expected = c.figures.expected;
+        r.numerator_n = c.figures.numerator_n;
+        r.denominator_n = c.figures.denominator_n;
+        let Some((value, ci)) = c.est else {
+            r.status = "no data".into();
+            rows.push(r);
+            continue;
+        };
+        r.value = Some(value);
+        if let Some(i) = ci {
+            r.set_intervals(&i);
+        }
+        let baseline = baseline_for(ind, period.grain());
+        let base = baseline.and_then(|b| computed.get(&(key.clone(), b)));
+        if let Some(b) = baseline {
+            r.baseline_period = Some(b.to_string());
+        }
+        let base_value = base.and_then(|b| b.est.map(|e| e.0));
+        r.baseline_value = base_value;
+        if let Some(bv) = base_value {
+            r.change = match ind.def.change {
+                crate::definition::ChangeKind::Difference => Some(value - bv),
+                crate::definition::ChangeKind::Percent if bv != 0.0 => Some(100.0 * (value - bv) / bv),
+                _ => None,
+            };
+        }
+        let against_baseline = !matches!(ind.def.value.kind, crate::definition::ValueKind::ExcessPercent | crate::definition::ValueKind::PercentChange);
+        r.significant = if against_baseline && Some(*period) == baseline {
+            None
+        } else {
+            significant(ind, &c.figures, base.map(|b| &b.figures))
+        };
+        // the reference a status is judged against: the baseline, or zero
+        // (expected / before) for kinds that are themselves a change
+        let reference = if against_baseline { base_value } else { Some(0.0) };
+        let target = target_for(ind, targets, c, base_value);
+        r.status = match (baseline, reference) {
+            (Some(b), _) if against_baseline && period.end() < b.end() => String::new(),
+            (Some(b), _) if against_baseline && *period == b => "baseline".into(),
+            (_, Some(refv)) => {
+                let sig = r.significant.unwrap_or(false);
+                let worse = sig && pol.is_better(refv, value);
+                match target {
+                    Some((t, traj)) => {
+                        r.target = Some(t);
+                        stats::target_status(Some(value), t, traj, worse, pol).as_str().to_string()
+                    }
+                    None => stats::baseline_status(value, refv, sig, pol).as_str().to_string(),
+                }
+            }
+            _ => String::new(),
+        };
+        rows.push(r);
+    }
+    compare_and_trend(ind, &computed, &mut rows);
+    suppress(ind, &mut rows);
+    rows
+}
+
+/// The target and the trajectory value for this row: LAA targets for LA
+/// rows, the definition's national target for national rows.
+fn target_for(ind: &ValidIndicator, targets: &[LaaTargetDef], c: &Computed, base_value: Option<f64>) -> Option<(f64, f64)> {
+    let period = c.period;
+    match c.agg.level {
+        AreaLevel::National => {
+            let t = ind.def.target.as_ref()?;
+            let tp = ind.target_period?;
+            let base = baseline_for(ind, period.grain())?;
+            let bv = base_value?;
+            let tv = t.value.or_else(|| t.change_percent.map(|pc| bv * (1.0 + pc / 100.0)))?;
+            let traj = stats::trajectory(base.end_quarter_index() as f64, bv, tp.end_quarter_index() as f64, tv, period.end_quarter_index() as f64)?;
+            Some((tv, traj))
+        }
+        AreaLevel::La => {
+            let t = targets.iter().find(|t| t.indicator == ind.def.id && t.area == c.agg.area_code)?;
+            let grain = period.grain();
+            let bp = Period::parse_for(&t.baseline.period, grain).ok()?;
+            // the target of the financial year this period ends in
+            let mut year_targets: Vec<(Period, f64)> = t.targets.iter().filter_map(|(k, v)| Some((k.parse::<Period>().ok()?, *v))).collect();
+            year_targets.sort_by_key(|(p, _)| p.end());
+            let (tp, tv) = year_targets.iter().find(|(p, _)| p.end() >= period.end()).or(year_targets.last()).copied()?;
+            let traj = stats::trajectory(bp.end_quarter_index() as f64, t.baseline.value, tp.end_quarter_index() as f64, tv, period.end_quarter_index() as f64)?;
+            Some((tv, traj))
+        }
+        AreaLevel::Region => None,
+    }
+}
+
+fn compare_and_trend(ind: &ValidIndicator, computed: &BTreeMap<(AreaKey, Period), Computed>, rows: &mut [ResultRow]) {
+    let pol = polarity(ind);
+    let value_of = |level: AreaLevel, code: &str, p: Period| computed.get(&((level, code.to_string()), p)).and_then(|c| c.est.map(|e| e.0));
+    let national_code = crate::execute::NATIONAL_CODE;
+    for r in rows.iter_mut() {
+        let Some(p) = r.period_parsed else { continue };
+        let Some(iv) = r.intervals() else { continue };
+        if r.area_level == AreaLevel::La
+            && let Some(bench) = value_of(AreaLevel::Region, &r.region_code, p)
+        {
+            r.vs_region = stats::compare_with_benchmark(&iv, bench, pol).map(|c| c.as_str().to_string());
+        }
+        if r.area_level != AreaLevel::National
+            && let Some(bench) = value_of(AreaLevel::National, national_code, p)
+        {
+            r.vs_national = stats::compare_with_benchmark(&iv, bench, pol).map(|c| c.as_str().to_string());
+        }
+        // recent trend over the last five non-overlapping periods
+        let step = if p.grain().overlapping() { 4 } else { 1 };
+        let series: Vec<&Computed> = (0..stats::TREND_PERIODS as i32)
+            .rev()
+            .filter_map(|k| computed.get(&((r.area_level, r.area_code.clone()), p.offset(-k * step))))
+            .collect();
+        if series.len() < stats::TREND_PERIODS {
+            continue;
+        }
+        let unweighted_share = ind.def.value.kind == crate::definition::ValueKind::Percentage && ind.def.interval.as_ref().is_none_or(|i| i.weight.is_none());
+        let test = if unweighted_share {
+            let pts: Vec<stats::ProportionPoint> = series
+                .iter()
+                .map(|c| stats::ProportionPoint { numerator: c.figures.numerator, denominator: c.figures.denominator.unwrap_or(0.0) })
+                .collect();
+            stats::proportion_trend(&pts, pol)
+        } else {
+            let pts: Option<Vec<stats::ValuePoint>> = series
+                .iter()
+                .map(|c| {
+                    let (v, ci) = c.est?;
+                    let ci = ci?;
+                    let se = (ci.ci95.upper - ci.ci95.lower) / (2.0 * stats::Z95);
+                    (se > 0.0).then_some(stats::ValuePoint { value: v, standard_error: se })
+                })
+                .collect();
+            pts.and_then(|p| stats::value_trend(&p, pol))
+        };
+        r.trend = test.map(|t| t.trend.as_str().to_string());
+    }
+}
+
+fn suppress(ind: &ValidIndicator, rows: &mut [ResultRow]) {
+    let threshold = ind.def.disclosure_threshold;
+    let mut groups: BTreeMap<String, Vec<usize>> = BTreeMap::new();
+    for (i, r) in rows.iter().enumerate() {
+        if r.area_level == AreaLevel::La && r.value.is_some() {
+            groups.entry(r.period.clone()).or_default().push(i);
+        }
+    }
+    for idx in groups.values() {
+        let input: Vec<stats::SuppressionRow> = idx
+            .iter()
+            .map(|&i| {
+                let r = &rows[i];
+                stats::SuppressionRow {
+                    region: &r.region_code,
+                    area_code: &r.area_code,
+                    numerator: Some(r.numerator_n.max(0) as u64),
+                    denominator: r.denominator_n.map(|d| d.max(0) as u64),
+                }
+            })
+            .collect();
+        let flags = stats::suppress(&input, threshold);
+        for (&i, s) in idx.iter().zip(flags) {
+            if s {
+                rows[i].withhold();
+            }
+        }
+    }
+}

@@ -1,0 +1,102 @@
+//! The area lookup: LAs, their names, regions and numeric attributes.
+
+use std::collections::BTreeMap;
+
+use datafusion::arrow::array::{Array, AsArray};
+use datafusion::arrow::datatypes::{DataType, Float64Type};
+use datafusion::logical_expr::cast;
+use datafusion::prelude::{SessionContext, col};
+
+use super::ExecuteError;
+use crate::validate::ValidCatalog;
+
+/// One local authority.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Area {
+    /// GSS code.
+    pub code: String,
+    /// Name.
+    pub name: String,
+    /// Region GSS code.
+    pub region_code: String,
+    /// Region name.
+    pub region_name: String,
+    /// Numeric attributes (population, ...) by column name.
+    pub attributes: BTreeMap<String, f64>,
+}
+
+/// Every LA of the geography table, sorted by code.
+#[derive(Debug, Clone, Default)]
+pub struct AreaLookup {
+    /// LAs by code.
+    pub las: BTreeMap<String, Area>,
+}
+
+impl AreaLookup {
+    /// Regions: code -> name, sorted by code.
+    pub fn regions(&self) -> BTreeMap<String, String> {
+        self.las.values().map(|a| (a.region_code.clone(), a.region_name.clone())).collect()
+    }
+
+    /// The LAs of a region, by code.
+    pub fn in_region<'a>(&'a self, region: &'a str) -> impl Iterator<Item = &'a Area> + 'a {
+        self.las.values().filter(move |a| a.region_code == region)
+    }
+}
+
+fn text(a: &dyn Array, i: usize) -> String {
+    a.as_string_opt::<i32>().map(|s| s.value(i).to_string()).unwrap_or_default()
+}
+
+/// Read the geography table through the session.
+pub async fn load_areas(ctx: &SessionContext, catalog: &ValidCatalog) -> Result<AreaLookup, ExecuteError> {
+    let g = &catalog.catalog.geography;
+    let table = catalog.geography.name.clone();
+    let err = |message: String| ExecuteError::Geography { table: table.clone(), message };
+    let numeric: Vec<String> = catalog
+        .geography
+        .schema
+        .fields()
+        .iter()
+        .filter(|f| f.data_type().is_numeric())
+        .map(|f| f.name().clone())
+        .collect();
+    let mut exprs = vec![
+        cast(col(format!("\"{}\"", g.code)), DataType::Utf8).alias("code"),
+        cast(col(format!("\"{}\"", g.name)), DataType::Utf8).alias("name"),
+        cast(col(format!("\"{}\"", g.region_code)), DataType::Utf8).alias("region_code"),
+        cast(col(format!("\"{}\"", g.region_name)), DataType::Utf8).alias("region_name"),
+    ];
+    for n in &numeric {
+        exprs.push(cast(col(format!("\"{n}\"")), DataType::Float64).alias(format!("attr_{n}")));
+    }
+    let df = ctx.table(table.as_str()).await.map_err(|e| err(e.strip_backtrace()))?;
+    let batches = df.select(exprs).map_err(|e| err(e.strip_backtrace()))?.collect().await.map_err(|e| err(e.strip_backtrace()))?;
+    let mut las = BTreeMap::new();
+    for b in &batches {
+        let (c, n, rc, rn) = (b.column(0), b.column(1), b.column(2), b.column(3));
+        for i in 0..b.num_rows() {
+            if c.is_null(i) || rc.is_null(i) {
+                return Err(err(format!("row {} has no LA or region code", i + 1)));
+            }
+            let mut attributes = BTreeMap::new();
+            for (k, name) in numeric.iter().enumerate() {
+                let arr = b.column(4 + k);
+                if let Some(v) = arr.as_primitive_opt::<Float64Type>()
+                    && !v.is_null(i)
+                {
+                    attributes.insert(name.clone(), v.value(i));
+                }
+            }
+            let code = text(c.as_ref(), i);
+            let area = Area { code: code.clone(), name: text(n.as_ref(), i), region_code: text(rc.as_ref(), i), region_name: text(rn.as_ref(), i), attributes };
+            if las.insert(code.clone(), area).is_some() {
+                return Err(err(format!("LA code {code} appears twice")));
+            }
+        }
+    }
+    if las.is_empty() {
+        return Err(err("the table is empty: every indicator needs the LA lookup".into()));
+    }
+    Ok(AreaLookup { las })
+}

@@ -1,0 +1,307 @@
+//! SQL *expressions* in definitions, and nothing more.
+//!
+//! A filter is parsed as exactly one SQL expression (trailing tokens such as
+//! `; DROP TABLE x` are a parse error), then walked against a whitelist of
+//! node kinds: column names of the mapped schema, literals, operators,
+//! `IN` lists, `BETWEEN`, `LIKE`, `CASE`, `CAST`, `INTERVAL` and a short list
+//! of scalar functions. Subqueries, table functions (`read_parquet`),
+//! wildcards, qualified names and every other function are rejected before
+//! DataFusion sees the text, so a definition can never read a file or reach
+//! a table it did not declare.
+
+use datafusion::arrow::datatypes::DataType;
+use datafusion::common::DFSchema;
+use datafusion::execution::context::SessionState;
+use datafusion::logical_expr::{Expr, ExprSchemable};
+use datafusion::sql::sqlparser::ast::{self, Expr as SqlExpr, Spanned};
+use datafusion::sql::sqlparser::dialect::GenericDialect;
+use datafusion::sql::sqlparser::parser::Parser;
+
+/// Scalar functions a definition may call.
+pub const ALLOWED_FUNCTIONS: &[&str] = &[
+    "coalesce", "nullif", "least", "greatest", "lower", "upper", "trim", "btrim", "ltrim", "rtrim",
+    "length", "char_length", "character_length", "substr", "substring", "starts_with", "ends_with",
+    "date_part", "date_trunc", "to_date",
+];
+
+/// A problem in an expression, positioned inside the expression text.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ExprProblem {
+    /// 0-based line inside the expression.
+    pub line0: usize,
+    /// 0-based column inside the expression.
+    pub col0: usize,
+    /// What is wrong.
+    pub message: String,
+    /// How to fix it.
+    pub hint: Option<String>,
+}
+
+impl ExprProblem {
+    fn at(node: &impl Spanned, message: impl Into<String>, hint: Option<String>) -> ExprProblem {
+        let s = node.span().start;
+        ExprProblem {
+            line0: (s.line.max(1) - 1) as usize,
+            col0: (s.column.max(1) - 1) as usize,
+            message: message.into(),
+            hint,
+        }
+    }
+}
+
+/// Parse `text` as one SQL expression and check every node against the
+/// whitelist and every column against `columns`.
+pub fn parse_checked(text: &str, columns: &[&str]) -> Result<SqlExpr, ExprProblem> {
+    let dialect = GenericDialect {};
+    let mut parser = Parser::new(&dialect).try_with_sql(text).map_err(parse_problem)?;
+    let expr = parser.parse_expr().map_err(parse_problem)?;
+    let next = parser.peek_token();
+    if next.token != datafusion::sql::sqlparser::tokenizer::Token::EOF {
+        let loc = next.span.start;
+        return Err(ExprProblem {
+            line0: (loc.line.max(1) - 1) as usize,
+            col0: (loc.column.max(1) - 1) as usize,
+            message: format!("unexpected `{}` after the expression: a filter is one SQL expression, not a statement", next.token),
+            hint: Some("remove everything after the expression; `;` and further statements are never run".into()),
+        });
+    }
+    check(&expr, columns)?;
+    Ok(expr)
+}
+
+fn parse_problem(e: datafusion::sql::sqlparser::parser::ParserError) -> ExprProblem {
+    let msg = e.to_string();
+    // sqlparser reports "... at Line: L, Column: C"
+    let (line0, col0) = msg
+        .rsplit_once("Line: ")
+        .and_then(|(_, rest)| {
+            let (l, c) = rest.split_once(", Column: ")?;
+            let c: String = c.chars().take_while(|ch| ch.is_ascii_digit()).collect();
+            Some((l.trim().parse::<usize>().ok()?.saturating_sub(1), c.parse::<usize>().ok()?.saturating_sub(1)))
+        })
+        .unwrap_or((0, 0));
+    let clean = msg.split(" at Line: ").next().unwrap_or(&msg).trim_start_matches("sql parser error: ").to_string();
+    ExprProblem { line0, col0, message: format!("not a valid SQL expression: {clean}"), hint: None }
+}
+
+/// Levenshtein distance, for "did you mean" hints.
+pub fn edit_distance(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut prev: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut cur = vec![i + 1; b.len() + 1];
+        for (j, cb) in b.iter().enumerate() {
+            cur[j + 1] = (prev[j] + usize::from(ca != *cb)).min(prev[j + 1] + 1).min(cur[j] + 1);
+        }
+        prev = cur;
+    }
+    prev[b.len()]
+}
+
+/// `did you mean 'x'?` for the closest candidate, or the list of candidates.
+pub fn suggest(name: &str, candidates: &[&str]) -> String {
+    let best = candidates
+        .iter()
+        .map(|c| (edit_distance(&name.to_lowercase(), &c.to_lowercase()), *c))
+        .min();
+    match best {
+        Some((d, c)) if d <= 3.max(name.len() / 3) => format!("did you mean '{c}'?"),
+        _ => format!("expected one of: {}", candidates.join(", ")),
+    }
+}
+
+fn check(e: &SqlExpr, cols: &[&str]) -> Result<(), ExprProblem> {
+    use SqlExpr as E;
+    match e {
+        E::Identifier(id) => {
+            let name = if id.quote_style.is_some() { id.value.clone() } else { id.value.to_lowercase() };
+            if cols.contains(&name.as_str()) {
+                Ok(())
+            } else {
+                Err(ExprProblem::at(e, format!("unknown column `{name}`"), Some(suggest(&name, cols))))
+            }
+        }
+        E::CompoundIdentifier(_) => Err(ExprProblem::at(
+            e,
+            "qualified names are not allowed: a filter sees only the columns of its own source",
+            Some("write the bare column name".into()),
+        )),
+        E::Value(_) | E::TypedString(_) => Ok(()),
+        E::Interval(iv) => check(&iv.value, cols),
+        E::BinaryOp { left, op, right } => {
+            use ast::BinaryOperator as B;
+            match op {
+                B::Plus | B::Minus | B::Multiply | B::Divide | B::Modulo | B::Gt | B::Lt | B::GtEq | B::LtEq
+                | B::Eq | B::NotEq | B::And | B::Or | B::StringConcat => {
+                    check(left, cols)?;
+                    check(right, cols)
+                }
+                other => Err(ExprProblem::at(e, format!("operator `{other}` is not allowed"), None)),
+            }
+        }
+        E::UnaryOp { op, expr } => match op {
+            ast::UnaryOperator::Not | ast::UnaryOperator::Minus | ast::UnaryOperator::Plus => check(expr, cols),
+            other => Err(ExprProblem::at(e, format!("operator `{other}` is not allowed"), None)),
+        },
+        E::Nested(x)
+        | E::IsNull(x)
+        | E::IsNotNull(x)
+        | E::IsTrue(x)
+        | E::IsFalse(x)
+        | E::IsNotTrue(x)
+        | E::IsNotFalse(x)
+        | E::IsUnknown(x)
+        | E::IsNotUnknown(x) => check(x, cols),
+        E::IsDistinctFrom(a, b) | E::IsNotDistinctFrom(a, b) => {
+            check(a, cols)?;
+            check(b, cols)
+        }
+        E::InList { expr, list, .. } => {
+            check(expr, cols)?;
+            list.iter().try_for_each(|x| check(x, cols))
+        }
+        E::Between { expr, low, high, .. } => {
+            check(expr, cols)?;
+            check(low, cols)?;
+            check(high, cols)
+        }
+        E::Like { expr, pattern, any: false, .. } | E::ILike { expr, pattern, any: false, .. } => {
+            check(expr, cols)?;
+            check(pattern, cols)
+        }
+        E::Case { operand, conditions, else_result, .. } => {
+            if let Some(o) = operand {
+                check(o, cols)?;
+            }
+            for w in conditions {
+                check(&w.condition, cols)?;
+                check(&w.result, cols)?;
+            }
+            match else_result {
+                Some(x) => check(x, cols),
+                None => Ok(()),
+            }
+        }
+        E::Cast { expr, .. } => check(expr, cols),
+        E::Function(f) => check_function(e, f, cols),
+        E::Subquery(_) | E::Exists { .. } | E::InSubquery { .. } => Err(ExprProblem::at(
+            e,
+            "subqueries are not allowed: a filter cannot read other tables",
+            Some("declare the table as a source and use an event set or the cohort instead".into()),
+        )),
+        E::Wildcard(_) | E::QualifiedWildcard(..) => Err(ExprProblem::at(e, "wildcards are not allowed", None)),
+        other => Err(ExprProblem::at(
+            e,
+            format!("this kind of expression is not allowed in a definition: `{other}`"),
+            Some("use columns, literals, comparisons, AND/OR/NOT, IN, BETWEEN, LIKE, CASE, CAST, INTERVAL and the allowed functions".into()),
+        )),
+    }
+}
+
+fn check_function(node: &SqlExpr, f: &ast::Function, cols: &[&str]) -> Result<(), ExprProblem> {
+    let name = f.name.to_string().to_lowercase();
+    if !ALLOWED_FUNCTIONS.contains(&name.as_str()) {
+        let hint = format!("allowed functions are: {}", ALLOWED_FUNCTIONS.join(", "));
+        let what = if name.starts_with("read_") || name.contains("parquet") || name.contains("csv") {
+            format!("table function `{name}` is not allowed: a definition cannot read files")
+        } else {
+            format!("function `{name}` is not allowed")
+        };
+        return Err(ExprProblem::at(node, what, Some(hint)));
+    }
+    if f.over.is_some() || f.filter.is_some() || !matches!(f.parameters, ast::FunctionArguments::None) {
+        return Err(ExprProblem::at(node, format!("`{name}` may not have OVER, FILTER or parameters"), None));
+    }
+    match &f.args {
+        ast::FunctionArguments::List(list) => {
+            if list.duplicate_treatment.is_some() || !list.clauses.is_empty() {
+                return Err(ExprProblem::at(node, format!("`{name}` takes plain arguments only"), None));
+            }
+            for a in &list.args {
+                match a {
+                    ast::FunctionArg::Unnamed(ast::FunctionArgExpr::Expr(x)) => check(x, cols)?,
+                    _ => return Err(ExprProblem::at(node, format!("`{name}` takes plain arguments only"), None)),
+                }
+            }
+            Ok(())
+        }
+        ast::FunctionArguments::None => Ok(()),
+        ast::FunctionArguments::Subquery(_) => Err(ExprProblem::at(
+            node,
+            "subqueries are not allowed: a filter cannot read other tables",
+            None,
+        )),
+    }
+}
+
+/// Convert a checked expression to a DataFusion expression against
+/// `schema`, and require it to be of type `want` (Boolean for filters).
+pub fn to_datafusion(
+    state: &SessionState,
+    sql: SqlExpr,
+    schema: &DFSchema,
+    want: Option<&DataType>,
+) -> Result<Expr, ExprProblem> {
+    let span = sql.span().start;
+    let problem = |message: String| ExprProblem {
+        line0: (span.line.max(1) - 1) as usize,
+        col0: (span.column.max(1) - 1) as usize,
+        message,
+        hint: None,
+    };
+    let with_alias = ast::ExprWithAlias { expr: sql, alias: None };
+    let expr = state
+        .create_logical_expr_from_sql_expr(with_alias, schema)
+        .map_err(|e| problem(first_line(&e.strip_backtrace())))?;
+    let ty = expr.get_type(schema).map_err(|e| problem(first_line(&e.strip_backtrace())))?;
+    if let Some(want) = want
+        && &ty != want
+        && ty != DataType::Null
+    {
+        return Err(problem(format!("expected a {want} expression, found {ty}")));
+    }
+    Ok(expr)
+}
+
+fn first_line(s: &str) -> String {
+    s.lines().next().unwrap_or_default().to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const COLS: &[&str] = &["result", "test_date", "age"];
+
+    #[test]
+    fn accepts_ordinary_filters() {
+        for ok in [
+            "result IN ('opiates', 'cocaine', 'both')",
+            "age >= 18 AND NOT (result = 'negative')",
+            "test_date BETWEEN DATE '2009-04-01' AND DATE '2010-03-31'",
+            "coalesce(result, 'x') LIKE 'op%'",
+            "CASE WHEN age > 17 THEN true ELSE false END",
+            "test_date + INTERVAL '84 days' <= DATE '2010-01-01'",
+        ] {
+            assert!(parse_checked(ok, COLS).is_ok(), "{ok}");
+        }
+    }
+
+    #[test]
+    fn rejects_statements_files_and_subqueries() {
+        let e = parse_checked("1=1; DROP TABLE x", COLS).unwrap_err();
+        assert!(e.message.contains("unexpected `;`"), "{}", e.message);
+        assert_eq!(e.col0, 3);
+        let e = parse_checked("read_parquet('/etc/passwd') IS NOT NULL", COLS).unwrap_err();
+        assert!(e.message.contains("table function `read_parquet`"), "{}", e.message);
+        let e = parse_checked("age IN (SELECT age FROM other)", COLS).unwrap_err();
+        assert!(e.message.contains("subqueries"), "{}", e.message);
+        let e = parse_checked("EXISTS (SELECT 1)", COLS).unwrap_err();
+        assert!(e.message.contains("subqueries"), "{}", e.message);
+        let e = parse_checked("resutl = 'x'", COLS).unwrap_err();
+        assert_eq!(e.hint.as_deref(), Some("did you mean 'result'?"));
+        let e = parse_checked("age > 1 AND t.result = 'x'", COLS).unwrap_err();
+        assert!(e.message.contains("qualified"), "{}", e.message);
+        assert_eq!(e.col0, 12);
+    }
+}

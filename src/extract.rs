@@ -15,13 +15,17 @@ use serde::Deserialize;
 #[derive(Debug, thiserror::Error)]
 pub enum ExtractError {
     /// The data directory does not exist.
-    #[error("data directory {dir} does not exist: pass --data DIR (e.g. data-samples) or run `pireport generate`")]
+    #[error(
+        "data directory {dir} does not exist: pass --data DIR (e.g. data-samples) or run `pireport generate`"
+    )]
     NoDirectory {
         /// The directory.
         dir: PathBuf,
     },
     /// No file or directory for a table.
-    #[error("table `{table}` not found: expected {dir}/{table}.parquet or a directory {dir}/{table}/ of .parquet files")]
+    #[error(
+        "table `{table}` not found: expected {dir}/{table}.parquet or a directory {dir}/{table}/ of .parquet files"
+    )]
     MissingTable {
         /// The data directory.
         dir: PathBuf,
@@ -115,18 +119,28 @@ impl Extract {
     /// Open a data directory and read its manifest if there is one.
     pub fn open(dir: &Path) -> Result<Extract, ExtractError> {
         if !dir.is_dir() {
-            return Err(ExtractError::NoDirectory { dir: dir.to_path_buf() });
+            return Err(ExtractError::NoDirectory {
+                dir: dir.to_path_buf(),
+            });
         }
         let mpath = dir.join("manifest.yaml");
         let manifest = if mpath.is_file() {
-            let text = std::fs::read_to_string(&mpath).map_err(|source| ExtractError::Io { path: mpath.clone(), source })?;
-            let m: Manifest = serde_yaml::from_str(&text)
-                .map_err(|e| ExtractError::Manifest { path: mpath.clone(), message: e.to_string() })?;
+            let text = std::fs::read_to_string(&mpath).map_err(|source| ExtractError::Io {
+                path: mpath.clone(),
+                source,
+            })?;
+            let m: Manifest = serde_yaml::from_str(&text).map_err(|e| ExtractError::Manifest {
+                path: mpath.clone(),
+                message: e.to_string(),
+            })?;
             Some(m)
         } else {
             None
         };
-        Ok(Extract { dir: dir.to_path_buf(), manifest })
+        Ok(Extract {
+            dir: dir.to_path_buf(),
+            manifest,
+        })
     }
 
     /// Locate a table and read its schema from the Parquet footers.
@@ -136,7 +150,10 @@ impl Extract {
         let (path, files) = if file.is_file() {
             (file.clone(), vec![file])
         } else if sub.is_dir() {
-            let rd = std::fs::read_dir(&sub).map_err(|source| ExtractError::Io { path: sub.clone(), source })?;
+            let rd = std::fs::read_dir(&sub).map_err(|source| ExtractError::Io {
+                path: sub.clone(),
+                source,
+            })?;
             let mut files: Vec<PathBuf> = rd
                 .filter_map(|e| e.ok().map(|e| e.path()))
                 .filter(|p| p.extension().is_some_and(|x| x == "parquet"))
@@ -147,22 +164,39 @@ impl Extract {
             }
             (sub, files)
         } else {
-            return Err(ExtractError::MissingTable { dir: self.dir.clone(), table: name.to_string() });
+            return Err(ExtractError::MissingTable {
+                dir: self.dir.clone(),
+                table: name.to_string(),
+            });
         };
         let schema = read_schema(&files[0])?;
         for f in &files[1..] {
             let s = read_schema(f)?;
             if s.fields() != schema.fields() {
-                return Err(ExtractError::SchemaMismatch { table: name.to_string(), path: f.clone() });
+                return Err(ExtractError::SchemaMismatch {
+                    table: name.to_string(),
+                    path: f.clone(),
+                });
             }
         }
-        Ok(TableFiles { name: name.to_string(), path, files, schema })
+        Ok(TableFiles {
+            name: name.to_string(),
+            path,
+            files,
+            schema,
+        })
     }
 }
 
 fn read_schema(path: &Path) -> Result<SchemaRef, ExtractError> {
-    let f = std::fs::File::open(path).map_err(|source| ExtractError::Io { path: path.to_path_buf(), source })?;
-    let b = ParquetRecordBatchReaderBuilder::try_new(f)
-        .map_err(|source| ExtractError::Corrupt { path: path.to_path_buf(), source })?;
+    let f = std::fs::File::open(path).map_err(|source| ExtractError::Io {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    let b =
+        ParquetRecordBatchReaderBuilder::try_new(f).map_err(|source| ExtractError::Corrupt {
+            path: path.to_path_buf(),
+            source,
+        })?;
     Ok(b.schema().clone())
 }

@@ -70,22 +70,26 @@ impl Error {
     pub fn exit_code(&self) -> i32 {
         match self {
             Error::Definition(definition::DefinitionError::Io { .. }) => 2,
-            Error::Definition(_) | Error::Validate(_) | Error::Extract(_) | Error::Request { .. } => 2,
-            Error::Execute(execute::ExecuteError::Register { .. } | execute::ExecuteError::Run { .. } | execute::ExecuteError::Geography { .. }) => 2,
-            Error::Generate(e) => {
-                if e.is_user_error() {
-                    2
-                } else {
-                    1
-                }
-            }
+            Error::Definition(_)
+            | Error::Validate(_)
+            | Error::Extract(_)
+            | Error::Request { .. } => 2,
+            Error::Execute(
+                execute::ExecuteError::Register { .. }
+                | execute::ExecuteError::Run { .. }
+                | execute::ExecuteError::Geography { .. },
+            ) => 2,
+            Error::Generate(e) if e.is_user_error() => 2,
             _ => 1,
         }
     }
 }
 
 /// Load and validate the definitions in `indicators` against the extract in `data`.
-pub fn load_and_validate(indicators: &Path, data: &Path) -> Result<(validate::ValidCatalog, extract::Extract), Error> {
+pub fn load_and_validate(
+    indicators: &Path,
+    data: &Path,
+) -> Result<(validate::ValidCatalog, extract::Extract), Error> {
     let catalog = load_definitions(indicators)?;
     let extract = extract::Extract::open(data)?;
     let valid = validate(catalog, &extract)?;
@@ -110,14 +114,24 @@ pub async fn compute(indicators: &Path, data: &Path, ids: &[String]) -> Result<R
     for id in ids {
         if valid.get(id).is_none() {
             let known: Vec<&str> = valid.indicators.iter().map(|i| i.def.id.as_str()).collect();
-            return Err(Error::Request { message: format!("unknown indicator `{id}`: {}", validate::expr::suggest(id, &known)) });
+            return Err(Error::Request {
+                message: format!(
+                    "unknown indicator `{id}`: {}",
+                    validate::expr::suggest(id, &known)
+                ),
+            });
         }
     }
     let catalog = Arc::new(valid);
     let session = execute::Session::open(catalog.clone(), &extract).await?;
     let execution = session.execute(ids).await?;
     let rows = assess::assess(&catalog, &execution);
-    Ok(Run { catalog, session, execution, rows })
+    Ok(Run {
+        catalog,
+        session,
+        execution,
+        rows,
+    })
 }
 
 impl generate::GenerateError {

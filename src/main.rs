@@ -152,13 +152,28 @@ fn runtime() -> Result<tokio::runtime::Runtime, Error> {
     tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
-        .map_err(|e| Error::Request { message: format!("cannot start the async runtime: {e}") })
+        .map_err(|e| Error::Request {
+            message: format!("cannot start the async runtime: {e}"),
+        })
 }
 
 fn run(cli: Cli) -> Result<u8, Error> {
     match cli.command {
-        Command::Generate { scale, seed, out, from, to } => {
-            let opts = generate::GenerateOptions { scale, seed, out: out.clone(), from, to, progress: true };
+        Command::Generate {
+            scale,
+            seed,
+            out,
+            from,
+            to,
+        } => {
+            let opts = generate::GenerateOptions {
+                scale,
+                seed,
+                out: out.clone(),
+                from,
+                to,
+                progress: true,
+            };
             let s = generate::generate(&opts)?;
             let secs = s.elapsed.as_secs_f64();
             eprintln!(
@@ -174,12 +189,28 @@ fn run(cli: Cli) -> Result<u8, Error> {
         }
         Command::Validate { inputs } => {
             let (valid, _) = pireport::load_and_validate(&inputs.indicators, &inputs.data)?;
-            println!("{} definitions valid in {}", valid.indicators.len(), inputs.indicators.display());
+            println!(
+                "{} definitions valid in {}",
+                valid.indicators.len(),
+                inputs.indicators.display()
+            );
             Ok(0)
         }
         Command::Explain { id, inputs } => runtime()?.block_on(explain(id, inputs)),
-        Command::Compute { inputs, indicators_wanted, period, level, area, format, out } => {
-            let run = runtime()?.block_on(pireport::compute(&inputs.indicators, &inputs.data, &indicators_wanted))?;
+        Command::Compute {
+            inputs,
+            indicators_wanted,
+            period,
+            level,
+            area,
+            format,
+            out,
+        } => {
+            let run = runtime()?.block_on(pireport::compute(
+                &inputs.indicators,
+                &inputs.data,
+                &indicators_wanted,
+            ))?;
             let rows = filter_rows(run.rows, period.as_deref(), level, area.as_deref())?;
             for n in &run.execution.notes {
                 eprintln!("note: {n}");
@@ -187,7 +218,9 @@ fn run(cli: Cli) -> Result<u8, Error> {
             match out {
                 Some(path) => write_table(&rows, format, &path)?,
                 None if format == TableFormat::Parquet => {
-                    return Err(Error::Request { message: "parquet output needs --out FILE".into() });
+                    return Err(Error::Request {
+                        message: "parquet output needs --out FILE".into(),
+                    });
                 }
                 None => {
                     let bytes = render_table(&rows, format)?;
@@ -196,7 +229,13 @@ fn run(cli: Cli) -> Result<u8, Error> {
             }
             Ok(0)
         }
-        Command::Laa { inputs, area, year, format, fail_on } => laa(inputs, area, year, format, fail_on),
+        Command::Laa {
+            inputs,
+            area,
+            year,
+            format,
+            fail_on,
+        } => laa(inputs, area, year, format, fail_on),
         Command::Schema => {
             print!("{}", pireport::definition::indicator_json_schema());
             Ok(0)
@@ -208,8 +247,17 @@ async fn explain(id: String, inputs: Inputs) -> Result<u8, Error> {
     let (valid, extract) = pireport::load_and_validate(&inputs.indicators, &inputs.data)?;
     let catalog = std::sync::Arc::new(valid);
     let Some(ind) = catalog.get(&id).cloned() else {
-        let known: Vec<&str> = catalog.indicators.iter().map(|i| i.def.id.as_str()).collect();
-        return Err(Error::Request { message: format!("unknown indicator `{id}`: {}", pireport::validate::expr::suggest(&id, &known)) });
+        let known: Vec<&str> = catalog
+            .indicators
+            .iter()
+            .map(|i| i.def.id.as_str())
+            .collect();
+        return Err(Error::Request {
+            message: format!(
+                "unknown indicator `{id}`: {}",
+                pireport::validate::expr::suggest(&id, &known)
+            ),
+        });
     };
     let session = pireport::execute::Session::open(catalog.clone(), &extract).await?;
     let periods = session.periods(&ind);
@@ -218,11 +266,18 @@ async fn explain(id: String, inputs: Inputs) -> Result<u8, Error> {
     Ok(0)
 }
 
-fn filter_rows(rows: Vec<ResultRow>, period: Option<&str>, level: Option<Level>, area: Option<&str>) -> Result<Vec<ResultRow>, Error> {
+fn filter_rows(
+    rows: Vec<ResultRow>,
+    period: Option<&str>,
+    level: Option<Level>,
+    area: Option<&str>,
+) -> Result<Vec<ResultRow>, Error> {
     if let Some(p) = period
         && p.parse::<Period>().is_err()
     {
-        return Err(Error::Request { message: format!("`{p}` is not a period: write e.g. 2009-10, \"2009-10 Q2\" or 2008") });
+        return Err(Error::Request {
+            message: format!("`{p}` is not a period: write e.g. 2009-10, \"2009-10 Q2\" or 2008"),
+        });
     }
     let want_level = level.map(|l| match l {
         Level::La => AreaLevel::La,
@@ -236,36 +291,77 @@ fn filter_rows(rows: Vec<ResultRow>, period: Option<&str>, level: Option<Level>,
         .filter(|r| area.is_none_or(|a| r.area_code == a))
         .collect();
     if out.is_empty() {
-        return Err(Error::Request { message: "no results match the given --period, --level and --area".into() });
+        return Err(Error::Request {
+            message: "no results match the given --period, --level and --area".into(),
+        });
     }
     Ok(out)
 }
 
-fn laa(inputs: Inputs, area: String, year: Option<String>, format: LaaFormat, fail_on: Option<FailOn>) -> Result<u8, Error> {
+fn laa(
+    inputs: Inputs,
+    area: String,
+    year: Option<String>,
+    format: LaaFormat,
+    fail_on: Option<FailOn>,
+) -> Result<u8, Error> {
     let run = runtime()?.block_on(pireport::compute(&inputs.indicators, &inputs.data, &[]))?;
     if !run.session.areas.las.contains_key(&area) {
         let codes: Vec<&str> = run.session.areas.las.keys().map(|s| s.as_str()).collect();
-        return Err(Error::Request { message: format!("unknown area `{area}`: {}", pireport::validate::expr::suggest(&area, &codes)) });
+        return Err(Error::Request {
+            message: format!(
+                "unknown area `{area}`: {}",
+                pireport::validate::expr::suggest(&area, &codes)
+            ),
+        });
     }
     let year = match year {
         Some(y) => match y.parse::<Period>() {
             Ok(p @ Period::FinancialYear(_)) => p,
-            _ => return Err(Error::Request { message: format!("`{y}` is not a financial year: write e.g. 2009-10") }),
+            _ => {
+                return Err(Error::Request {
+                    message: format!("`{y}` is not a financial year: write e.g. 2009-10"),
+                });
+            }
         },
         None => Period::FinancialYear(2010),
     };
     let lines = pireport::assess::laa_report(&run.catalog, &run.rows, &area, year);
     if lines.is_empty() {
-        return Err(Error::Request { message: format!("area {area} has no designated targets in {}", inputs.indicators.join("laa-targets.yaml").display()) });
+        return Err(Error::Request {
+            message: format!(
+                "area {area} has no designated targets in {}",
+                inputs.indicators.join("laa-targets.yaml").display()
+            ),
+        });
     }
     let f = |v: Option<f64>| v.map(pireport::render::format_number).unwrap_or_default();
     match format {
         LaaFormat::Json => {
-            println!("{}", serde_json::to_string_pretty(&lines).unwrap_or_default());
+            println!(
+                "{}",
+                serde_json::to_string_pretty(&lines).unwrap_or_default()
+            );
         }
         LaaFormat::Csv | LaaFormat::Table => {
             let sep = if format == LaaFormat::Csv { "," } else { " | " };
-            println!("{}", ["indicator", "baseline_period", "baseline", "latest_period", "latest", "ci_lower", "ci_upper", "target", "trajectory", "significant", "status"].join(sep));
+            println!(
+                "{}",
+                [
+                    "indicator",
+                    "baseline_period",
+                    "baseline",
+                    "latest_period",
+                    "latest",
+                    "ci_lower",
+                    "ci_upper",
+                    "target",
+                    "trajectory",
+                    "significant",
+                    "status"
+                ]
+                .join(sep)
+            );
             for l in &lines {
                 println!(
                     "{}",
@@ -292,5 +388,9 @@ fn laa(inputs: Inputs, area: String, year: Option<String>, format: LaaFormat, fa
         Some(FailOn::OffTrack) => s == "worse" || s == "off track",
         None => false,
     };
-    Ok(if lines.iter().any(|l| failing(&l.status)) { 1 } else { 0 })
+    Ok(if lines.iter().any(|l| failing(&l.status)) {
+        1
+    } else {
+        0
+    })
 }

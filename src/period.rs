@@ -15,7 +15,17 @@ use serde::{Deserialize, Serialize};
 
 /// The grain an indicator is reported at.
 #[derive(
-    Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, schemars::JsonSchema,
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    PartialOrd,
+    Ord,
+    Serialize,
+    Deserialize,
+    schemars::JsonSchema,
 )]
 #[serde(rename_all = "snake_case")]
 pub enum Grain {
@@ -80,7 +90,9 @@ pub enum Period {
 
 /// A period label that could not be parsed.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("`{text}` is not a period: expected a financial year like `2009-10`, a quarter like `2009-10 Q2` or a calendar year like `2008`")]
+#[error(
+    "`{text}` is not a period: expected a financial year like `2009-10`, a quarter like `2009-10 Q2` or a calendar year like `2008`"
+)]
 pub struct PeriodParseError {
     /// The text that was given.
     pub text: String,
@@ -106,11 +118,15 @@ impl Period {
     /// `RollingQuarter` when `grain` is `RollingQuarter`.
     pub fn parse_for(text: &str, grain: Grain) -> Result<Period, PeriodParseError> {
         let p: Period = text.parse()?;
-        let err = || PeriodParseError { text: text.to_string() };
+        let err = || PeriodParseError {
+            text: text.to_string(),
+        };
         match (grain, p) {
             (Grain::FinancialYear, Period::FinancialYear(_)) => Ok(p),
             (Grain::Quarter, Period::Quarter { .. }) => Ok(p),
-            (Grain::RollingQuarter, Period::Quarter { fy, q }) => Ok(Period::RollingQuarter { fy, q }),
+            (Grain::RollingQuarter, Period::Quarter { fy, q }) => {
+                Ok(Period::RollingQuarter { fy, q })
+            }
             (Grain::CalendarYear, Period::CalendarYear(_)) => Ok(p),
             _ => Err(err()),
         }
@@ -158,7 +174,9 @@ impl Period {
         let mut out = Vec::with_capacity(4);
         while d <= end {
             out.push(d);
-            d = d.checked_add_months(chrono::Months::new(3)).unwrap_or(NaiveDate::MAX);
+            d = d
+                .checked_add_months(chrono::Months::new(3))
+                .unwrap_or(NaiveDate::MAX);
         }
         out
     }
@@ -192,7 +210,11 @@ impl Period {
             Grain::FinancialYear => Period::FinancialYear(from.year() - 1),
             Grain::CalendarYear => Period::CalendarYear(from.year() - 1),
             Grain::Quarter | Grain::RollingQuarter => {
-                let fy = if from.month() >= 4 { from.year() } else { from.year() - 1 };
+                let fy = if from.month() >= 4 {
+                    from.year()
+                } else {
+                    from.year() - 1
+                };
                 let p = Period::Quarter { fy, q: 1 }.offset(-1);
                 if grain == Grain::RollingQuarter {
                     if let Period::Quarter { fy, q } = p {
@@ -248,7 +270,9 @@ impl FromStr for Period {
 
     /// Parses `2009-10`, `2009-10 Q2` (a single quarter) or `2008`.
     fn from_str(s: &str) -> Result<Self, Self::Err> {
-        let err = || PeriodParseError { text: s.to_string() };
+        let err = || PeriodParseError {
+            text: s.to_string(),
+        };
         let t = s.trim();
         if let Some((fy, q)) = t.split_once(' ') {
             let fy = parse_fy(fy).ok_or_else(err)?;
@@ -316,15 +340,34 @@ mod tests {
         let p = Period::parse_for("2009-10 Q2", Grain::RollingQuarter).unwrap();
         assert_eq!(p.start(), date(2008, 10, 1));
         assert_eq!(p.end(), date(2009, 9, 30));
-        assert_eq!(p.quarter_starts(), vec![date(2008, 10, 1), date(2009, 1, 1), date(2009, 4, 1), date(2009, 7, 1)]);
+        assert_eq!(
+            p.quarter_starts(),
+            vec![
+                date(2008, 10, 1),
+                date(2009, 1, 1),
+                date(2009, 4, 1),
+                date(2009, 7, 1)
+            ]
+        );
     }
 
     #[test]
     fn rejects_bad_labels() {
-        for bad in ["2009-11", "2009/10", "2009-10 Q5", "09-10", "", "2009-10Q1", "1999-2000"] {
+        for bad in [
+            "2009-11",
+            "2009/10",
+            "2009-10 Q5",
+            "09-10",
+            "",
+            "2009-10Q1",
+            "1999-2000",
+        ] {
             assert!(bad.parse::<Period>().is_err(), "{bad} should not parse");
         }
-        assert_eq!("1999-00".parse::<Period>().unwrap(), Period::FinancialYear(1999));
+        assert_eq!(
+            "1999-00".parse::<Period>().unwrap(),
+            Period::FinancialYear(1999)
+        );
     }
 
     #[test]
@@ -346,6 +389,9 @@ mod tests {
     #[test]
     fn date32_round_trip() {
         assert_eq!(to_date32(date(1970, 1, 2)), 1);
-        assert_eq!(from_date32(to_date32(date(2009, 10, 31))), date(2009, 10, 31));
+        assert_eq!(
+            from_date32(to_date32(date(2009, 10, 31))),
+            date(2009, 10, 31)
+        );
     }
 }

@@ -44,7 +44,12 @@ pub struct LaaLine {
 }
 
 /// The LAA lines of `area` for financial year `year`.
-pub fn laa_report(catalog: &ValidCatalog, rows: &[ResultRow], area: &str, year: Period) -> Vec<LaaLine> {
+pub fn laa_report(
+    catalog: &ValidCatalog,
+    rows: &[ResultRow],
+    area: &str,
+    year: Period,
+) -> Vec<LaaLine> {
     let targets: Vec<&LaaTargetDef> = catalog
         .catalog
         .targets
@@ -53,15 +58,26 @@ pub fn laa_report(catalog: &ValidCatalog, rows: &[ResultRow], area: &str, year: 
         .unwrap_or_default();
     let mut out = Vec::new();
     for t in targets {
-        let Some(ind) = catalog.get(&t.indicator) else { continue };
+        let Some(ind) = catalog.get(&t.indicator) else {
+            continue;
+        };
         let pol = super::polarity(ind);
         let latest = rows
             .iter()
-            .filter(|r| r.indicator == t.indicator && r.area_level == AreaLevel::La && r.area_code == area)
-            .filter(|r| r.period_parsed.is_some_and(|p| p.end() <= year.end() && p.end() > year.start()))
+            .filter(|r| {
+                r.indicator == t.indicator && r.area_level == AreaLevel::La && r.area_code == area
+            })
+            .filter(|r| {
+                r.period_parsed
+                    .is_some_and(|p| p.end() <= year.end() && p.end() > year.start())
+            })
             .filter(|r| r.value.is_some())
             .max_by_key(|r| r.sort_key());
-        let area_name = rows.iter().find(|r| r.area_code == area).map(|r| r.area_name.clone()).unwrap_or_default();
+        let area_name = rows
+            .iter()
+            .find(|r| r.area_code == area)
+            .map(|r| r.area_name.clone())
+            .unwrap_or_default();
         let target = t.targets.get(&year.to_string()).copied();
         let bp = t.baseline.period.parse::<Period>().ok();
         let mut line = LaaLine {
@@ -82,7 +98,13 @@ pub fn laa_report(catalog: &ValidCatalog, rows: &[ResultRow], area: &str, year: 
         };
         if let (Some(r), Some(tv), Some(bp)) = (latest, target, bp) {
             let p = r.period_parsed.unwrap_or(year);
-            let traj = stats::trajectory(bp.end_quarter_index() as f64, t.baseline.value, year.end_quarter_index() as f64, tv, p.end_quarter_index() as f64);
+            let traj = stats::trajectory(
+                bp.end_quarter_index() as f64,
+                t.baseline.value,
+                year.end_quarter_index() as f64,
+                tv,
+                p.end_quarter_index() as f64,
+            );
             let v = r.value.unwrap_or_default();
             let sig = r.significant.unwrap_or(false) && pol.is_better(t.baseline.value, v);
             line.latest_period = Some(r.period.clone());
@@ -91,7 +113,9 @@ pub fn laa_report(catalog: &ValidCatalog, rows: &[ResultRow], area: &str, year: 
             line.ci_upper = r.ci_upper;
             line.trajectory = traj;
             line.significant = r.significant;
-            line.status = stats::target_status(r.value, tv, traj.unwrap_or(tv), sig, pol).as_str().to_string();
+            line.status = stats::target_status(r.value, tv, traj.unwrap_or(tv), sig, pol)
+                .as_str()
+                .to_string();
         }
         out.push(line);
     }

@@ -36,7 +36,9 @@ pub fn baseline_for(ind: &ValidIndicator, grain: Grain) -> Option<Period> {
     let b = ind.baseline?;
     match (b, grain) {
         (p, g) if p.grain() == g => Some(p),
-        (Period::FinancialYear(fy), Grain::RollingQuarter) => Some(Period::RollingQuarter { fy, q: 4 }),
+        (Period::FinancialYear(fy), Grain::RollingQuarter) => {
+            Some(Period::RollingQuarter { fy, q: 4 })
+        }
         _ => None,
     }
 }
@@ -53,22 +55,40 @@ struct Computed {
 /// Stage entry point: assess every aggregate of `exec`.
 pub fn assess(catalog: &ValidCatalog, exec: &Execution) -> Vec<ResultRow> {
     let mut out = Vec::new();
-    let targets: &[LaaTargetDef] = catalog.catalog.targets.as_ref().map(|t| t.value.as_slice()).unwrap_or(&[]);
+    let targets: &[LaaTargetDef] = catalog
+        .catalog
+        .targets
+        .as_ref()
+        .map(|t| t.value.as_slice())
+        .unwrap_or(&[]);
     for ind in &catalog.indicators {
-        let Some(ps) = exec.periods.get(&ind.def.id) else { continue };
-        let aggs: Vec<&Aggregate> = exec.aggregates.iter().filter(|a| a.indicator == ind.def.id).collect();
+        let Some(ps) = exec.periods.get(&ind.def.id) else {
+            continue;
+        };
+        let aggs: Vec<&Aggregate> = exec
+            .aggregates
+            .iter()
+            .filter(|a| a.indicator == ind.def.id)
+            .collect();
         let mut rows = assess_indicator(ind, &aggs, targets);
         rows.extend(not_yet_available(ind, &ps.not_yet_available, &aggs));
-        rows.sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
+        rows.sort_by_key(|r| r.sort_key());
         out.extend(rows);
     }
     out
 }
 
-fn not_yet_available(ind: &ValidIndicator, periods: &[Period], aggs: &[&Aggregate]) -> Vec<ResultRow> {
+fn not_yet_available(
+    ind: &ValidIndicator,
+    periods: &[Period],
+    aggs: &[&Aggregate],
+) -> Vec<ResultRow> {
     let mut areas: BTreeMap<AreaKey, (&str, &str)> = BTreeMap::new();
     for a in aggs {
-        areas.insert((a.level, a.area_code.clone()), (a.area_name.as_str(), a.region_code.as_str()));
+        areas.insert(
+            (a.level, a.area_code.clone()),
+            (a.area_name.as_str(), a.region_code.as_str()),
+        );
     }
     let mut out = Vec::new();
     for p in periods {
@@ -81,20 +101,43 @@ fn not_yet_available(ind: &ValidIndicator, periods: &[Period], aggs: &[&Aggregat
     out
 }
 
-fn assess_indicator(ind: &ValidIndicator, aggs: &[&Aggregate], targets: &[LaaTargetDef]) -> Vec<ResultRow> {
+fn assess_indicator(
+    ind: &ValidIndicator,
+    aggs: &[&Aggregate],
+    targets: &[LaaTargetDef],
+) -> Vec<ResultRow> {
     let grain_of = |g: &str| Grain::ALL.into_iter().find(|x| x.as_str() == g);
     let mut computed: BTreeMap<(AreaKey, Period), Computed> = BTreeMap::new();
     for a in aggs {
-        let Some(grain) = grain_of(&a.grain) else { continue };
-        let Ok(period) = Period::parse_for(&a.period, grain) else { continue };
+        let Some(grain) = grain_of(&a.grain) else {
+            continue;
+        };
+        let Ok(period) = Period::parse_for(&a.period, grain) else {
+            continue;
+        };
         let f = figures(ind, a);
         let est = estimate(ind, &f);
-        computed.insert(((a.level, a.area_code.clone()), period), Computed { agg: (*a).clone(), period, figures: f, est });
+        computed.insert(
+            ((a.level, a.area_code.clone()), period),
+            Computed {
+                agg: (*a).clone(),
+                period,
+                figures: f,
+                est,
+            },
+        );
     }
     let pol = polarity(ind);
     let mut rows = Vec::new();
     for ((key, period), c) in &computed {
-        let mut r = ResultRow::empty(ind, c.agg.level, &c.agg.area_code, &c.agg.area_name, &c.agg.region_code, *period);
+        let mut r = ResultRow::empty(
+            ind,
+            c.agg.level,
+            &c.agg.area_code,
+            &c.agg.area_name,
+            &c.agg.region_code,
+            *period,
+        );
         r.numerator = Some(c.figures.numerator);
         r.denominator = c.figures.denominator;
         r.expected = c.figures.expected;
@@ -119,11 +162,17 @@ fn assess_indicator(ind: &ValidIndicator, aggs: &[&Aggregate], targets: &[LaaTar
         if let Some(bv) = base_value {
             r.change = match ind.def.change {
                 crate::definition::ChangeKind::Difference => Some(value - bv),
-                crate::definition::ChangeKind::Percent if bv != 0.0 => Some(100.0 * (value - bv) / bv),
+                crate::definition::ChangeKind::Percent if bv != 0.0 => {
+                    Some(100.0 * (value - bv) / bv)
+                }
                 _ => None,
             };
         }
-        let against_baseline = !matches!(ind.def.value.kind, crate::definition::ValueKind::ExcessPercent | crate::definition::ValueKind::PercentChange);
+        let against_baseline = !matches!(
+            ind.def.value.kind,
+            crate::definition::ValueKind::ExcessPercent
+                | crate::definition::ValueKind::PercentChange
+        );
         r.significant = if against_baseline && Some(*period) == baseline {
             None
         } else {
@@ -131,7 +180,11 @@ fn assess_indicator(ind: &ValidIndicator, aggs: &[&Aggregate], targets: &[LaaTar
         };
         // the reference a status is judged against: the baseline, or zero
         // (expected / before) for kinds that are themselves a change
-        let reference = if against_baseline { base_value } else { Some(0.0) };
+        let reference = if against_baseline {
+            base_value
+        } else {
+            Some(0.0)
+        };
         let target = target_for(ind, targets, c, base_value);
         r.status = match (baseline, reference) {
             (Some(b), _) if against_baseline && period.end() < b.end() => String::new(),
@@ -142,9 +195,13 @@ fn assess_indicator(ind: &ValidIndicator, aggs: &[&Aggregate], targets: &[LaaTar
                 match target {
                     Some((t, traj)) => {
                         r.target = Some(t);
-                        stats::target_status(Some(value), t, traj, worse, pol).as_str().to_string()
+                        stats::target_status(Some(value), t, traj, worse, pol)
+                            .as_str()
+                            .to_string()
                     }
-                    None => stats::baseline_status(value, refv, sig, pol).as_str().to_string(),
+                    None => stats::baseline_status(value, refv, sig, pol)
+                        .as_str()
+                        .to_string(),
                 }
             }
             _ => String::new(),
@@ -158,7 +215,12 @@ fn assess_indicator(ind: &ValidIndicator, aggs: &[&Aggregate], targets: &[LaaTar
 
 /// The target and the trajectory value for this row: LAA targets for LA
 /// rows, the definition's national target for national rows.
-fn target_for(ind: &ValidIndicator, targets: &[LaaTargetDef], c: &Computed, base_value: Option<f64>) -> Option<(f64, f64)> {
+fn target_for(
+    ind: &ValidIndicator,
+    targets: &[LaaTargetDef],
+    c: &Computed,
+    base_value: Option<f64>,
+) -> Option<(f64, f64)> {
     let period = c.period;
     match c.agg.level {
         AreaLevel::National => {
@@ -166,28 +228,60 @@ fn target_for(ind: &ValidIndicator, targets: &[LaaTargetDef], c: &Computed, base
             let tp = ind.target_period?;
             let base = baseline_for(ind, period.grain())?;
             let bv = base_value?;
-            let tv = t.value.or_else(|| t.change_percent.map(|pc| bv * (1.0 + pc / 100.0)))?;
-            let traj = stats::trajectory(base.end_quarter_index() as f64, bv, tp.end_quarter_index() as f64, tv, period.end_quarter_index() as f64)?;
+            let tv = t
+                .value
+                .or_else(|| t.change_percent.map(|pc| bv * (1.0 + pc / 100.0)))?;
+            let traj = stats::trajectory(
+                base.end_quarter_index() as f64,
+                bv,
+                tp.end_quarter_index() as f64,
+                tv,
+                period.end_quarter_index() as f64,
+            )?;
             Some((tv, traj))
         }
         AreaLevel::La => {
-            let t = targets.iter().find(|t| t.indicator == ind.def.id && t.area == c.agg.area_code)?;
+            let t = targets
+                .iter()
+                .find(|t| t.indicator == ind.def.id && t.area == c.agg.area_code)?;
             let grain = period.grain();
             let bp = Period::parse_for(&t.baseline.period, grain).ok()?;
             // the target of the financial year this period ends in
-            let mut year_targets: Vec<(Period, f64)> = t.targets.iter().filter_map(|(k, v)| Some((k.parse::<Period>().ok()?, *v))).collect();
+            let mut year_targets: Vec<(Period, f64)> = t
+                .targets
+                .iter()
+                .filter_map(|(k, v)| Some((k.parse::<Period>().ok()?, *v)))
+                .collect();
             year_targets.sort_by_key(|(p, _)| p.end());
-            let (tp, tv) = year_targets.iter().find(|(p, _)| p.end() >= period.end()).or(year_targets.last()).copied()?;
-            let traj = stats::trajectory(bp.end_quarter_index() as f64, t.baseline.value, tp.end_quarter_index() as f64, tv, period.end_quarter_index() as f64)?;
+            let (tp, tv) = year_targets
+                .iter()
+                .find(|(p, _)| p.end() >= period.end())
+                .or(year_targets.last())
+                .copied()?;
+            let traj = stats::trajectory(
+                bp.end_quarter_index() as f64,
+                t.baseline.value,
+                tp.end_quarter_index() as f64,
+                tv,
+                period.end_quarter_index() as f64,
+            )?;
             Some((tv, traj))
         }
         AreaLevel::Region => None,
     }
 }
 
-fn compare_and_trend(ind: &ValidIndicator, computed: &BTreeMap<(AreaKey, Period), Computed>, rows: &mut [ResultRow]) {
+fn compare_and_trend(
+    ind: &ValidIndicator,
+    computed: &BTreeMap<(AreaKey, Period), Computed>,
+    rows: &mut [ResultRow],
+) {
     let pol = polarity(ind);
-    let value_of = |level: AreaLevel, code: &str, p: Period| computed.get(&((level, code.to_string()), p)).and_then(|c| c.est.map(|e| e.0));
+    let value_of = |level: AreaLevel, code: &str, p: Period| {
+        computed
+            .get(&((level, code.to_string()), p))
+            .and_then(|c| c.est.map(|e| e.0))
+    };
     let national_code = crate::execute::NATIONAL_CODE;
     for r in rows.iter_mut() {
         let Some(p) = r.period_parsed else { continue };
@@ -195,27 +289,35 @@ fn compare_and_trend(ind: &ValidIndicator, computed: &BTreeMap<(AreaKey, Period)
         if r.area_level == AreaLevel::La
             && let Some(bench) = value_of(AreaLevel::Region, &r.region_code, p)
         {
-            r.vs_region = stats::compare_with_benchmark(&iv, bench, pol).map(|c| c.as_str().to_string());
+            r.vs_region =
+                stats::compare_with_benchmark(&iv, bench, pol).map(|c| c.as_str().to_string());
         }
         if r.area_level != AreaLevel::National
             && let Some(bench) = value_of(AreaLevel::National, national_code, p)
         {
-            r.vs_national = stats::compare_with_benchmark(&iv, bench, pol).map(|c| c.as_str().to_string());
+            r.vs_national =
+                stats::compare_with_benchmark(&iv, bench, pol).map(|c| c.as_str().to_string());
         }
         // recent trend over the last five non-overlapping periods
         let step = if p.grain().overlapping() { 4 } else { 1 };
         let series: Vec<&Computed> = (0..stats::TREND_PERIODS as i32)
             .rev()
-            .filter_map(|k| computed.get(&((r.area_level, r.area_code.clone()), p.offset(-k * step))))
+            .filter_map(|k| {
+                computed.get(&((r.area_level, r.area_code.clone()), p.offset(-k * step)))
+            })
             .collect();
         if series.len() < stats::TREND_PERIODS {
             continue;
         }
-        let unweighted_share = ind.def.value.kind == crate::definition::ValueKind::Percentage && ind.def.interval.as_ref().is_none_or(|i| i.weight.is_none());
+        let unweighted_share = ind.def.value.kind == crate::definition::ValueKind::Percentage
+            && ind.def.interval.as_ref().is_none_or(|i| i.weight.is_none());
         let test = if unweighted_share {
             let pts: Vec<stats::ProportionPoint> = series
                 .iter()
-                .map(|c| stats::ProportionPoint { numerator: c.figures.numerator, denominator: c.figures.denominator.unwrap_or(0.0) })
+                .map(|c| stats::ProportionPoint {
+                    numerator: c.figures.numerator,
+                    denominator: c.figures.denominator.unwrap_or(0.0),
+                })
                 .collect();
             stats::proportion_trend(&pts, pol)
         } else {
@@ -225,7 +327,10 @@ fn compare_and_trend(ind: &ValidIndicator, computed: &BTreeMap<(AreaKey, Period)
                     let (v, ci) = c.est?;
                     let ci = ci?;
                     let se = (ci.ci95.upper - ci.ci95.lower) / (2.0 * stats::Z95);
-                    (se > 0.0).then_some(stats::ValuePoint { value: v, standard_error: se })
+                    (se > 0.0).then_some(stats::ValuePoint {
+                        value: v,
+                        standard_error: se,
+                    })
                 })
                 .collect();
             pts.and_then(|p| stats::value_trend(&p, pol))

@@ -32,7 +32,9 @@ fn row_for_year<'a>(rows: &'a [ResultRow], id: &str, fy: i32) -> Option<&'a Resu
         Period::CalendarYear(fy),
     ];
     wanted.iter().find_map(|p| {
-        rows.iter().find(|r| r.indicator == id && r.area_level == AreaLevel::National && r.period_parsed == Some(*p))
+        rows.iter().find(|r| {
+            r.indicator == id && r.area_level == AreaLevel::National && r.period_parsed == Some(*p)
+        })
     })
 }
 
@@ -44,14 +46,24 @@ fn status(catalog: &ValidCatalog, r: &ResultRow) -> Option<BaselineStatus> {
         return None;
     }
     let pol = super::polarity(ind);
-    let against_zero = matches!(ind.def.value.kind, crate::definition::ValueKind::ExcessPercent | crate::definition::ValueKind::PercentChange);
+    let against_zero = matches!(
+        ind.def.value.kind,
+        crate::definition::ValueKind::ExcessPercent | crate::definition::ValueKind::PercentChange
+    );
     let reference = if against_zero { 0.0 } else { b };
-    Some(stats::baseline_status(v, reference, r.significant.unwrap_or(false), pol))
+    Some(stats::baseline_status(
+        v,
+        reference,
+        r.significant.unwrap_or(false),
+        pol,
+    ))
 }
 
 /// PSA progress for every PSA and every financial year with results.
 pub fn psa_progress_rows(catalog: &ValidCatalog, rows: &[ResultRow]) -> Vec<PsaRow> {
-    let Some(psas) = &catalog.catalog.psas else { return Vec::new() };
+    let Some(psas) = &catalog.catalog.psas else {
+        return Vec::new();
+    };
     let mut years: Vec<i32> = rows
         .iter()
         .filter_map(|r| match r.period_parsed? {
@@ -77,7 +89,10 @@ fn one(catalog: &ValidCatalog, psa: &PsaDef, rows: &[ResultRow], fy: i32) -> Psa
     for id in &psa.indicators {
         let s = row_for_year(rows, id, fy).and_then(|r| status(catalog, r));
         statuses.push(s);
-        members.push((id.clone(), s.map(|s| s.as_str().to_string()).unwrap_or_default()));
+        members.push((
+            id.clone(),
+            s.map(|s| s.as_str().to_string()).unwrap_or_default(),
+        ));
     }
     PsaRow {
         psa: psa.id.clone(),

@@ -7,9 +7,30 @@ use crate::validate::ValidIndicator;
 
 /// The columns of the results table, in order (the spec's "Result row").
 pub const RESULT_COLUMNS: &[&str] = &[
-    "indicator", "area_level", "area_code", "area_name", "period", "numerator", "denominator", "expected", "value",
-    "ci_lower", "ci_upper", "ci998_lower", "ci998_upper", "ci_method", "baseline_period", "baseline_value", "change",
-    "significant", "target", "status", "vs_region", "vs_national", "trend", "suppressed",
+    "indicator",
+    "area_level",
+    "area_code",
+    "area_name",
+    "period",
+    "numerator",
+    "denominator",
+    "expected",
+    "value",
+    "ci_lower",
+    "ci_upper",
+    "ci998_lower",
+    "ci998_upper",
+    "ci_method",
+    "baseline_period",
+    "baseline_value",
+    "change",
+    "significant",
+    "target",
+    "status",
+    "vs_region",
+    "vs_national",
+    "trend",
+    "suppressed",
 ];
 
 /// One result row. Optional fields are empty in the published table.
@@ -77,7 +98,14 @@ pub struct ResultRow {
 
 impl ResultRow {
     /// A row with identity fields only.
-    pub fn empty(ind: &ValidIndicator, level: AreaLevel, code: &str, name: &str, region: &str, period: Period) -> ResultRow {
+    pub fn empty(
+        ind: &ValidIndicator,
+        level: AreaLevel,
+        code: &str,
+        name: &str,
+        region: &str,
+        period: Period,
+    ) -> ResultRow {
         ResultRow {
             indicator: ind.def.id.clone(),
             area_level: level,
@@ -129,8 +157,14 @@ impl ResultRow {
         };
         Some(Intervals {
             method,
-            ci95: Interval { lower: self.ci_lower?, upper: self.ci_upper? },
-            ci998: Interval { lower: self.ci998_lower?, upper: self.ci998_upper? },
+            ci95: Interval {
+                lower: self.ci_lower?,
+                upper: self.ci_upper?,
+            },
+            ci998: Interval {
+                lower: self.ci998_lower?,
+                upper: self.ci998_upper?,
+            },
         })
     }
 
@@ -161,6 +195,12 @@ impl ResultRow {
             .period_parsed
             .map(|p| (p.end_quarter_index(), p.grain() as u8))
             .unwrap_or((0, 0));
-        (self.indicator.clone(), end, grain, self.area_level, self.area_code.clone())
+        (
+            self.indicator.clone(),
+            end,
+            grain,
+            self.area_level,
+            self.area_code.clone(),
+        )
     }
 }

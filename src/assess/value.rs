@@ -77,8 +77,19 @@ fn finite(x: f64) -> Option<f64> {
 pub fn estimate(ind: &ValidIndicator, f: &Figures) -> Option<(f64, Option<stats::Intervals>)> {
     let v = &ind.def.value;
     let method = interval_method(ind);
-    let weighted = ind.def.interval.as_ref().is_some_and(|i| i.weight.is_some());
-    let with_ci = |e: Option<Estimate>| e.map(|e| (e.value, (method != IntervalMethod::None).then_some(e.intervals)));
+    let weighted = ind
+        .def
+        .interval
+        .as_ref()
+        .is_some_and(|i| i.weight.is_some());
+    let with_ci = |e: Option<Estimate>| {
+        e.map(|e| {
+            (
+                e.value,
+                (method != IntervalMethod::None).then_some(e.intervals),
+            )
+        })
+    };
     let den = f.denominator.unwrap_or(0.0);
     match v.kind {
         ValueKind::Count => {
@@ -89,12 +100,20 @@ pub fn estimate(ind: &ValidIndicator, f: &Figures) -> Option<(f64, Option<stats:
             Some((f.numerator, ci))
         }
         ValueKind::Ratio => with_ci(stats::ratio_estimate(f.numerator, den).ok().flatten()),
-        ValueKind::Rate => with_ci(stats::rate_estimate(f.numerator, den, v.per.unwrap_or(1.0)).ok().flatten()),
+        ValueKind::Rate => with_ci(
+            stats::rate_estimate(f.numerator, den, v.per.unwrap_or(1.0))
+                .ok()
+                .flatten(),
+        ),
         ValueKind::Percentage => {
             let e = if weighted {
-                stats::weighted_proportion_estimate(f.numerator, den, f.sum_w2, 100.0).ok().flatten()
+                stats::weighted_proportion_estimate(f.numerator, den, f.sum_w2, 100.0)
+                    .ok()
+                    .flatten()
             } else {
-                stats::proportion_estimate(f.numerator, den, 100.0).ok().flatten()
+                stats::proportion_estimate(f.numerator, den, 100.0)
+                    .ok()
+                    .flatten()
             };
             with_ci(e)
         }
@@ -105,7 +124,10 @@ pub fn estimate(ind: &ValidIndicator, f: &Figures) -> Option<(f64, Option<stats:
             }
             let value = finite(100.0 * (f.numerator - exp) / exp)?;
             let ci = match method {
-                IntervalMethod::Poisson => stats::ratio_estimate(f.numerator, exp).ok().flatten().map(|e| shift_ratio(e.intervals)),
+                IntervalMethod::Poisson => stats::ratio_estimate(f.numerator, exp)
+                    .ok()
+                    .flatten()
+                    .map(|e| shift_ratio(e.intervals)),
                 _ => None,
             };
             Some((value, ci))
@@ -116,7 +138,10 @@ pub fn estimate(ind: &ValidIndicator, f: &Figures) -> Option<(f64, Option<stats:
             }
             let value = finite(100.0 * (f.numerator - den) / den)?;
             let ci = match method {
-                IntervalMethod::Poisson => stats::ratio_estimate(f.numerator, den).ok().flatten().map(|e| shift_ratio(e.intervals)),
+                IntervalMethod::Poisson => stats::ratio_estimate(f.numerator, den)
+                    .ok()
+                    .flatten()
+                    .map(|e| shift_ratio(e.intervals)),
                 _ => None,
             };
             Some((value, ci))
@@ -129,13 +154,23 @@ fn shift_ratio(i: stats::Intervals) -> stats::Intervals {
     let f = |x: f64| 100.0 * (x - 1.0);
     stats::Intervals {
         method: i.method,
-        ci95: stats::Interval { lower: f(i.ci95.lower), upper: f(i.ci95.upper) },
-        ci998: stats::Interval { lower: f(i.ci998.lower), upper: f(i.ci998.upper) },
+        ci95: stats::Interval {
+            lower: f(i.ci95.lower),
+            upper: f(i.ci95.upper),
+        },
+        ci998: stats::Interval {
+            lower: f(i.ci998.lower),
+            upper: f(i.ci998.upper),
+        },
     }
 }
 
 fn count(x: f64) -> u64 {
-    if x.is_finite() && x > 0.0 { x.round() as u64 } else { 0 }
+    if x.is_finite() && x > 0.0 {
+        x.round() as u64
+    } else {
+        0
+    }
 }
 
 /// Whether a figure differs significantly: from its expected or base count
@@ -147,10 +182,14 @@ pub fn significant(ind: &ValidIndicator, f: &Figures, base: Option<&Figures>) ->
         (SignificanceKind::BinomialExpected, _) => {
             let n = count(f.denominator.unwrap_or(0.0));
             let exp = f.expected?;
-            stats::actual_vs_expected(count(f.numerator), n, exp.min(n as f64), &level).ok().flatten().map(|t| t.significant)
+            stats::actual_vs_expected(count(f.numerator), n, exp.min(n as f64), &level)
+                .ok()
+                .flatten()
+                .map(|t| t.significant)
         }
         (SignificanceKind::PoissonCounts, ValueKind::PercentChange) => {
-            stats::compare_poisson_counts(count(f.numerator), 1.0, count(f.denominator?), 1.0).map(|c| c.is_significant(&level))
+            stats::compare_poisson_counts(count(f.numerator), 1.0, count(f.denominator?), 1.0)
+                .map(|c| c.is_significant(&level))
         }
         (SignificanceKind::PoissonCounts, _) => {
             let b = base?;
@@ -163,7 +202,8 @@ pub fn significant(ind: &ValidIndicator, f: &Figures, base: Option<&Figures>) ->
             if t1 <= 0.0 || t2 <= 0.0 {
                 return None;
             }
-            stats::compare_poisson_counts(count(f.numerator), t1, count(b.numerator), t2).map(|c| c.is_significant(&level))
+            stats::compare_poisson_counts(count(f.numerator), t1, count(b.numerator), t2)
+                .map(|c| c.is_significant(&level))
         }
         (SignificanceKind::Proportions, _) => {
             let b = base?;
@@ -172,7 +212,11 @@ pub fn significant(ind: &ValidIndicator, f: &Figures, base: Option<&Figures>) ->
                 if den <= 0.0 {
                     return None;
                 }
-                let weighted = ind.def.interval.as_ref().is_some_and(|i| i.weight.is_some());
+                let weighted = ind
+                    .def
+                    .interval
+                    .as_ref()
+                    .is_some_and(|i| i.weight.is_some());
                 if weighted {
                     let n = stats::kish_effective_sample_size(den, x.sum_w2)?;
                     Some((x.numerator / den * n, n))
@@ -182,7 +226,10 @@ pub fn significant(ind: &ValidIndicator, f: &Figures, base: Option<&Figures>) ->
             };
             let (x1, n1) = eff(f)?;
             let (x2, n2) = eff(b)?;
-            stats::compare_proportions(x1.min(n1), n1, x2.min(n2), n2).ok().flatten().map(|c| c.is_significant(&level))
+            stats::compare_proportions(x1.min(n1), n1, x2.min(n2), n2)
+                .ok()
+                .flatten()
+                .map(|c| c.is_significant(&level))
         }
     }
 }

@@ -21,7 +21,11 @@ pub struct Diagnostic {
 
 impl fmt::Display for Diagnostic {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}:{}:{}: {}", self.file, self.line, self.column, self.message)?;
+        write!(
+            f,
+            "{}:{}:{}: {}",
+            self.file, self.line, self.column, self.message
+        )?;
         if !self.path.is_empty() {
             write!(f, " (at `{}`)", self.path)?;
         }
@@ -37,5 +41,8 @@ pub fn render_diagnostics(diags: &[Diagnostic]) -> String {
     let mut d = diags.to_vec();
     d.sort();
     d.dedup();
-    d.iter().map(|d| d.to_string()).collect::<Vec<_>>().join("\n")
+    d.iter()
+        .map(|d| d.to_string())
+        .collect::<Vec<_>>()
+        .join("\n")
 }

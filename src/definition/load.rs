@@ -92,15 +92,25 @@ impl DefinitionError {
 }
 
 fn read(path: &Path) -> Result<String, DefinitionError> {
-    std::fs::read_to_string(path).map_err(|source| DefinitionError::Io { path: path.to_path_buf(), source })
+    std::fs::read_to_string(path).map_err(|source| DefinitionError::Io {
+        path: path.to_path_buf(),
+        source,
+    })
 }
 
 /// Parse one YAML file into `T`, remembering positions.
 pub fn parse_file<T: DeserializeOwned>(path: &Path, text: &str) -> Result<Located<T>, Diagnostic> {
     match serde_yaml::from_str::<T>(text) {
-        Ok(value) => Ok(Located { value, file: path.to_path_buf(), positions: PositionIndex::build(text) }),
+        Ok(value) => Ok(Located {
+            value,
+            file: path.to_path_buf(),
+            positions: PositionIndex::build(text),
+        }),
         Err(e) => {
-            let (line, column) = e.location().map(|l| (l.line(), l.column())).unwrap_or((1, 1));
+            let (line, column) = e
+                .location()
+                .map(|l| (l.line(), l.column()))
+                .unwrap_or((1, 1));
             let full = e.to_string();
             let message = match full.rfind(" at line ") {
                 Some(i) => full[..i].to_string(),
@@ -108,7 +118,14 @@ pub fn parse_file<T: DeserializeOwned>(path: &Path, text: &str) -> Result<Locate
             };
             let (path_part, message) = split_serde_path(&message);
             let hint = hint_for_serde(&message);
-            Err(Diagnostic { file: path.display().to_string(), line, column, path: path_part, message, hint })
+            Err(Diagnostic {
+                file: path.display().to_string(),
+                line,
+                column,
+                path: path_part,
+                message,
+                hint,
+            })
         }
     }
 }
@@ -126,7 +143,9 @@ fn split_serde_path(message: &str) -> (String, String) {
 
 fn hint_for_serde(message: &str) -> Option<String> {
     if message.starts_with("unknown field") || message.starts_with("unknown variant") {
-        message.split_once(", expected ").map(|(_, e)| format!("expected {e}"))
+        message
+            .split_once(", expected ")
+            .map(|(_, e)| format!("expected {e}"))
     } else if message.starts_with("missing field") {
         Some("add the field; see indicators/README.md for the language reference".into())
     } else {
@@ -137,7 +156,10 @@ fn hint_for_serde(message: &str) -> Option<String> {
 /// Stage entry point: read every definition in `dir`, reporting every
 /// unreadable or malformed file at once.
 pub fn load_definitions(dir: &Path) -> Result<Catalog, DefinitionError> {
-    let entries = std::fs::read_dir(dir).map_err(|source| DefinitionError::Io { path: dir.to_path_buf(), source })?;
+    let entries = std::fs::read_dir(dir).map_err(|source| DefinitionError::Io {
+        path: dir.to_path_buf(),
+        source,
+    })?;
     let mut files: Vec<PathBuf> = entries
         .filter_map(|e| e.ok().map(|e| e.path()))
         .filter(|p| p.extension().is_some_and(|x| x == "yaml" || x == "yml"))
@@ -150,7 +172,10 @@ pub fn load_definitions(dir: &Path) -> Result<Catalog, DefinitionError> {
     let mut targets = None;
     for path in files {
         let text = read(&path)?;
-        let name = path.file_name().and_then(|n| n.to_str()).unwrap_or_default();
+        let name = path
+            .file_name()
+            .and_then(|n| n.to_str())
+            .unwrap_or_default();
         match name {
             PSA_FILE => match parse_file::<Vec<PsaDef>>(&path, &text) {
                 Ok(v) => psas = Some(v),
@@ -174,7 +199,15 @@ pub fn load_definitions(dir: &Path) -> Result<Catalog, DefinitionError> {
         return Err(DefinitionError::Invalid(diags));
     }
     if indicators.is_empty() {
-        return Err(DefinitionError::Empty { dir: dir.to_path_buf() });
+        return Err(DefinitionError::Empty {
+            dir: dir.to_path_buf(),
+        });
     }
-    Ok(Catalog { dir: dir.to_path_buf(), indicators, psas, geography, targets })
+    Ok(Catalog {
+        dir: dir.to_path_buf(),
+        indicators,
+        psas,
+        geography,
+        targets,
+    })
 }

@@ -14,7 +14,10 @@ mod positions;
 mod targets;
 
 pub use diagnostic::{Diagnostic, render_diagnostics};
-pub use load::{Catalog, DefinitionError, GEOGRAPHY_FILE as GEOGRAPHY_FILE_NAME, Located, PSA_FILE, TARGETS_FILE, load_definitions, parse_file};
+pub use load::{
+    Catalog, DefinitionError, GEOGRAPHY_FILE as GEOGRAPHY_FILE_NAME, Located, PSA_FILE,
+    TARGETS_FILE, load_definitions, parse_file,
+};
 pub use model::*;
 pub use positions::{Position, PositionIndex};
 pub use targets::{LaaTargetDef, TargetBaseline};

@@ -6,7 +6,10 @@ use datafusion::arrow::array::{Array, AsArray, RecordBatch};
 use datafusion::arrow::datatypes::{Float64Type, Int64Type};
 use datafusion::error::{DataFusionError, Result};
 
-use crate::plan::{AREA_COLUMN, GRAIN_COLUMN, PERIOD_COLUMN, SUM_W2_COLUMN, measure_count_column, measure_value_column};
+use crate::plan::{
+    AREA_COLUMN, GRAIN_COLUMN, PERIOD_COLUMN, SUM_W2_COLUMN, measure_count_column,
+    measure_value_column,
+};
 use crate::validate::ValidIndicator;
 
 /// Code of the England and Wales total.
@@ -116,12 +119,20 @@ fn string_at(a: &dyn Array, i: usize) -> String {
 /// Convert record batches of an indicator plan into rows.
 pub fn read_la_rows(ind: &ValidIndicator, batches: &[RecordBatch]) -> Result<Vec<LaRow>> {
     let mut out = Vec::new();
-    let planned: Vec<&String> = ind.def.measures.iter().filter(|(_, m)| m.area_attribute.is_none()).map(|(k, _)| k).collect();
+    let planned: Vec<&String> = ind
+        .def
+        .measures
+        .iter()
+        .filter(|(_, m)| m.area_attribute.is_none())
+        .map(|(k, _)| k)
+        .collect();
     for b in batches {
         let g = column(b, GRAIN_COLUMN)?;
         let p = column(b, PERIOD_COLUMN)?;
         let a = column(b, AREA_COLUMN)?;
-        let w2 = b.column_by_name(SUM_W2_COLUMN).and_then(|c| c.as_primitive_opt::<Float64Type>().cloned());
+        let w2 = b
+            .column_by_name(SUM_W2_COLUMN)
+            .and_then(|c| c.as_primitive_opt::<Float64Type>().cloned());
         let mut cols = Vec::new();
         for m in &planned {
             let v = column(b, &measure_value_column(m))?
@@ -146,7 +157,10 @@ pub fn read_la_rows(ind: &ValidIndicator, batches: &[RecordBatch]) -> Result<Vec
                 period: string_at(p, i),
                 area_code: string_at(a, i),
                 measures,
-                sum_w2: w2.as_ref().map(|w| if w.is_null(i) { 0.0 } else { w.value(i) }).unwrap_or(0.0),
+                sum_w2: w2
+                    .as_ref()
+                    .map(|w| if w.is_null(i) { 0.0 } else { w.value(i) })
+                    .unwrap_or(0.0),
             });
         }
     }

@@ -35,7 +35,10 @@ pub struct AreaLookup {
 impl AreaLookup {
     /// Regions: code -> name, sorted by code.
     pub fn regions(&self) -> BTreeMap<String, String> {
-        self.las.values().map(|a| (a.region_code.clone(), a.region_name.clone())).collect()
+        self.las
+            .values()
+            .map(|a| (a.region_code.clone(), a.region_name.clone()))
+            .collect()
     }
 
     /// The LAs of a region, by code.
@@ -45,14 +48,22 @@ impl AreaLookup {
 }
 
 fn text(a: &dyn Array, i: usize) -> String {
-    a.as_string_opt::<i32>().map(|s| s.value(i).to_string()).unwrap_or_default()
+    a.as_string_opt::<i32>()
+        .map(|s| s.value(i).to_string())
+        .unwrap_or_default()
 }
 
 /// Read the geography table through the session.
-pub async fn load_areas(ctx: &SessionContext, catalog: &ValidCatalog) -> Result<AreaLookup, ExecuteError> {
+pub async fn load_areas(
+    ctx: &SessionContext,
+    catalog: &ValidCatalog,
+) -> Result<AreaLookup, ExecuteError> {
     let g = &catalog.catalog.geography;
     let table = catalog.geography.name.clone();
-    let err = |message: String| ExecuteError::Geography { table: table.clone(), message };
+    let err = |message: String| ExecuteError::Geography {
+        table: table.clone(),
+        message,
+    };
     let numeric: Vec<String> = catalog
         .geography
         .schema
@@ -70,8 +81,16 @@ pub async fn load_areas(ctx: &SessionContext, catalog: &ValidCatalog) -> Result<
     for n in &numeric {
         exprs.push(cast(col(format!("\"{n}\"")), DataType::Float64).alias(format!("attr_{n}")));
     }
-    let df = ctx.table(table.as_str()).await.map_err(|e| err(e.strip_backtrace()))?;
-    let batches = df.select(exprs).map_err(|e| err(e.strip_backtrace()))?.collect().await.map_err(|e| err(e.strip_backtrace()))?;
+    let df = ctx
+        .table(table.as_str())
+        .await
+        .map_err(|e| err(e.strip_backtrace()))?;
+    let batches = df
+        .select(exprs)
+        .map_err(|e| err(e.strip_backtrace()))?
+        .collect()
+        .await
+        .map_err(|e| err(e.strip_backtrace()))?;
     let mut las = BTreeMap::new();
     for b in &batches {
         let (c, n, rc, rn) = (b.column(0), b.column(1), b.column(2), b.column(3));
@@ -89,14 +108,22 @@ pub async fn load_areas(ctx: &SessionContext, catalog: &ValidCatalog) -> Result<
                 }
             }
             let code = text(c.as_ref(), i);
-            let area = Area { code: code.clone(), name: text(n.as_ref(), i), region_code: text(rc.as_ref(), i), region_name: text(rn.as_ref(), i), attributes };
+            let area = Area {
+                code: code.clone(),
+                name: text(n.as_ref(), i),
+                region_code: text(rc.as_ref(), i),
+                region_name: text(rn.as_ref(), i),
+                attributes,
+            };
             if las.insert(code.clone(), area).is_some() {
                 return Err(err(format!("LA code {code} appears twice")));
             }
         }
     }
     if las.is_empty() {
-        return Err(err("the table is empty: every indicator needs the LA lookup".into()));
+        return Err(err(
+            "the table is empty: every indicator needs the LA lookup".into(),
+        ));
     }
     Ok(AreaLookup { las })
 }

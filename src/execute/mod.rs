@@ -94,11 +94,22 @@ pub struct Execution {
 
 impl Session {
     /// Create the context and register every table the catalog uses.
-    pub async fn open(catalog: Arc<ValidCatalog>, extract: &Extract) -> Result<Session, ExecuteError> {
-        let config = SessionConfig::new().with_target_partitions(std::thread::available_parallelism().map(|n| n.get()).unwrap_or(2).max(2));
+    pub async fn open(
+        catalog: Arc<ValidCatalog>,
+        extract: &Extract,
+    ) -> Result<Session, ExecuteError> {
+        let config = SessionConfig::new().with_target_partitions(
+            std::thread::available_parallelism()
+                .map(|n| n.get())
+                .unwrap_or(2)
+                .max(2),
+        );
         let ctx = SessionContext::new_with_config(config);
         let mut tables: BTreeMap<String, String> = BTreeMap::new();
-        tables.insert(catalog.geography.name.clone(), catalog.geography.path.display().to_string());
+        tables.insert(
+            catalog.geography.name.clone(),
+            catalog.geography.path.display().to_string(),
+        );
         for ind in &catalog.indicators {
             for s in ind.sources.values() {
                 tables.insert(s.table.name.clone(), s.table.path.display().to_string());
@@ -107,11 +118,21 @@ impl Session {
         for (name, path) in &tables {
             ctx.register_parquet(name.as_str(), path.as_str(), ParquetReadOptions::default())
                 .await
-                .map_err(|source| ExecuteError::Register { table: name.clone(), path: path.clone(), source })?;
+                .map_err(|source| ExecuteError::Register {
+                    table: name.clone(),
+                    path: path.clone(),
+                    source,
+                })?;
         }
         let areas = areas::load_areas(&ctx, &catalog).await?;
         let (coverage_start, extract_date) = coverage(&ctx, &catalog, extract).await?;
-        Ok(Session { ctx, catalog, areas, coverage_start, extract_date })
+        Ok(Session {
+            ctx,
+            catalog,
+            areas,
+            coverage_start,
+            extract_date,
+        })
     }
 
     /// The periods an indicator is computed for.
@@ -153,16 +174,33 @@ impl Session {
             let rolled = rollup::roll_up(&ind, la_rows, &ps.computed, &self.areas, &mut notes);
             aggregates.extend(rolled);
         }
-        Ok(Execution { aggregates, periods, notes })
+        Ok(Execution {
+            aggregates,
+            periods,
+            notes,
+        })
     }
 }
 
-async fn run_one(ctx: &SessionContext, ind: &ValidIndicator, periods: &[Period]) -> Result<Vec<aggregates::LaRow>, ExecuteError> {
+async fn run_one(
+    ctx: &SessionContext,
+    ind: &ValidIndicator,
+    periods: &[Period],
+) -> Result<Vec<aggregates::LaRow>, ExecuteError> {
     if periods.is_empty() {
         return Ok(Vec::new());
     }
     let plan = plan_indicator(ctx, ind, periods).await?;
-    let wrap = |source| ExecuteError::Run { indicator: ind.def.id.clone(), source };
-    let batches = ctx.execute_logical_plan(plan).await.map_err(wrap)?.collect().await.map_err(wrap)?;
+    let wrap = |source| ExecuteError::Run {
+        indicator: ind.def.id.clone(),
+        source,
+    };
+    let batches = ctx
+        .execute_logical_plan(plan)
+        .await
+        .map_err(wrap)?
+        .collect()
+        .await
+        .map_err(wrap)?;
     aggregates::read_la_rows(ind, &batches).map_err(wrap)
 }

@@ -24,16 +24,27 @@ pub struct PeriodSet {
 }
 
 /// Periods of every grain of `ind` inside the coverage.
-pub fn periods_for(ind: &ValidIndicator, coverage_start: NaiveDate, extract_date: NaiveDate) -> PeriodSet {
+pub fn periods_for(
+    ind: &ValidIndicator,
+    coverage_start: NaiveDate,
+    extract_date: NaiveDate,
+) -> PeriodSet {
     let lag = follow_up_days(&ind.def.events);
     let observed = ind.def.cohort.observed_days.unwrap_or(0) as u64;
     let mut out = PeriodSet::default();
     for g in &ind.def.grains {
         for p in Period::all_within(*g, coverage_start, extract_date) {
-            if observed > 0 && p.end().checked_sub_days(Days::new(observed)).is_none_or(|d| d < coverage_start) {
+            if observed > 0
+                && p.end()
+                    .checked_sub_days(Days::new(observed))
+                    .is_none_or(|d| d < coverage_start)
+            {
                 continue;
             }
-            let ready = p.end().checked_add_days(Days::new(lag.max(0) as u64)).is_some_and(|d| d <= extract_date);
+            let ready = p
+                .end()
+                .checked_add_days(Days::new(lag.max(0) as u64))
+                .is_some_and(|d| d <= extract_date);
             if ready {
                 out.computed.push(p);
             } else {
@@ -53,7 +64,11 @@ fn fy_start(label: &str) -> Option<NaiveDate> {
 
 /// First day covered and the extract date: from the manifest when there is
 /// one, else from the data (earliest cohort date; latest proven date).
-pub async fn coverage(ctx: &SessionContext, catalog: &ValidCatalog, extract: &Extract) -> Result<(NaiveDate, NaiveDate), ExecuteError> {
+pub async fn coverage(
+    ctx: &SessionContext,
+    catalog: &ValidCatalog,
+    extract: &Extract,
+) -> Result<(NaiveDate, NaiveDate), ExecuteError> {
     let manifest = extract.manifest.as_ref();
     let from_manifest = manifest.and_then(|m| m.from.as_deref()).and_then(fy_start);
     let (mut lo, mut hi) = (None::<NaiveDate>, None::<NaiveDate>);
@@ -68,7 +83,8 @@ pub async fn coverage(ctx: &SessionContext, catalog: &ValidCatalog, extract: &Ex
             }
             for ev in ind.def.events.values() {
                 if let (Some(p), Some(src)) = (&ev.proven, ind.sources.get(&ev.source))
-                    && let Some((_, b)) = date_range(ctx, &src.table.name, &src.columns[&p.date]).await?
+                    && let Some((_, b)) =
+                        date_range(ctx, &src.table.name, &src.columns[&p.date]).await?
                 {
                     hi = Some(hi.map_or(b, |x: NaiveDate| x.max(b)));
                 }
@@ -78,7 +94,11 @@ pub async fn coverage(ctx: &SessionContext, catalog: &ValidCatalog, extract: &Ex
     let start = from_manifest.or(lo).map(|d| {
         // the first whole financial quarter
         let q0 = NaiveDate::from_ymd_opt(d.year(), ((d.month0() / 3) * 3) + 1, 1).unwrap_or(d);
-        if q0 == d { d } else { q0.checked_add_months(chrono::Months::new(3)).unwrap_or(d) }
+        if q0 == d {
+            d
+        } else {
+            q0.checked_add_months(chrono::Months::new(3)).unwrap_or(d)
+        }
     });
     let end = manifest.map(|m| m.extract_date).or(hi);
     match (start, end) {
@@ -90,21 +110,40 @@ pub async fn coverage(ctx: &SessionContext, catalog: &ValidCatalog, extract: &Ex
     }
 }
 
-async fn date_range(ctx: &SessionContext, table: &str, column: &str) -> Result<Option<(NaiveDate, NaiveDate)>, ExecuteError> {
-    let err = |e: datafusion::error::DataFusionError| ExecuteError::Register { table: table.to_string(), path: column.to_string(), source: e };
+async fn date_range(
+    ctx: &SessionContext,
+    table: &str,
+    column: &str,
+) -> Result<Option<(NaiveDate, NaiveDate)>, ExecuteError> {
+    let err = |e: datafusion::error::DataFusionError| ExecuteError::Register {
+        table: table.to_string(),
+        path: column.to_string(),
+        source: e,
+    };
     let c = datafusion::prelude::col(format!("\"{column}\""));
     let df = ctx.table(table).await.map_err(err)?;
     let batches = df
-        .aggregate(vec![], vec![min(cast(c.clone(), DataType::Date32)).alias("lo"), max(cast(c, DataType::Date32)).alias("hi")])
+        .aggregate(
+            vec![],
+            vec![
+                min(cast(c.clone(), DataType::Date32)).alias("lo"),
+                max(cast(c, DataType::Date32)).alias("hi"),
+            ],
+        )
         .map_err(err)?
         .collect()
         .await
         .map_err(err)?;
-    let Some(b) = batches.first() else { return Ok(None) };
+    let Some(b) = batches.first() else {
+        return Ok(None);
+    };
     if b.num_rows() == 0 {
         return Ok(None);
     }
-    let (lo, hi) = (b.column(0).as_primitive::<Date32Type>(), b.column(1).as_primitive::<Date32Type>());
+    let (lo, hi) = (
+        b.column(0).as_primitive::<Date32Type>(),
+        b.column(1).as_primitive::<Date32Type>(),
+    );
     if lo.is_null(0) || hi.is_null(0) {
         return Ok(None);
     }

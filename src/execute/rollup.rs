@@ -12,11 +12,21 @@ use crate::validate::ValidIndicator;
 type Key = (String, String); // (grain, period)
 
 fn empty_measures(ind: &ValidIndicator) -> BTreeMap<String, MeasureValue> {
-    ind.def.measures.keys().map(|k| (k.clone(), MeasureValue::default())).collect()
+    ind.def
+        .measures
+        .keys()
+        .map(|k| (k.clone(), MeasureValue::default()))
+        .collect()
 }
 
 /// Build LA, region and national aggregates of one indicator.
-pub fn roll_up(ind: &ValidIndicator, rows: Vec<LaRow>, periods: &[Period], areas: &AreaLookup, notes: &mut Vec<String>) -> Vec<Aggregate> {
+pub fn roll_up(
+    ind: &ValidIndicator,
+    rows: Vec<LaRow>,
+    periods: &[Period],
+    areas: &AreaLookup,
+    notes: &mut Vec<String>,
+) -> Vec<Aggregate> {
     let id = &ind.def.id;
     let mut la: BTreeMap<(Key, String), (BTreeMap<String, MeasureValue>, f64)> = BTreeMap::new();
     let mut national: BTreeMap<Key, (BTreeMap<String, MeasureValue>, f64)> = BTreeMap::new();
@@ -29,7 +39,13 @@ pub fn roll_up(ind: &ValidIndicator, rows: Vec<LaRow>, periods: &[Period], areas
             for (name, def) in &ind.def.measures {
                 if let Some(attr) = &def.area_attribute {
                     let v = a.attributes.get(attr).copied().unwrap_or(0.0);
-                    m.insert(name.clone(), MeasureValue { value: v, n: v.round() as i64 });
+                    m.insert(
+                        name.clone(),
+                        MeasureValue {
+                            value: v,
+                            n: v.round() as i64,
+                        },
+                    );
                 }
             }
             la.insert((key.clone(), a.code.clone()), (m, 0.0));
@@ -37,7 +53,9 @@ pub fn roll_up(ind: &ValidIndicator, rows: Vec<LaRow>, periods: &[Period], areas
     }
     for r in rows {
         let key = (r.grain.clone(), r.period.clone());
-        let Some(nat) = national.get_mut(&key) else { continue };
+        let Some(nat) = national.get_mut(&key) else {
+            continue;
+        };
         for (k, v) in &r.measures {
             nat.0.entry(k.clone()).or_default().add(v);
         }
@@ -57,10 +75,15 @@ pub fn roll_up(ind: &ValidIndicator, rows: Vec<LaRow>, periods: &[Period], areas
     }
     // area attributes are not in the plan output: national and region sum them from LAs
     let mut out = Vec::new();
-    let mut region: BTreeMap<(Key, String), (BTreeMap<String, MeasureValue>, f64)> = BTreeMap::new();
+    let mut region: BTreeMap<(Key, String), (BTreeMap<String, MeasureValue>, f64)> =
+        BTreeMap::new();
     for ((key, code), (m, w2)) in &la {
-        let Some(a) = areas.las.get(code) else { continue };
-        let slot = region.entry((key.clone(), a.region_code.clone())).or_insert_with(|| (empty_measures(ind), 0.0));
+        let Some(a) = areas.las.get(code) else {
+            continue;
+        };
+        let slot = region
+            .entry((key.clone(), a.region_code.clone()))
+            .or_insert_with(|| (empty_measures(ind), 0.0));
         for (k, v) in m {
             slot.0.entry(k.clone()).or_default().add(v);
         }

@@ -7,8 +7,7 @@ use super::error::GenerateError;
 const AREAS_CSV: &str = include_str!("areas.csv");
 
 /// The header `areas.csv` must have, which is also the `areas` table's columns.
-const HEADER: &str =
-    "la_code,la_name,region_code,region_name,probation_area,population,population_18plus,population_10_17";
+const HEADER: &str = "la_code,la_name,region_code,region_name,probation_area,population,population_18plus,population_10_17";
 
 /// One local authority: a row of the `areas` table.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -92,9 +91,17 @@ pub fn parse_areas(text: &str) -> Result<Vec<Area>, GenerateError> {
             reason,
         };
         let fields = split_csv_line(line).map_err(|r| fail(r.to_string()))?;
-        let [code, name, region, region_name, probation, pop, pop18, pop1017] =
-            <[String; 8]>::try_from(fields)
-                .map_err(|f| fail(format!("expected 8 fields, found {}", f.len())))?;
+        let [
+            code,
+            name,
+            region,
+            region_name,
+            probation,
+            pop,
+            pop18,
+            pop1017,
+        ] = <[String; 8]>::try_from(fields)
+            .map_err(|f| fail(format!("expected 8 fields, found {}", f.len())))?;
         if !is_la_code(&code) {
             return Err(fail(format!("{code:?} is not an E06/E08/E09/E10/W06 code")));
         }
@@ -165,27 +172,46 @@ mod tests {
         let english = areas.iter().filter(|a| a.is_english()).count();
         assert_eq!(english, 152);
         assert!(areas.windows(2).all(|w| w[0].la_code < w[1].la_code));
-        assert!(areas.iter().all(|a| a.population >= a.population_18plus + a.population_10_17));
+        assert!(
+            areas
+                .iter()
+                .all(|a| a.population >= a.population_18plus + a.population_10_17)
+        );
     }
 
     #[test]
     fn code_format_is_checked() {
         assert!(is_la_code("E08000003"));
         assert!(is_la_code("W06000015"));
-        for bad in ["E07000001", "E0800003", "E080000033", "X06000001", "E06A00001", ""] {
+        for bad in [
+            "E07000001",
+            "E0800003",
+            "E080000033",
+            "X06000001",
+            "E06A00001",
+            "",
+        ] {
             assert!(!is_la_code(bad), "{bad}");
         }
     }
 
     #[test]
     fn quoted_fields_and_bad_rows() {
-        let csv = format!("{HEADER}\nE06000023,\"Bristol, City of\",E12000009,South West,Avon and Somerset,1,1,0\n");
+        let csv = format!(
+            "{HEADER}\nE06000023,\"Bristol, City of\",E12000009,South West,Avon and Somerset,1,1,0\n"
+        );
         let areas = parse_areas(&csv).unwrap();
         assert_eq!(areas[0].la_name, "Bristol, City of");
         let short = format!("{HEADER}\nE06000023,Bristol,E12000009\n");
-        assert!(matches!(parse_areas(&short), Err(GenerateError::Areas { line: 2, .. })));
+        assert!(matches!(
+            parse_areas(&short),
+            Err(GenerateError::Areas { line: 2, .. })
+        ));
         let bad_code = format!("{HEADER}\nE07000023,B,E12000009,SW,A,1,1,0\n");
-        assert!(matches!(parse_areas(&bad_code), Err(GenerateError::Areas { line: 2, .. })));
+        assert!(matches!(
+            parse_areas(&bad_code),
+            Err(GenerateError::Areas { line: 2, .. })
+        ));
         assert!(parse_areas("la_code\n").is_err());
     }
 }

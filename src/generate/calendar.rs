@@ -25,7 +25,11 @@ pub(crate) fn date(day: Day) -> NaiveDate {
 /// The financial year a day falls in.
 pub(crate) fn financial_year_of(d: Day) -> FinancialYear {
     let dt = date(d);
-    FinancialYear(if dt.month() >= 4 { dt.year() } else { dt.year() - 1 })
+    FinancialYear(if dt.month() >= 4 {
+        dt.year()
+    } else {
+        dt.year() - 1
+    })
 }
 
 /// Years since 1 April 2005, the anchor of every trend, so a given date gets
@@ -74,7 +78,12 @@ impl Span {
         self.financial_years()
             .flat_map(|fy| {
                 let y = fy.start_year();
-                [ymd(y, 6, 30), ymd(y, 9, 30), ymd(y, 12, 31), ymd(y + 1, 3, 31)]
+                [
+                    ymd(y, 6, 30),
+                    ymd(y, 9, 30),
+                    ymd(y, 12, 31),
+                    ymd(y + 1, 3, 31),
+                ]
             })
             .map(day)
             .collect()
@@ -88,14 +97,20 @@ impl Span {
             .skip(1)
             .map(|fy| day(fy.first_day()))
             .collect();
-        if years.is_empty() { vec![self.first] } else { years }
+        if years.is_empty() {
+            vec![self.first]
+        } else {
+            years
+        }
     }
 
     /// TellUs survey years (the survey ran 2007 to 2010) that overlap the span.
     pub(crate) fn survey_years(&self) -> Vec<i32> {
         let first = date(self.first).year();
         let last = date(self.extract).year();
-        (2007..=2010).filter(|y| (first..=last).contains(y)).collect()
+        (2007..=2010)
+            .filter(|y| (first..=last).contains(y))
+            .collect()
     }
 
     /// Index of the financial year holding `d`, if inside the span.

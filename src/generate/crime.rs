@@ -46,7 +46,9 @@ impl CrimePlan {
     /// Draws every area's yearly counts; at least one crime in all.
     pub(crate) fn new(world: &World) -> Self {
         let mut rng = chunk_rng(world.seed, Stream::CrimeCounts, 0);
-        let weights: Vec<f64> = (0..world.areas.len()).map(|a| world.crime_weight(a)).collect();
+        let weights: Vec<f64> = (0..world.areas.len())
+            .map(|a| world.crime_weight(a))
+            .collect();
         let total: f64 = weights.iter().sum::<f64>().max(f64::MIN_POSITIVE);
         let mut sac = Vec::new();
         let mut other = Vec::new();
@@ -59,7 +61,12 @@ impl CrimePlan {
                 .map(|(w, e)| national * w / total * (e.crime_trend * t).exp())
                 .collect();
             sac.push(means.iter().map(|m| poisson(&mut rng, *m)).collect());
-            other.push(means.iter().map(|m| poisson(&mut rng, m * OTHER_SHARE)).collect());
+            other.push(
+                means
+                    .iter()
+                    .map(|m| poisson(&mut rng, m * OTHER_SHARE))
+                    .collect(),
+            );
         }
         let mut plan = CrimePlan { sac, other };
         plan.ensure_one(&weights);
@@ -93,10 +100,24 @@ pub(crate) fn crime_chunk(world: &World, plan: &CrimePlan, chunk: u64) -> Vec<Cr
     let first = day(fy.first_day());
     let days = day(fy.last_day()) - first + 1;
     let mut rows = Vec::new();
-    for &area in world.region_members.get(region).map_or(&[][..], |m| m.as_slice()) {
+    for &area in world
+        .region_members
+        .get(region)
+        .map_or(&[][..], |m| m.as_slice())
+    {
         let london = world.areas[area].la_code.starts_with("E09");
-        let n_sac = plan.sac.get(year).and_then(|y| y.get(area)).copied().unwrap_or(0);
-        let n_other = plan.other.get(year).and_then(|y| y.get(area)).copied().unwrap_or(0);
+        let n_sac = plan
+            .sac
+            .get(year)
+            .and_then(|y| y.get(area))
+            .copied()
+            .unwrap_or(0);
+        let n_other = plan
+            .other
+            .get(year)
+            .and_then(|y| y.get(area))
+            .copied()
+            .unwrap_or(0);
         for _ in 0..n_sac {
             let crime_type = pick(&mut rng, &SAC_TYPES, if london { 1.6 } else { 1.0 });
             rows.push(crime(&mut rng, area, first, days, crime_type));
@@ -109,7 +130,13 @@ pub(crate) fn crime_chunk(world: &World, plan: &CrimePlan, chunk: u64) -> Vec<Cr
     rows
 }
 
-fn crime(rng: &mut ChunkRng, area: usize, first: Day, days: i32, crime_type: &'static str) -> CrimeRow {
+fn crime(
+    rng: &mut ChunkRng,
+    area: usize,
+    first: Day,
+    days: i32,
+    crime_type: &'static str,
+) -> CrimeRow {
     CrimeRow {
         la: area as u16,
         recorded: first + (unit(rng) * f64::from(days)) as Day,
@@ -120,7 +147,13 @@ fn crime(rng: &mut ChunkRng, area: usize, first: Day, days: i32, crime_type: &'s
 /// Draws a type from a mix; `robbery` scales the robbery weights (London
 /// has more street robbery).
 fn pick(rng: &mut ChunkRng, mix: &[(&'static str, f64)], robbery: f64) -> &'static str {
-    let weight = |(name, w): &(&str, f64)| if name.starts_with("robbery") { w * robbery } else { *w };
+    let weight = |(name, w): &(&str, f64)| {
+        if name.starts_with("robbery") {
+            w * robbery
+        } else {
+            *w
+        }
+    };
     let total: f64 = mix.iter().map(weight).sum();
     let mut x = unit(rng) * total;
     for entry in mix {

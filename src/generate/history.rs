@@ -12,22 +12,25 @@ use super::rng::{ChunkRng, below, exponential, noise, poisson, unit};
 use super::tables::{CaseloadRow, CohortRow, DipResult, DipTestRow, OffenceRow, PpoRow};
 use super::world::World;
 
-/// Rate multiplier once a person is managed as a PPO.
-const PPO_EFFECT: f64 = 0.6;
+/// Rate multiplier for each PPO cohort a person has joined: PPOs who stay
+/// on keep reducing their offending.
+const PPO_EFFECT: f64 = 0.68;
 /// Chance an eligible prolific offender joins the first PPO cohort.
-const PPO_FIRST: f64 = 0.64;
+const PPO_FIRST: f64 = 0.52;
 /// Chance a PPO stays in next year's cohort.
 const PPO_STAY: f64 = 0.55;
 /// Chance an eligible prolific offender not yet a PPO joins a later cohort.
-const PPO_NEW: f64 = 0.75;
+const PPO_NEW: f64 = 0.6;
 /// Chance a qualifying first disposal of the year enters the re-offending cohort.
 const COHORT_TAKE: f64 = 1.0;
 /// Calibrates the 2005 re-offending model's predictions to 2005 outcomes.
-const COHORT_MODEL: f64 = 0.85;
+const COHORT_MODEL: f64 = 0.63;
 /// Calibrates the DIP predictive model.
-const DIP_MODEL: f64 = 1.0;
+const DIP_MODEL: f64 = 0.65;
 /// Noise of the re-offending and DIP models (log scale).
 const MODEL_NOISE: f64 = 0.35;
+/// Calibrates the probation risk model's rates to outcomes.
+const OGRS_MODEL: f64 = 0.66;
 /// Noise of the probation risk predictions (log scale).
 const OGRS_NOISE: f64 = 0.15;
 /// Chance of a retest on the same day.
@@ -86,6 +89,8 @@ struct Scratch {
     events: Vec<CohortEvent>,
     ppo: Vec<Day>,
     years_taken: Vec<bool>,
+    /// The offences of the latest occasion disposed before the span.
+    before_span: Vec<OffenceRow>,
 }
 
 impl Scratch {
@@ -94,6 +99,7 @@ impl Scratch {
         self.spells.clear();
         self.events.clear();
         self.ppo.clear();
+        self.before_span.clear();
     }
 
     fn in_custody(&self, d: Day) -> bool {
@@ -137,18 +143,28 @@ impl Simulation<'_> {
         let before = self.rows.lengths();
         self.choose_ppo_cohorts(ppo_days);
         let emitted = self.offend();
-        if emitted == 0 {
-            self.rows.truncate(before);
-            return;
-        }
         self.enter_cohorts();
         self.caseload(snapshots);
         let person = self.person;
-        self.rows.ppo.extend(self.scratch.ppo.iter().map(|d| PpoRow {
-            person_id: person.id,
-            la: person.area_on(*d),
-            cohort_date: *d,
-        }));
+        self.rows
+            .ppo
+            .extend(self.scratch.ppo.iter().map(|d| PpoRow {
+                person_id: person.id,
+                la: person.area_on(*d),
+                cohort_date: *d,
+            }));
+        if emitted > 0 {
+            return;
+        }
+        // Every person in a cohort table must have offences. Someone whose
+        // record in the span is only a supervision (or PPO status) from an
+        // earlier conviction keeps that conviction; anyone else is dropped.
+        let in_cohorts = self.rows.lengths() != before;
+        if in_cohorts && !self.scratch.before_span.is_empty() {
+            self.rows.offences.append(&mut self.scratch.before_span);
+        } else {
+            self.rows.truncate(before);
+        }
     }
 
     /// Prolific offenders with a year of history are made PPOs; many stay on
@@ -174,18 +190,18 @@ impl Simulation<'_> {
 
     /// The person's yearly offending rate on day `d`.
     fn rate(&self, d: Day) -> f64 {
-        let ppo = match self.scratch.ppo.first() {
-            Some(first) if d >= *first => PPO_EFFECT,
-            _ => 1.0,
-        };
-        self.person.rate_on(self.world, d) * ppo
+        let joined = self.scratch.ppo.iter().filter(|c| **c <= d).count();
+        self.person.rate_on(self.world, d) * PPO_EFFECT.powi(joined as i32)
     }
 
     /// Runs the offending process (a thinned Poisson process paused in
     /// custody) and returns the number of offences written.
     fn offend(&mut self) -> usize {
         let span = &self.world.span;
-        let start = self.person.career_start.max(span.first - 365);
+        let start = self
+            .person
+            .career_start
+            .max(span.first - super::people::LEAD_DAYS);
         let end = self.person.career_end.min(span.extract);
         let bound = self.person.rate_bound(self.world);
         if bound <= 0.0 || start >= end {
@@ -223,23 +239,33 @@ impl Simulation<'_> {
         let group = draw_group(self.rng, person.mix());
         let extra = poisson(self.rng, person.params.extra_offences);
         let in_extract = span.first <= disposed && disposed <= span.extract;
+        let before_span = disposed < span.first;
+        if before_span {
+            self.scratch.before_span.clear();
+        }
         let mut written = 0;
         for k in 0..=extra {
             let (day, group) = if k == 0 {
                 (d, group)
             } else {
                 let back = below(self.rng, 1, 61);
-                ((d - back).max(person.career_start), draw_group(self.rng, person.mix()))
+                (
+                    (d - back).max(person.career_start),
+                    draw_group(self.rng, person.mix()),
+                )
+            };
+            let row = OffenceRow {
+                person_id: person.id,
+                offence_date: day,
+                disposal_date: disposed,
+                group,
+                la: person.area_on(day),
             };
             if in_extract {
-                self.rows.offences.push(OffenceRow {
-                    person_id: person.id,
-                    offence_date: day,
-                    disposal_date: disposed,
-                    group,
-                    la: person.area_on(day),
-                });
+                self.rows.offences.push(row);
                 written += 1;
+            } else if before_span {
+                self.scratch.before_span.push(row);
             }
         }
         self.after_disposal(disposal, disposed, juvenile);
@@ -264,14 +290,14 @@ impl Simulation<'_> {
             Disposal::SuspendedSentence => Some(Supervision::SuspendedSentence),
             _ => None,
         };
-        if let (Some(kind), false) = (kind, juvenile) {
-            if let Some(days) = draw_supervision_days(self.rng, kind) {
-                self.scratch.spells.push(Spell {
-                    start,
-                    end: start + days,
-                    kind,
-                });
-            }
+        if let (Some(kind), false) = (kind, juvenile)
+            && let Some(days) = draw_supervision_days(self.rng, kind)
+        {
+            self.scratch.spells.push(Spell {
+                start,
+                end: start + days,
+                kind,
+            });
         }
         if let Some(name) = disposal.cohort_disposal() {
             self.scratch.events.push(CohortEvent {
@@ -286,10 +312,10 @@ impl Simulation<'_> {
     fn dip_test(&mut self, d: Day, trigger: bool) {
         let person = self.person;
         let p = match (person.drug_misuser, trigger) {
-            (true, true) => 0.45,
-            (true, false) => 0.20,
-            (false, true) => 0.06,
-            (false, false) => 0.015,
+            (true, true) => 0.48,
+            (true, false) => 0.21,
+            (false, true) => 0.064,
+            (false, false) => 0.016,
         };
         if unit(self.rng) >= p {
             return;
@@ -351,6 +377,10 @@ impl Simulation<'_> {
                 continue;
             }
             let juvenile = person.age_on(event.day) < 18.0;
+            let disposal = match (juvenile, event.disposal) {
+                (false, "pre_court") => "caution",
+                (_, d) => d,
+            };
             let exposure = if juvenile {
                 self.world.exposure_12m_juvenile
             } else {
@@ -362,7 +392,7 @@ impl Simulation<'_> {
                 person_id: person.id,
                 cohort_start: event.day,
                 juvenile,
-                disposal: event.disposal,
+                disposal,
                 la: person.area_on(event.day),
                 predicted,
             });
@@ -392,7 +422,7 @@ impl Simulation<'_> {
                 .effects
                 .get(usize::from(la))
                 .map_or(0.0, |e| e.ogrs_bias);
-            let p = 1.0 - (-self.rate(q) * self.world.exposure_3m_adult).exp();
+            let p = 1.0 - (-self.rate(q) * OGRS_MODEL * self.world.exposure_3m_adult).exp();
             let predicted = (p * (1.0 + bias) * noise(self.rng, OGRS_NOISE)).clamp(0.002, 0.95);
             self.rows.caseload.push(CaseloadRow {
                 snapshot: q,

@@ -32,7 +32,10 @@ pub(crate) fn manifest_text(
     }
     let mut m = Mapping::new();
     let mut put = |k: &str, v: Value| m.insert(Value::from(k), v);
-    put("extract_date", Value::from(extract.format("%Y-%m-%d").to_string()));
+    put(
+        "extract_date",
+        Value::from(extract.format("%Y-%m-%d").to_string()),
+    );
     put("seed", Value::from(opts.seed));
     put("scale", Value::from(opts.scale));
     put("from", Value::from(opts.from.to_string()));

@@ -157,7 +157,11 @@ impl Plans {
 }
 
 /// Generates every table into `dir` and returns the row counts.
-fn write_tables(world: &World, dir: &Path, progress: bool) -> Result<Vec<(String, u64)>, GenerateError> {
+fn write_tables(
+    world: &World,
+    dir: &Path,
+    progress: bool,
+) -> Result<Vec<(String, u64)>, GenerateError> {
     let areas_batch = tables::areas_batch(&world.areas).map_err(|source| GenerateError::Arrow {
         table: "areas",
         source,
@@ -206,9 +210,9 @@ fn progress_bar(len: u64, progress: bool) -> ProgressBar {
         ProgressDrawTarget::hidden()
     };
     let bar = ProgressBar::with_draw_target(Some(len), target);
-    if let Ok(style) =
-        ProgressStyle::with_template("generating {bar:40} {pos}/{len} chunks, {elapsed} elapsed, eta {eta}")
-    {
+    if let Ok(style) = ProgressStyle::with_template(
+        "generating {bar:40} {pos}/{len} chunks, {elapsed} elapsed, eta {eta}",
+    ) {
         bar.set_style(style);
     }
     bar
@@ -267,6 +271,9 @@ impl Sinks {
             ("tellus_survey", self.survey.finish(areas)?),
             ("reoffending_cohort", self.cohort.finish(areas)?),
         ];
-        Ok(counts.into_iter().map(|(n, c)| (n.to_string(), c)).collect())
+        Ok(counts
+            .into_iter()
+            .map(|(n, c)| (n.to_string(), c))
+            .collect())
     }
 }

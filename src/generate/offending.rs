@@ -132,8 +132,8 @@ impl DisposalMix {
         // PreCourt, Caution, Other, CommunityOrder, SuspendedSentence, Custody
         match self {
             DisposalMix::Juvenile => [0.50, 0.0, 0.12, 0.33, 0.0, 0.05],
-            DisposalMix::Adult => [0.0, 0.20, 0.42, 0.17, 0.08, 0.13],
-            DisposalMix::AdultPersistent => [0.0, 0.10, 0.30, 0.22, 0.10, 0.28],
+            DisposalMix::Adult => [0.0, 0.22, 0.32, 0.24, 0.09, 0.13],
+            DisposalMix::AdultPersistent => [0.0, 0.10, 0.26, 0.24, 0.10, 0.30],
         }
     }
 }
@@ -155,10 +155,13 @@ pub(crate) fn draw_custody_days<R: Rng + ?Sized>(rng: &mut R) -> i32 {
 }
 
 /// Days of probation supervision after a disposal or release, if any.
-pub(crate) fn draw_supervision_days<R: Rng + ?Sized>(rng: &mut R, kind: Supervision) -> Option<i32> {
+pub(crate) fn draw_supervision_days<R: Rng + ?Sized>(
+    rng: &mut R,
+    kind: Supervision,
+) -> Option<i32> {
     let (lo, hi, p) = match kind {
-        Supervision::CommunityOrder => (180.0, 730.0, 1.0),
-        Supervision::SuspendedSentence => (180.0, 540.0, 1.0),
+        Supervision::CommunityOrder => (180.0, 540.0, 1.0),
+        Supervision::SuspendedSentence => (180.0, 450.0, 1.0),
         Supervision::Licence => (90.0, 365.0, 0.6),
     };
     (unit(rng) < p).then(|| (lo + unit(rng) * (hi - lo)).round() as i32)
@@ -197,7 +200,11 @@ fn normal_cdf(x: f64) -> f64 {
                             + t * (-1.135_203_98
                                 + t * (1.488_515_87 + t * (-0.822_152_23 + t * 0.170_872_77))))))));
     let erfc = t * poly.exp();
-    if x >= 0.0 { 1.0 - erfc / 2.0 } else { erfc / 2.0 }
+    if x >= 0.0 {
+        1.0 - erfc / 2.0
+    } else {
+        erfc / 2.0
+    }
 }
 
 /// Probability that an offence of this mix is proven within `days`.
@@ -252,8 +259,12 @@ mod tests {
         lags.sort_unstable();
         let median = lags[lags.len() / 2];
         assert!((45..=95).contains(&median), "median lag {median}");
-        let beyond_six_months = lags.iter().filter(|l| **l > 182).count() as f64 / lags.len() as f64;
-        assert!((0.05..0.25).contains(&beyond_six_months), "{beyond_six_months}");
+        let beyond_six_months =
+            lags.iter().filter(|l| **l > 182).count() as f64 / lags.len() as f64;
+        assert!(
+            (0.05..0.25).contains(&beyond_six_months),
+            "{beyond_six_months}"
+        );
         let p = lag_cdf(DisposalMix::Adult, 182.0);
         assert!((p - (1.0 - beyond_six_months)).abs() < 0.02, "{p}");
     }

@@ -201,14 +201,26 @@ mod tests {
         let fy: FinancialYear = "2009-10".parse().unwrap();
         assert_eq!(fy, FinancialYear(2009));
         assert_eq!(fy.to_string(), "2009-10");
-        assert_eq!("1999-00".parse::<FinancialYear>().unwrap().to_string(), "1999-00");
+        assert_eq!(
+            "1999-00".parse::<FinancialYear>().unwrap().to_string(),
+            "1999-00"
+        );
         assert_eq!(fy.first_day(), ymd(2009, 4, 1));
         assert_eq!(fy.last_day(), ymd(2010, 3, 31));
     }
 
     #[test]
     fn rejects_malformed_financial_years() {
-        for bad in ["2009-11", "2009", "2009-2010", "09-10", "2009/10", "abcd-ef", "2009-1", ""] {
+        for bad in [
+            "2009-11",
+            "2009",
+            "2009-2010",
+            "09-10",
+            "2009/10",
+            "abcd-ef",
+            "2009-1",
+            "",
+        ] {
             let err = bad.parse::<FinancialYear>().unwrap_err();
             assert_eq!(err.input, bad);
         }

@@ -8,6 +8,10 @@ use super::offending::OffenceMix;
 use super::rng::{ChunkRng, exponential, gamma, unit};
 use super::world::World;
 
+/// Days of history simulated before the span, so custody, supervision
+/// and PPO status are in their steady state when the span starts.
+pub(crate) const LEAD_DAYS: i32 = 730;
+
 /// Persons simulated per chunk.
 pub(crate) const PERSONS_PER_CHUNK: u64 = 20_000;
 
@@ -53,40 +57,40 @@ pub(crate) struct SegmentParams {
 pub(crate) const SEGMENTS: [SegmentParams; 5] = [
     SegmentParams {
         segment: Segment::Low,
-        active: 1_100_000.0,
+        active: 1_260_000.0,
         rate_shape: 1.5,
         rate_mean: 0.25,
         career_years: 1.5,
         juvenile_start: 0.35,
         drug_share: 0.0,
-        extra_offences: 0.25,
+        extra_offences: 0.1,
         floor: 200.0,
     },
     SegmentParams {
         segment: Segment::Occasional,
-        active: 350_000.0,
+        active: 378_000.0,
         rate_shape: 2.0,
         rate_mean: 0.9,
         career_years: 3.0,
         juvenile_start: 0.35,
         drug_share: 0.0,
-        extra_offences: 0.35,
+        extra_offences: 0.5,
         floor: 100.0,
     },
     SegmentParams {
         segment: Segment::Persistent,
-        active: 110_000.0,
+        active: 131_000.0,
         rate_shape: 2.5,
-        rate_mean: 2.6,
+        rate_mean: 2.9,
         career_years: 5.0,
         juvenile_start: 0.30,
         drug_share: 0.0,
-        extra_offences: 0.4,
+        extra_offences: 0.55,
         floor: 50.0,
     },
     SegmentParams {
         segment: Segment::DrugMisuser,
-        active: 70_000.0,
+        active: 82_000.0,
         rate_shape: 1.5,
         rate_mean: 1.4,
         career_years: 6.0,
@@ -97,21 +101,21 @@ pub(crate) const SEGMENTS: [SegmentParams; 5] = [
     },
     SegmentParams {
         segment: Segment::Prolific,
-        active: 18_000.0,
+        active: 21_500.0,
         rate_shape: 6.0,
         rate_mean: 7.0,
         career_years: 7.0,
         juvenile_start: 0.30,
         drug_share: 0.15,
-        extra_offences: 0.6,
+        extra_offences: 0.7,
         floor: 40.0,
     },
 ];
 
 /// Yearly log change of adult offending (the PSA-era fall in re-offending).
-const ADULT_TREND: f64 = -0.018;
+const ADULT_TREND: f64 = -0.004;
 /// Yearly log change of juvenile offending (youth justice fell faster).
-const JUVENILE_TREND: f64 = -0.045;
+const JUVENILE_TREND: f64 = -0.035;
 /// Share of people who move to another area during their career.
 const MOVERS: f64 = 0.05;
 /// Share of movers who stay within their region.
@@ -124,7 +128,7 @@ pub(crate) struct Population {
     pub expected: [f64; 5],
     /// People in all (the person id space is `1..=total`).
     pub total: u64,
-    /// Years simulated: the span plus one year of history before it.
+    /// Years simulated: the span plus the lead time before it.
     pub years: f64,
 }
 
@@ -133,10 +137,9 @@ impl Population {
     /// either offending when the simulation starts or starts offending
     /// during it, at a steady rate, so volumes are level over time.
     pub(crate) fn new(world: &World) -> Self {
-        let years = world.span.years() as f64 + 1.0;
-        let expected = SEGMENTS.map(|s| {
-            (s.active * world.scale * (1.0 + years / s.career_years)).max(s.floor)
-        });
+        let years = world.span.years() as f64 + f64::from(LEAD_DAYS) / 365.0;
+        let expected = SEGMENTS
+            .map(|s| (s.active * world.scale * (1.0 + years / s.career_years)).max(s.floor));
         let total = expected.iter().sum::<f64>().ceil() as u64;
         Population {
             expected,
@@ -181,14 +184,15 @@ impl Person {
         let params = SEGMENTS[seg];
         let rate = gamma(rng, params.rate_shape, params.rate_mean);
         let drug_misuser = unit(rng) < params.drug_share;
-        let sim_start = world.span.first - 365;
+        let sim_start = world.span.first - LEAD_DAYS;
         let career = params.career_years * YEAR;
         let already_active = unit(rng) < 1.0 / (1.0 + pop.years / params.career_years);
         let (start, end) = if already_active {
             let start = f64::from(sim_start) - exponential(rng, career);
             (start, f64::from(sim_start) + exponential(rng, career))
         } else {
-            let start = f64::from(sim_start) + unit(rng) * f64::from(world.span.extract - sim_start);
+            let start =
+                f64::from(sim_start) + unit(rng) * f64::from(world.span.extract - sim_start);
             (start, start + exponential(rng, career))
         };
         let age_at_start = if unit(rng) < params.juvenile_start {
@@ -196,7 +200,11 @@ impl Person {
         } else {
             (18.0 + gamma(rng, 2.0, 9.0)).min(75.0)
         };
-        let areas = if drug_misuser { &world.drug_areas } else { &world.offender_areas };
+        let areas = if drug_misuser {
+            &world.drug_areas
+        } else {
+            &world.offender_areas
+        };
         let home = areas.draw(rng);
         let moved = (unit(rng) < MOVERS).then(|| {
             let from = start.max(f64::from(sim_start));
@@ -248,16 +256,27 @@ impl Person {
     /// and trend but without the PPO effect.
     pub(crate) fn rate_on(&self, world: &World, d: Day) -> f64 {
         let area = usize::from(self.area_on(d));
-        let trend = if self.age_on(d) < 18.0 { JUVENILE_TREND } else { ADULT_TREND };
+        let trend = if self.age_on(d) < 18.0 {
+            JUVENILE_TREND
+        } else {
+            ADULT_TREND
+        };
         let effect = world.effects.get(area).map_or(1.0, |e| e.offending);
         self.rate * effect * (trend * trend_years(d)).exp()
     }
 
     /// An upper bound of `rate_on` over the simulation, for thinning.
     pub(crate) fn rate_bound(&self, world: &World) -> f64 {
-        let effect = |a: u16| world.effects.get(usize::from(a)).map_or(1.0, |e| e.offending);
-        let area_max = self.moved.map_or(effect(self.home), |(_, a)| effect(a).max(effect(self.home)));
-        let first = world.span.first - 365;
+        let effect = |a: u16| {
+            world
+                .effects
+                .get(usize::from(a))
+                .map_or(1.0, |e| e.offending)
+        };
+        let area_max = self
+            .moved
+            .map_or(effect(self.home), |(_, a)| effect(a).max(effect(self.home)));
+        let first = world.span.first - LEAD_DAYS;
         let trend_max = (-JUVENILE_TREND * (-trend_years(first)).max(0.0)).exp();
         self.rate * area_max * trend_max * 1.000_1
     }

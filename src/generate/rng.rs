@@ -135,7 +135,11 @@ impl Cumulative {
 
 /// A draw from the integers in `lo..hi` (`lo` if empty).
 pub(crate) fn below<R: Rng + ?Sized>(rng: &mut R, lo: i32, hi: i32) -> i32 {
-    if hi <= lo { lo } else { rng.random_range(lo..hi) }
+    if hi <= lo {
+        lo
+    } else {
+        rng.random_range(lo..hi)
+    }
 }
 
 #[cfg(test)]

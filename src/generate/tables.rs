@@ -128,13 +128,15 @@ fn batch(table: &'static str, columns: Vec<ArrayRef>) -> Result<RecordBatch, Arr
 }
 
 fn ids(n: usize, first: i64) -> ArrayRef {
-    Arc::new(Int64Array::from_iter_values((0..n as i64).map(|i| first + i)))
+    Arc::new(Int64Array::from_iter_values(
+        (0..n as i64).map(|i| first + i),
+    ))
 }
 
 fn la_codes<'a>(areas: &'a [Area], codes: impl Iterator<Item = u16> + 'a) -> ArrayRef {
-    Arc::new(StringArray::from_iter_values(
-        codes.map(|i| areas.get(usize::from(i)).map_or("", |a| a.la_code.as_str())),
-    ))
+    Arc::new(StringArray::from_iter_values(codes.map(|i| {
+        areas.get(usize::from(i)).map_or("", |a| a.la_code.as_str())
+    })))
 }
 
 fn days(values: impl Iterator<Item = Day>) -> ArrayRef {
@@ -322,7 +324,10 @@ impl TableRow for CohortRow {
             vec![
                 int64(rows.iter().map(|r| r.person_id)),
                 days(rows.iter().map(|r| r.cohort_start)),
-                strs(rows.iter().map(|r| if r.juvenile { "juvenile" } else { "adult" })),
+                strs(
+                    rows.iter()
+                        .map(|r| if r.juvenile { "juvenile" } else { "adult" }),
+                ),
                 strs(rows.iter().map(|r| r.disposal)),
                 la_codes(areas, rows.iter().map(|r| r.la)),
                 float64(rows.iter().map(|r| r.predicted)),

@@ -31,7 +31,11 @@ impl SurveyPlan {
         let mut rng = chunk_rng(world.seed, Stream::SurveyCounts, 0);
         let weight = |i: usize| {
             let a = &world.areas[i];
-            if a.is_english() { a.population_10_17 as f64 } else { 0.0 }
+            if a.is_english() {
+                a.population_10_17 as f64
+            } else {
+                0.0
+            }
         };
         let total: f64 = (0..world.areas.len()).map(weight).sum::<f64>().max(1.0);
         let years = world.span.survey_years();
@@ -39,12 +43,21 @@ impl SurveyPlan {
             .iter()
             .map(|_| {
                 (0..world.areas.len())
-                    .map(|i| poisson(&mut rng, RESPONDENTS_PER_YEAR * world.scale * weight(i) / total))
+                    .map(|i| {
+                        poisson(
+                            &mut rng,
+                            RESPONDENTS_PER_YEAR * world.scale * weight(i) / total,
+                        )
+                    })
                     .collect()
             })
             .collect();
         let largest = (0..world.areas.len()).max_by(|a, b| weight(*a).total_cmp(&weight(*b)));
-        if let (true, Some(first), Some(a)) = (counts.iter().flatten().all(|n| *n == 0), counts.first_mut(), largest) {
+        if let (true, Some(first), Some(a)) = (
+            counts.iter().flatten().all(|n| *n == 0),
+            counts.first_mut(),
+            largest,
+        ) {
             first[a] = 1;
         }
         SurveyPlan { years, counts }
@@ -66,7 +79,11 @@ pub(crate) fn survey_chunk(world: &World, plan: &SurveyPlan, chunk: u64) -> Vec<
         return Vec::new();
     };
     let mut rows = Vec::new();
-    for &area in world.region_members.get(region).map_or(&[][..], |m| m.as_slice()) {
+    for &area in world
+        .region_members
+        .get(region)
+        .map_or(&[][..], |m| m.as_slice())
+    {
         let n = plan.counts[index].get(area).copied().unwrap_or(0);
         let pupils = world.areas[area].population_10_17 as f64 * 3.0 / 8.0;
         let misuse = world.effects[area].survey_misuse * (TREND * f64::from(year - 2007)).exp();
@@ -77,9 +94,21 @@ pub(crate) fn survey_chunk(world: &World, plan: &SurveyPlan, chunk: u64) -> Vec<
     rows
 }
 
-fn respondent(rng: &mut ChunkRng, area: usize, year: i32, weight: f64, misuse: f64) -> RespondentRow {
+fn respondent(
+    rng: &mut ChunkRng,
+    area: usize,
+    year: i32,
+    weight: f64,
+    misuse: f64,
+) -> RespondentRow {
     let u = unit(rng);
-    let school_year = if u < 0.36 { 6 } else if u < 0.69 { 8 } else { 10 };
+    let school_year = if u < 0.36 {
+        6
+    } else if u < 0.69 {
+        8
+    } else {
+        10
+    };
     let (drunk, drugs, volatile) = match school_year {
         6 => (0.02, 0.005, 0.015),
         8 => (0.09, 0.025, 0.03),

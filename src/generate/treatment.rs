@@ -8,7 +8,10 @@ use super::tables::EpisodeRow;
 use super::world::World;
 
 /// Treatment clients starting a first episode per year, scale 1.
-const CLIENTS_PER_YEAR: f64 = 185_000.0;
+const CLIENTS_PER_YEAR: f64 = 153_000.0;
+/// Days of treatment history simulated before the span (returning
+/// clients reach their steady state).
+const LEAD_DAYS: i32 = 8 * 365;
 /// Clients per chunk.
 const CLIENTS_PER_CHUNK: u64 = 20_000;
 /// Fewest clients, whatever the scale.
@@ -31,8 +34,10 @@ const UNPLANNED: [(&str, f64); 7] = [
 
 /// How many clients a run has.
 pub(crate) fn clients(world: &World) -> u64 {
-    let years = world.span.years() as f64 + 1.0;
-    (CLIENTS_PER_YEAR * years * world.scale).max(MIN_CLIENTS).ceil() as u64
+    let years = world.span.years() as f64 + f64::from(LEAD_DAYS) / 365.0;
+    (CLIENTS_PER_YEAR * years * world.scale)
+        .max(MIN_CLIENTS)
+        .ceil() as u64
 }
 
 /// Number of treatment chunks.
@@ -45,7 +50,7 @@ pub(crate) fn treatment_chunk(world: &World, chunk: u64) -> Vec<EpisodeRow> {
     let mut rng = chunk_rng(world.seed, Stream::Treatment, chunk);
     let lo = chunk * CLIENTS_PER_CHUNK;
     let hi = (lo + CLIENTS_PER_CHUNK).min(clients(world));
-    let start = world.span.first - 365;
+    let start = world.span.first - LEAD_DAYS;
     let end = world.span.extract;
     let mut rows = Vec::new();
     for client in lo..hi {
@@ -99,12 +104,19 @@ fn episode(
 ) -> EpisodeRow {
     let length = lognormal(rng, 150.0, 1.0).clamp(1.0, 6.0 * YEAR) as Day;
     let discharge = triage + length;
-    let completion = world.effects.get(area).map_or(1.0, |e| e.treatment_completion);
-    let trend = 1.0 + 0.015 * trend_years(triage);
+    let completion = world
+        .effects
+        .get(area)
+        .map_or(1.0, |e| e.treatment_completion);
+    let trend = 1.0 + 0.01 * trend_years(triage);
     let short = if length < 84 { 0.35 } else { 1.0 };
     let planned = unit(rng) < 0.40 * completion * trend * short;
     let reason = if planned {
-        if unit(rng) < 0.6 { "completed_drug_free" } else { "completed_occasional_user" }
+        if unit(rng) < 0.6 {
+            "completed_drug_free"
+        } else {
+            "completed_occasional_user"
+        }
     } else {
         let weights: Vec<f64> = UNPLANNED.iter().map(|(_, w)| *w).collect();
         UNPLANNED[super::rng::categorical(rng, &weights)].0
@@ -123,10 +135,17 @@ fn episode(
 /// Another area in the same region, if the region has one.
 fn other_area(world: &World, rng: &mut super::rng::ChunkRng, home: usize) -> usize {
     let region = world.region_of.get(home).copied().unwrap_or(0);
-    let members = world.region_members.get(region).map_or(&[][..], |m| m.as_slice());
+    let members = world
+        .region_members
+        .get(region)
+        .map_or(&[][..], |m| m.as_slice());
     if members.len() < 2 {
         return home;
     }
     let pick = members[(unit(rng) * members.len() as f64) as usize % members.len()];
-    if pick == home { members[(members.iter().position(|m| *m == home).unwrap_or(0) + 1) % members.len()] } else { pick }
+    if pick == home {
+        members[(members.iter().position(|m| *m == home).unwrap_or(0) + 1) % members.len()]
+    } else {
+        pick
+    }
 }

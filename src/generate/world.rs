@@ -60,11 +60,11 @@ pub(crate) struct World {
 fn urban_factor(kind: AreaKind) -> (f64, f64, f64) {
     // (offenders per head, serious acquisitive crime per head, drug misusers per head)
     match kind {
-        AreaKind::London => (1.25, 2.0, 1.5),
-        AreaKind::Metropolitan => (1.3, 1.5, 1.5),
+        AreaKind::London => (1.25, 1.7, 1.5),
+        AreaKind::Metropolitan => (1.3, 1.45, 1.5),
         AreaKind::Unitary => (1.1, 1.15, 1.1),
-        AreaKind::County => (0.8, 0.62, 0.65),
-        AreaKind::Welsh => (1.0, 0.75, 0.9),
+        AreaKind::County => (0.8, 0.72, 0.65),
+        AreaKind::Welsh => (1.0, 0.8, 0.9),
     }
 }
 
@@ -75,11 +75,11 @@ impl World {
         let effects: Vec<AreaEffects> = areas
             .iter()
             .map(|_| AreaEffects {
-                offending: lognormal(&mut rng, 1.0, 0.12).clamp(0.72, 1.35),
+                offending: lognormal(&mut rng, 1.0, 0.1).clamp(0.75, 1.25),
                 ogrs_bias: (0.045 * normal(&mut rng)).clamp(-0.09, 0.09),
                 crime_rate: lognormal(&mut rng, 1.0, 0.18),
                 crime_trend: (0.025 * normal(&mut rng)).clamp(-0.06, 0.06),
-                treatment_growth: 0.03 + (0.02 * normal(&mut rng)).clamp(-0.05, 0.05),
+                treatment_growth: 0.028 + (0.02 * normal(&mut rng)).clamp(-0.05, 0.05),
                 treatment_completion: lognormal(&mut rng, 1.0, 0.12),
                 survey_misuse: lognormal(&mut rng, 1.0, 0.22),
             })

@@ -18,7 +18,9 @@ pub struct EventColumns {
 impl EventColumns {
     /// Names for the `i`-th event set (definition order).
     pub fn new(i: usize) -> Self {
-        EventColumns { prefix: format!("__e{i}") }
+        EventColumns {
+            prefix: format!("__e{i}"),
+        }
     }
     fn n(&self, s: &str) -> String {
         format!("{}_{s}", self.prefix)
@@ -39,18 +41,32 @@ fn window(w: &WindowDef, anchor: impl Fn(Anchor) -> Expr, date: Expr) -> (Expr, 
         }
         (_, Some(a), _) => {
             let end = anchor(a) - days(1);
-            (date.clone().gt_eq(anchor(a) - days(d)).and(date.lt(anchor(a))), end)
+            (
+                date.clone()
+                    .gt_eq(anchor(a) - days(d))
+                    .and(date.lt(anchor(a))),
+                end,
+            )
         }
         (_, _, Some(a)) => {
             let end = anchor(a);
-            (date.clone().gt(anchor(a) - days(d)).and(date.lt_eq(end.clone())), end)
+            (
+                date.clone()
+                    .gt(anchor(a) - days(d))
+                    .and(date.lt_eq(end.clone())),
+                end,
+            )
         }
         _ => (lit(false), anchor(Anchor::PeriodEnd)),
     }
 }
 
 /// Attach one `__eN_n` count column per event set to the cohort.
-pub async fn attach_events(ctx: &SessionContext, ind: &ValidIndicator, cohort: LogicalPlan) -> Result<LogicalPlan> {
+pub async fn attach_events(
+    ctx: &SessionContext,
+    ind: &ValidIndicator,
+    cohort: LogicalPlan,
+) -> Result<LogicalPlan> {
     let def = &ind.def;
     let Some(person) = def.cohort.person.as_deref() else {
         return Ok(cohort);
@@ -62,7 +78,17 @@ pub async fn attach_events(ctx: &SessionContext, ind: &ValidIndicator, cohort: L
     let mut plan = cohort;
     for (i, (name, ev)) in def.events.iter().enumerate() {
         let k = EventColumns::new(i);
-        let counts = event_counts(ctx, ind, name, ev, &k, plan.clone(), person, key_date.clone()).await?;
+        let counts = event_counts(
+            ctx,
+            ind,
+            name,
+            ev,
+            &k,
+            plan.clone(),
+            person,
+            key_date.clone(),
+        )
+        .await?;
         let left_keys = vec![col("grain"), col("period"), c(person), key_date.clone()];
         let mut b = LogicalPlanBuilder::from(plan);
         let on: Vec<Expr> = left_keys
@@ -95,10 +121,9 @@ async fn event_counts(
     person: &str,
     key_date: Expr,
 ) -> Result<LogicalPlan> {
-    let src = ind
-        .sources
-        .get(&ev.source)
-        .ok_or_else(|| DataFusionError::Internal(format!("validated source `{}` missing", ev.source)))?;
+    let src = ind.sources.get(&ev.source).ok_or_else(|| {
+        DataFusionError::Internal(format!("validated source `{}` missing", ev.source))
+    })?;
     let keys = LogicalPlanBuilder::from(cohort)
         .project(vec![
             col("grain").alias(k.n("grain")),
@@ -130,9 +155,19 @@ async fn event_counts(
         cond = cond.and(col(k.n("pd")).lt_eq(window_end + days(p.waiting_days)));
     }
     LogicalPlanBuilder::from(keys)
-        .join(events, JoinType::Inner, (vec![k.n("person")], vec![k.n("ep")]), Some(cond))?
+        .join(
+            events,
+            JoinType::Inner,
+            (vec![k.n("person")], vec![k.n("ep")]),
+            Some(cond),
+        )?
         .aggregate(
-            vec![col(k.n("grain")), col(k.n("period")), col(k.n("person")), col(k.n("date"))],
+            vec![
+                col(k.n("grain")),
+                col(k.n("period")),
+                col(k.n("person")),
+                col(k.n("date")),
+            ],
             vec![count(lit(1)).alias(k.count())],
         )?
         .build()

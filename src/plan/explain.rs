@@ -8,7 +8,10 @@ use datafusion::sql::unparser::plan_to_sql;
 pub fn plan_to_sql_text(plan: &LogicalPlan) -> String {
     match plan_to_sql(plan) {
         Ok(stmt) => stmt.to_string(),
-        Err(e) => format!("-- the unparser cannot render this plan as SQL: {}", e.strip_backtrace()),
+        Err(e) => format!(
+            "-- the unparser cannot render this plan as SQL: {}",
+            e.strip_backtrace()
+        ),
     }
 }
 

@@ -51,7 +51,9 @@ fn measure_exprs(ind: &ValidIndicator, name: &str, m: &MeasureDef) -> Option<(Ex
         let (value, n) = match cond {
             Some(w) => (
                 sum(when(w.clone(), v.clone()).end().ok()?),
-                sum(when(w.and(c(col_name).is_not_null()), lit(1i64)).otherwise(lit(0i64)).ok()?),
+                sum(when(w.and(c(col_name).is_not_null()), lit(1i64))
+                    .otherwise(lit(0i64))
+                    .ok()?),
             ),
             None => (sum(v), count(c(col_name))),
         };
@@ -84,7 +86,10 @@ pub fn aggregate(ind: &ValidIndicator, cohort: LogicalPlan) -> Result<LogicalPla
         aggs.push(f64e(sum(wv.clone() * wv)).alias(SUM_W2_COLUMN));
     }
     LogicalPlanBuilder::from(cohort)
-        .aggregate(vec![col("grain"), col("period"), c(&ind.def.cohort.area)], aggs)?
+        .aggregate(
+            vec![col("grain"), col("period"), c(&ind.def.cohort.area)],
+            aggs,
+        )?
         .project_with_names(ind)?
         .build()
 }

@@ -20,7 +20,7 @@ use crate::period::Period;
 use crate::validate::ValidIndicator;
 
 pub use explain::{explain_indicator, plan_to_sql_text};
-pub use measures::{measure_count_column, measure_value_column, SUM_W2_COLUMN};
+pub use measures::{SUM_W2_COLUMN, measure_count_column, measure_value_column};
 pub use periods::periods_relation;
 
 /// Output column: the grain of the period (`quarter`, ...).
@@ -62,7 +62,11 @@ pub fn follow_up_days(events: &std::collections::BTreeMap<String, EventsDef>) ->
                 (Some(Anchor::PeriodStart), _) => 0,
                 _ => 0,
             };
-            end + e.proven.as_ref().map(|p| p.waiting_days as i64).unwrap_or(0)
+            end + e
+                .proven
+                .as_ref()
+                .map(|p| p.waiting_days as i64)
+                .unwrap_or(0)
         })
         .max()
         .unwrap_or(0)
@@ -79,17 +83,31 @@ pub async fn plan_indicator(
     if periods.is_empty() {
         return Err(PlanError::NoPeriods { indicator: id });
     }
-    let wrap = |source| PlanError::DataFusion { indicator: id.clone(), source };
+    let wrap = |source| PlanError::DataFusion {
+        indicator: id.clone(),
+        source,
+    };
     build(ctx, ind, periods).await.map_err(wrap)
 }
 
-async fn build(ctx: &SessionContext, ind: &ValidIndicator, periods: &[Period]) -> datafusion::error::Result<LogicalPlan> {
+async fn build(
+    ctx: &SessionContext,
+    ind: &ValidIndicator,
+    periods: &[Period],
+) -> datafusion::error::Result<LogicalPlan> {
     let by_date = ind.def.cohort.year.is_none();
-    let periods_plan = periods_relation(periods, by_date && ind.def.cohort.until.is_none() && ind.def.cohort.observed_days.is_none())?;
+    let periods_plan = periods_relation(
+        periods,
+        by_date && ind.def.cohort.until.is_none() && ind.def.cohort.observed_days.is_none(),
+    )?;
     let cohort = cohort::cohort_plan(ctx, ind, periods_plan).await?;
     let with_events = events::attach_events(ctx, ind, cohort).await?;
     let aggregated = measures::aggregate(ind, with_events)?;
     LogicalPlanBuilder::from(aggregated)
-        .sort(vec![col(GRAIN_COLUMN).sort(true, false), col(PERIOD_COLUMN).sort(true, false), col(AREA_COLUMN).sort(true, false)])?
+        .sort(vec![
+            col(GRAIN_COLUMN).sort(true, false),
+            col(PERIOD_COLUMN).sort(true, false),
+            col(AREA_COLUMN).sort(true, false),
+        ])?
         .build()
 }

@@ -17,7 +17,11 @@ fn date(d: chrono::NaiveDate) -> datafusion::logical_expr::Expr {
 pub fn periods_relation(periods: &[Period], per_quarter: bool) -> Result<LogicalPlan> {
     let mut rows = Vec::new();
     for p in periods {
-        let quarters = if per_quarter { p.quarter_starts() } else { vec![p.start()] };
+        let quarters = if per_quarter {
+            p.quarter_starts()
+        } else {
+            vec![p.start()]
+        };
         for q in quarters {
             rows.push(vec![
                 lit(p.grain().as_str()),

@@ -42,7 +42,11 @@ fn opt(v: Option<f64>, suppressed: bool) -> String {
 }
 
 fn csv_field(s: &str) -> String {
-    if s.contains([',', '"', '\n']) { format!("\"{}\"", s.replace('"', "\"\"")) } else { s.to_string() }
+    if s.contains([',', '"', '\n']) {
+        format!("\"{}\"", s.replace('"', "\"\""))
+    } else {
+        s.to_string()
+    }
 }
 
 fn text_fields(r: &ResultRow) -> Vec<String> {
@@ -82,14 +86,23 @@ pub fn render_table(rows: &[ResultRow], format: TableFormat) -> Result<Vec<u8>, 
             let mut out = RESULT_COLUMNS.join(",");
             out.push('\n');
             for r in rows {
-                out.push_str(&text_fields(r).iter().map(|f| csv_field(f)).collect::<Vec<_>>().join(","));
+                out.push_str(
+                    &text_fields(r)
+                        .iter()
+                        .map(|f| csv_field(f))
+                        .collect::<Vec<_>>()
+                        .join(","),
+                );
                 out.push('\n');
             }
             Ok(out.into_bytes())
         }
         TableFormat::Json => {
             let objs: Vec<serde_json::Value> = rows.iter().map(json_row).collect();
-            let mut v = serde_json::to_vec_pretty(&objs).map_err(|e| RenderError::Encode { format: "json", message: e.to_string() })?;
+            let mut v = serde_json::to_vec_pretty(&objs).map_err(|e| RenderError::Encode {
+                format: "json",
+                message: e.to_string(),
+            })?;
             v.push(b'\n');
             Ok(v)
         }
@@ -98,8 +111,16 @@ pub fn render_table(rows: &[ResultRow], format: TableFormat) -> Result<Vec<u8>, 
 }
 
 fn json_row(r: &ResultRow) -> serde_json::Value {
-    let num = |v: Option<f64>| v.filter(|x| x.is_finite()).map(serde_json::Value::from).unwrap_or(serde_json::Value::Null);
-    let txt = |v: &Option<String>| v.clone().map(serde_json::Value::from).unwrap_or(serde_json::Value::Null);
+    let num = |v: Option<f64>| {
+        v.filter(|x| x.is_finite())
+            .map(serde_json::Value::from)
+            .unwrap_or(serde_json::Value::Null)
+    };
+    let txt = |v: &Option<String>| {
+        v.clone()
+            .map(serde_json::Value::from)
+            .unwrap_or(serde_json::Value::Null)
+    };
     serde_json::json!({
         "indicator": r.indicator, "area_level": r.area_level.as_str(), "area_code": r.area_code, "area_name": r.area_name,
         "period": r.period, "numerator": num(r.numerator), "denominator": num(r.denominator), "expected": num(r.expected),
@@ -112,8 +133,12 @@ fn json_row(r: &ResultRow) -> serde_json::Value {
 }
 
 fn parquet_bytes(rows: &[ResultRow]) -> Result<Vec<u8>, RenderError> {
-    let text = |f: &dyn Fn(&ResultRow) -> Option<String>| -> ArrayRef { Arc::new(StringArray::from(rows.iter().map(f).collect::<Vec<_>>())) };
-    let float = |f: &dyn Fn(&ResultRow) -> Option<f64>| -> ArrayRef { Arc::new(Float64Array::from(rows.iter().map(f).collect::<Vec<_>>())) };
+    let text = |f: &dyn Fn(&ResultRow) -> Option<String>| -> ArrayRef {
+        Arc::new(StringArray::from(rows.iter().map(f).collect::<Vec<_>>()))
+    };
+    let float = |f: &dyn Fn(&ResultRow) -> Option<f64>| -> ArrayRef {
+        Arc::new(Float64Array::from(rows.iter().map(f).collect::<Vec<_>>()))
+    };
     let columns: Vec<ArrayRef> = vec![
         text(&|r| Some(r.indicator.clone())),
         text(&|r| Some(r.area_level.as_str().to_string())),
@@ -132,21 +157,35 @@ fn parquet_bytes(rows: &[ResultRow]) -> Result<Vec<u8>, RenderError> {
         text(&|r| r.baseline_period.clone()),
         float(&|r| r.baseline_value),
         float(&|r| r.change),
-        Arc::new(BooleanArray::from(rows.iter().map(|r| r.significant).collect::<Vec<_>>())),
+        Arc::new(BooleanArray::from(
+            rows.iter().map(|r| r.significant).collect::<Vec<_>>(),
+        )),
         float(&|r| r.target),
         text(&|r| Some(r.status.clone())),
         text(&|r| r.vs_region.clone()),
         text(&|r| r.vs_national.clone()),
         text(&|r| r.trend.clone()),
-        Arc::new(BooleanArray::from(rows.iter().map(|r| Some(r.suppressed)).collect::<Vec<_>>())),
+        Arc::new(BooleanArray::from(
+            rows.iter().map(|r| Some(r.suppressed)).collect::<Vec<_>>(),
+        )),
     ];
     let fields: Vec<Field> = RESULT_COLUMNS
         .iter()
         .zip(&columns)
-        .map(|(n, c)| Field::new(*n, c.data_type().clone(), !matches!(c.data_type(), DataType::Null)))
+        .map(|(n, c)| {
+            Field::new(
+                *n,
+                c.data_type().clone(),
+                !matches!(c.data_type(), DataType::Null),
+            )
+        })
         .collect();
-    let enc = |e: &dyn std::fmt::Display| RenderError::Encode { format: "parquet", message: e.to_string() };
-    let batch = RecordBatch::try_new(Arc::new(Schema::new(fields)), columns).map_err(|e| enc(&e))?;
+    let enc = |e: &dyn std::fmt::Display| RenderError::Encode {
+        format: "parquet",
+        message: e.to_string(),
+    };
+    let batch =
+        RecordBatch::try_new(Arc::new(Schema::new(fields)), columns).map_err(|e| enc(&e))?;
     let mut buf = Vec::new();
     let mut w = ArrowWriter::try_new(&mut buf, batch.schema(), None).map_err(|e| enc(&e))?;
     w.write(&batch).map_err(|e| enc(&e))?;
@@ -155,10 +194,20 @@ fn parquet_bytes(rows: &[ResultRow]) -> Result<Vec<u8>, RenderError> {
 }
 
 /// Write rows to `path` atomically (temporary file, then rename).
-pub fn write_table(rows: &[ResultRow], format: TableFormat, path: &Path) -> Result<(), RenderError> {
+pub fn write_table(
+    rows: &[ResultRow],
+    format: TableFormat,
+    path: &Path,
+) -> Result<(), RenderError> {
     let bytes = render_table(rows, format)?;
-    let io = |source| RenderError::Io { path: path.to_path_buf(), source };
-    let dir = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    let io = |source| RenderError::Io {
+        path: path.to_path_buf(),
+        source,
+    };
+    let dir = path
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
     let mut tmp = tempfile::NamedTempFile::new_in(dir).map_err(io)?;
     tmp.write_all(&bytes).map_err(io)?;
     tmp.persist(path).map_err(|e| io(e.error))?;

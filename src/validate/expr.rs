@@ -19,9 +19,26 @@ use datafusion::sql::sqlparser::parser::Parser;
 
 /// Scalar functions a definition may call.
 pub const ALLOWED_FUNCTIONS: &[&str] = &[
-    "coalesce", "nullif", "least", "greatest", "lower", "upper", "trim", "btrim", "ltrim", "rtrim",
-    "length", "char_length", "character_length", "substr", "substring", "starts_with", "ends_with",
-    "date_part", "date_trunc", "to_date",
+    "coalesce",
+    "nullif",
+    "least",
+    "greatest",
+    "lower",
+    "upper",
+    "trim",
+    "btrim",
+    "ltrim",
+    "rtrim",
+    "length",
+    "char_length",
+    "character_length",
+    "substr",
+    "substring",
+    "starts_with",
+    "ends_with",
+    "date_part",
+    "date_trunc",
+    "to_date",
 ];
 
 /// A problem in an expression, positioned inside the expression text.
@@ -53,7 +70,9 @@ impl ExprProblem {
 /// whitelist and every column against `columns`.
 pub fn parse_checked(text: &str, columns: &[&str]) -> Result<SqlExpr, ExprProblem> {
     let dialect = GenericDialect {};
-    let mut parser = Parser::new(&dialect).try_with_sql(text).map_err(parse_problem)?;
+    let mut parser = Parser::new(&dialect)
+        .try_with_sql(text)
+        .map_err(parse_problem)?;
     let expr = parser.parse_expr().map_err(parse_problem)?;
     let next = parser.peek_token();
     if next.token != datafusion::sql::sqlparser::tokenizer::Token::EOF {
@@ -61,8 +80,14 @@ pub fn parse_checked(text: &str, columns: &[&str]) -> Result<SqlExpr, ExprProble
         return Err(ExprProblem {
             line0: (loc.line.max(1) - 1) as usize,
             col0: (loc.column.max(1) - 1) as usize,
-            message: format!("unexpected `{}` after the expression: a filter is one SQL expression, not a statement", next.token),
-            hint: Some("remove everything after the expression; `;` and further statements are never run".into()),
+            message: format!(
+                "unexpected `{}` after the expression: a filter is one SQL expression, not a statement",
+                next.token
+            ),
+            hint: Some(
+                "remove everything after the expression; `;` and further statements are never run"
+                    .into(),
+            ),
         });
     }
     check(&expr, columns)?;
@@ -77,11 +102,24 @@ fn parse_problem(e: datafusion::sql::sqlparser::parser::ParserError) -> ExprProb
         .and_then(|(_, rest)| {
             let (l, c) = rest.split_once(", Column: ")?;
             let c: String = c.chars().take_while(|ch| ch.is_ascii_digit()).collect();
-            Some((l.trim().parse::<usize>().ok()?.saturating_sub(1), c.parse::<usize>().ok()?.saturating_sub(1)))
+            Some((
+                l.trim().parse::<usize>().ok()?.saturating_sub(1),
+                c.parse::<usize>().ok()?.saturating_sub(1),
+            ))
         })
         .unwrap_or((0, 0));
-    let clean = msg.split(" at Line: ").next().unwrap_or(&msg).trim_start_matches("sql parser error: ").to_string();
-    ExprProblem { line0, col0, message: format!("not a valid SQL expression: {clean}"), hint: None }
+    let clean = msg
+        .split(" at Line: ")
+        .next()
+        .unwrap_or(&msg)
+        .trim_start_matches("sql parser error: ")
+        .to_string();
+    ExprProblem {
+        line0,
+        col0,
+        message: format!("not a valid SQL expression: {clean}"),
+        hint: None,
+    }
 }
 
 /// Levenshtein distance, for "did you mean" hints.
@@ -91,7 +129,9 @@ pub fn edit_distance(a: &str, b: &str) -> usize {
     for (i, ca) in a.chars().enumerate() {
         let mut cur = vec![i + 1; b.len() + 1];
         for (j, cb) in b.iter().enumerate() {
-            cur[j + 1] = (prev[j] + usize::from(ca != *cb)).min(prev[j + 1] + 1).min(cur[j] + 1);
+            cur[j + 1] = (prev[j] + usize::from(ca != *cb))
+                .min(prev[j + 1] + 1)
+                .min(cur[j] + 1);
         }
         prev = cur;
     }
@@ -202,25 +242,43 @@ fn check_function(node: &SqlExpr, f: &ast::Function, cols: &[&str]) -> Result<()
     let name = f.name.to_string().to_lowercase();
     if !ALLOWED_FUNCTIONS.contains(&name.as_str()) {
         let hint = format!("allowed functions are: {}", ALLOWED_FUNCTIONS.join(", "));
-        let what = if name.starts_with("read_") || name.contains("parquet") || name.contains("csv") {
+        let what = if name.starts_with("read_") || name.contains("parquet") || name.contains("csv")
+        {
             format!("table function `{name}` is not allowed: a definition cannot read files")
         } else {
             format!("function `{name}` is not allowed")
         };
         return Err(ExprProblem::at(node, what, Some(hint)));
     }
-    if f.over.is_some() || f.filter.is_some() || !matches!(f.parameters, ast::FunctionArguments::None) {
-        return Err(ExprProblem::at(node, format!("`{name}` may not have OVER, FILTER or parameters"), None));
+    if f.over.is_some()
+        || f.filter.is_some()
+        || !matches!(f.parameters, ast::FunctionArguments::None)
+    {
+        return Err(ExprProblem::at(
+            node,
+            format!("`{name}` may not have OVER, FILTER or parameters"),
+            None,
+        ));
     }
     match &f.args {
         ast::FunctionArguments::List(list) => {
             if list.duplicate_treatment.is_some() || !list.clauses.is_empty() {
-                return Err(ExprProblem::at(node, format!("`{name}` takes plain arguments only"), None));
+                return Err(ExprProblem::at(
+                    node,
+                    format!("`{name}` takes plain arguments only"),
+                    None,
+                ));
             }
             for a in &list.args {
                 match a {
                     ast::FunctionArg::Unnamed(ast::FunctionArgExpr::Expr(x)) => check(x, cols)?,
-                    _ => return Err(ExprProblem::at(node, format!("`{name}` takes plain arguments only"), None)),
+                    _ => {
+                        return Err(ExprProblem::at(
+                            node,
+                            format!("`{name}` takes plain arguments only"),
+                            None,
+                        ));
+                    }
                 }
             }
             Ok(())
@@ -249,11 +307,16 @@ pub fn to_datafusion(
         message,
         hint: None,
     };
-    let with_alias = ast::ExprWithAlias { expr: sql, alias: None };
+    let with_alias = ast::ExprWithAlias {
+        expr: sql,
+        alias: None,
+    };
     let expr = state
         .create_logical_expr_from_sql_expr(with_alias, schema)
         .map_err(|e| problem(first_line(&e.strip_backtrace())))?;
-    let ty = expr.get_type(schema).map_err(|e| problem(first_line(&e.strip_backtrace())))?;
+    let ty = expr
+        .get_type(schema)
+        .map_err(|e| problem(first_line(&e.strip_backtrace())))?;
     if let Some(want) = want
         && &ty != want
         && ty != DataType::Null
@@ -293,7 +356,11 @@ mod tests {
         assert!(e.message.contains("unexpected `;`"), "{}", e.message);
         assert_eq!(e.col0, 3);
         let e = parse_checked("read_parquet('/etc/passwd') IS NOT NULL", COLS).unwrap_err();
-        assert!(e.message.contains("table function `read_parquet`"), "{}", e.message);
+        assert!(
+            e.message.contains("table function `read_parquet`"),
+            "{}",
+            e.message
+        );
         let e = parse_checked("age IN (SELECT age FROM other)", COLS).unwrap_err();
         assert!(e.message.contains("subqueries"), "{}", e.message);
         let e = parse_checked("EXISTS (SELECT 1)", COLS).unwrap_err();

@@ -108,5 +108,9 @@ pub fn validate(catalog: Catalog, extract: &Extract) -> Result<ValidCatalog, Val
     if !diags.is_empty() {
         return Err(ValidateError::Invalid(diags));
     }
-    Ok(ValidCatalog { indicators: valid, catalog, geography })
+    Ok(ValidCatalog {
+        indicators: valid,
+        catalog,
+        geography,
+    })
 }

@@ -32,7 +32,10 @@ impl Ctx<'_> {
 }
 
 /// The schema of a source as the definition names its columns.
-pub fn source_schema(table: &TableFiles, mapping: &BTreeMap<String, String>) -> (SchemaRef, BTreeMap<String, String>) {
+pub fn source_schema(
+    table: &TableFiles,
+    mapping: &BTreeMap<String, String>,
+) -> (SchemaRef, BTreeMap<String, String>) {
     let mut reverse: BTreeMap<&str, &str> = BTreeMap::new();
     for (name, raw) in mapping {
         reverse.insert(raw.as_str(), name.as_str());
@@ -43,7 +46,10 @@ pub fn source_schema(table: &TableFiles, mapping: &BTreeMap<String, String>) -> 
         .fields()
         .iter()
         .map(|f| {
-            let name = reverse.get(f.name().as_str()).map(|s| s.to_string()).unwrap_or_else(|| f.name().clone());
+            let name = reverse
+                .get(f.name().as_str())
+                .map(|s| s.to_string())
+                .unwrap_or_else(|| f.name().clone());
             columns.insert(name.clone(), f.name().clone());
             Field::new(name, f.data_type().clone(), f.is_nullable())
         })
@@ -58,7 +64,10 @@ pub fn resolve(
     geography: &TableFiles,
     out: &mut Vec<Diagnostic>,
 ) -> Option<ValidIndicator> {
-    let mut cx = Ctx { ind, diags: Vec::new() };
+    let mut cx = Ctx {
+        ind,
+        diags: Vec::new(),
+    };
     let def = &ind.value;
     check_metadata(&mut cx);
     let sources = check_sources(&mut cx, extract);
@@ -71,21 +80,33 @@ pub fn resolve(
     if let Some(src) = sources.get(&def.cohort.source) {
         let schema = src.schema.clone();
         check_cohort_columns(&mut cx, &schema);
-        cohort_filter = def
-            .cohort
-            .filter
-            .as_ref()
-            .and_then(|f| expression(&mut cx, &state, "cohort.filter", f, &with_period_columns(&schema)));
+        cohort_filter = def.cohort.filter.as_ref().and_then(|f| {
+            expression(
+                &mut cx,
+                &state,
+                "cohort.filter",
+                f,
+                &with_period_columns(&schema),
+            )
+        });
         order_by = check_first_per_person(&mut cx, &schema);
         for (name, m) in &def.measures {
             if let Some(w) = &m.where_ {
                 let path = format!("measures.{name}.where");
-                if let Some(e) = expression(&mut cx, &state, &path, w, &with_period_columns(&schema)) {
+                if let Some(e) =
+                    expression(&mut cx, &state, &path, w, &with_period_columns(&schema))
+                {
                     measure_wheres.insert(name.clone(), e);
                 }
             }
             if let Some(c) = &m.sum {
-                check_column(&mut cx, &format!("measures.{name}.sum"), c, &schema, ColumnKind::Numeric);
+                check_column(
+                    &mut cx,
+                    &format!("measures.{name}.sum"),
+                    c,
+                    &schema,
+                    ColumnKind::Numeric,
+                );
             }
         }
         if let Some(iv) = &def.interval
@@ -93,24 +114,57 @@ pub fn resolve(
         {
             check_column(&mut cx, "interval.weight", w, &schema, ColumnKind::Numeric);
         }
-        let cohort_person = def.cohort.person.as_ref().and_then(|p| schema.field_with_name(p).ok()).map(|f| f.data_type().clone());
+        let cohort_person = def
+            .cohort
+            .person
+            .as_ref()
+            .and_then(|p| schema.field_with_name(p).ok())
+            .map(|f| f.data_type().clone());
         for (name, ev) in &def.events {
             let Some(es) = sources.get(&ev.source) else {
                 let names: Vec<&str> = def.sources.keys().map(|s| s.as_str()).collect();
-                cx.err(&format!("events.{name}.source"), format!("unknown source `{}`", ev.source), Some(suggest(&ev.source, &names)));
+                cx.err(
+                    &format!("events.{name}.source"),
+                    format!("unknown source `{}`", ev.source),
+                    Some(suggest(&ev.source, &names)),
+                );
                 continue;
             };
             let es_schema = es.schema.clone();
             let p = format!("events.{name}");
-            if let Some(t) = check_column(&mut cx, &format!("{p}.person"), &ev.person, &es_schema, ColumnKind::Key)
-                && let Some(ct) = &cohort_person
+            if let Some(t) = check_column(
+                &mut cx,
+                &format!("{p}.person"),
+                &ev.person,
+                &es_schema,
+                ColumnKind::Key,
+            ) && let Some(ct) = &cohort_person
                 && &t != ct
             {
-                cx.err(&format!("{p}.person"), format!("person key `{}` is {t} but the cohort's person key is {ct}", ev.person), Some("join keys must have the same type".into()));
+                cx.err(
+                    &format!("{p}.person"),
+                    format!(
+                        "person key `{}` is {t} but the cohort's person key is {ct}",
+                        ev.person
+                    ),
+                    Some("join keys must have the same type".into()),
+                );
             }
-            check_column(&mut cx, &format!("{p}.date"), &ev.date, &es_schema, ColumnKind::Date);
+            check_column(
+                &mut cx,
+                &format!("{p}.date"),
+                &ev.date,
+                &es_schema,
+                ColumnKind::Date,
+            );
             if let Some(pr) = &ev.proven {
-                check_column(&mut cx, &format!("{p}.proven.date"), &pr.date, &es_schema, ColumnKind::Date);
+                check_column(
+                    &mut cx,
+                    &format!("{p}.proven.date"),
+                    &pr.date,
+                    &es_schema,
+                    ColumnKind::Date,
+                );
             }
             check_window(&mut cx, &p, ev);
             if let Some(f) = &ev.filter
@@ -121,7 +175,11 @@ pub fn resolve(
         }
     } else {
         let names: Vec<&str> = def.sources.keys().map(|s| s.as_str()).collect();
-        cx.err("cohort.source", format!("unknown source `{}`", def.cohort.source), Some(suggest(&def.cohort.source, &names)));
+        cx.err(
+            "cohort.source",
+            format!("unknown source `{}`", def.cohort.source),
+            Some(suggest(&def.cohort.source, &names)),
+        );
     }
     check_measures(&mut cx, geography);
     check_value(&mut cx);
@@ -148,7 +206,13 @@ fn with_period_columns(schema: &SchemaRef) -> SchemaRef {
     Arc::new(Schema::new(fields))
 }
 
-fn expression(cx: &mut Ctx, state: &SessionState, path: &str, text: &str, schema: &SchemaRef) -> Option<Expr> {
+fn expression(
+    cx: &mut Ctx,
+    state: &SessionState,
+    path: &str,
+    text: &str,
+    schema: &SchemaRef,
+) -> Option<Expr> {
     let names: Vec<&str> = schema.fields().iter().map(|f| f.name().as_str()).collect();
     let located = |cx: &mut Ctx, p: super::expr::ExprProblem| {
         let pos = cx.ind.positions.inside(path, p.line0, p.col0);
@@ -171,7 +235,11 @@ fn expression(cx: &mut Ctx, state: &SessionState, path: &str, text: &str, schema
     let dfs = match DFSchema::try_from(schema.as_ref().clone()) {
         Ok(s) => s,
         Err(e) => {
-            cx.err(path, format!("cannot build a schema for this expression: {e}"), None);
+            cx.err(
+                path,
+                format!("cannot build a schema for this expression: {e}"),
+                None,
+            );
             return None;
         }
     };
@@ -186,32 +254,69 @@ fn expression(cx: &mut Ctx, state: &SessionState, path: &str, text: &str, schema
 
 fn check_metadata(cx: &mut Ctx) {
     let def = &cx.ind.value;
-    let id_ok = def.id.chars().next().is_some_and(|c| c.is_ascii_uppercase())
-        && def.id.chars().all(|c| c.is_ascii_alphanumeric() || c == '.' || c == '_');
+    let id_ok = def
+        .id
+        .chars()
+        .next()
+        .is_some_and(|c| c.is_ascii_uppercase())
+        && def
+            .id
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '.' || c == '_');
     if !id_ok {
-        cx.err("id", format!("`{}` is not a valid indicator id", def.id), Some("use capitals, digits and dots, e.g. NI38 or NI38.rate".into()));
+        cx.err(
+            "id",
+            format!("`{}` is not a valid indicator id", def.id),
+            Some("use capitals, digits and dots, e.g. NI38 or NI38.rate".into()),
+        );
     }
     if def.title.trim().is_empty() {
         cx.err("title", "the title is empty", None);
     }
     if def.description.trim().len() < 20 {
-        cx.err("description", "the description is too short for the pack's appendix", Some("describe what is counted, the source and any simplification".into()));
+        cx.err(
+            "description",
+            "the description is too short for the pack's appendix",
+            Some("describe what is counted, the source and any simplification".into()),
+        );
     }
     if def.grains.is_empty() {
-        cx.err("grains", "at least one grain is needed", Some(format!("expected one of: {}", Grain::ALL.map(|g| g.as_str()).join(", "))));
+        cx.err(
+            "grains",
+            "at least one grain is needed",
+            Some(format!(
+                "expected one of: {}",
+                Grain::ALL.map(|g| g.as_str()).join(", ")
+            )),
+        );
     }
     let mut seen = Vec::new();
     for (i, g) in def.grains.iter().enumerate() {
         if seen.contains(g) {
-            cx.err(&format!("grains[{i}]"), format!("grain `{}` is listed twice", g.as_str()), None);
+            cx.err(
+                &format!("grains[{i}]"),
+                format!("grain `{}` is listed twice", g.as_str()),
+                None,
+            );
         }
         seen.push(*g);
     }
     if def.disclosure_threshold == 0 {
-        cx.err("disclosure_threshold", "the disclosure threshold must be at least 1", Some("5 suppresses counts of 1 to 4, as official statistics do".into()));
+        cx.err(
+            "disclosure_threshold",
+            "the disclosure threshold must be at least 1",
+            Some("5 suppresses counts of 1 to 4, as official statistics do".into()),
+        );
     }
     if def.decimals > 6 {
-        cx.err("decimals", format!("{} decimal places is more than the data support", def.decimals), Some("use 0 to 6".into()));
+        cx.err(
+            "decimals",
+            format!(
+                "{} decimal places is more than the data support",
+                def.decimals
+            ),
+            Some("use 0 to 6".into()),
+        );
     }
 }
 
@@ -219,7 +324,11 @@ fn check_sources(cx: &mut Ctx, extract: &Extract) -> BTreeMap<String, ResolvedSo
     let mut out = BTreeMap::new();
     let def = cx.ind.value.clone();
     if def.sources.is_empty() {
-        cx.err("sources", "no sources declared", Some("declare at least the cohort's table".into()));
+        cx.err(
+            "sources",
+            "no sources declared",
+            Some("declare at least the cohort's table".into()),
+        );
     }
     for (name, s) in &def.sources {
         let table = match extract.table(&s.table) {
@@ -229,15 +338,28 @@ fn check_sources(cx: &mut Ctx, extract: &Extract) -> BTreeMap<String, ResolvedSo
                 continue;
             }
         };
-        let raw: Vec<&str> = table.schema.fields().iter().map(|f| f.name().as_str()).collect();
+        let raw: Vec<&str> = table
+            .schema
+            .fields()
+            .iter()
+            .map(|f| f.name().as_str())
+            .collect();
         let mut bad = false;
         for (canon, col) in &s.columns {
             if !raw.contains(&col.as_str()) {
-                cx.err(&format!("sources.{name}.columns.{canon}"), format!("column `{col}` is not in table `{}`", s.table), Some(suggest(col, &raw)));
+                cx.err(
+                    &format!("sources.{name}.columns.{canon}"),
+                    format!("column `{col}` is not in table `{}`", s.table),
+                    Some(suggest(col, &raw)),
+                );
                 bad = true;
             }
             if PERIOD_COLUMNS.contains(&canon.as_str()) {
-                cx.err(&format!("sources.{name}.columns.{canon}"), format!("`{canon}` is reserved for the period the planner adds"), Some("map the column to another name".into()));
+                cx.err(
+                    &format!("sources.{name}.columns.{canon}"),
+                    format!("`{canon}` is reserved for the period the planner adds"),
+                    Some("map the column to another name".into()),
+                );
                 bad = true;
             }
         }
@@ -245,19 +367,42 @@ fn check_sources(cx: &mut Ctx, extract: &Extract) -> BTreeMap<String, ResolvedSo
             continue;
         }
         let (schema, columns) = source_schema(&table, &s.columns);
-        out.insert(name.clone(), ResolvedSource { table, columns, schema });
+        out.insert(
+            name.clone(),
+            ResolvedSource {
+                table,
+                columns,
+                schema,
+            },
+        );
     }
     out
 }
 
 fn check_periods(cx: &mut Ctx) -> (Option<Period>, Option<Period>) {
     let def = cx.ind.value.clone();
-    let parse_any = |label: &str| def.grains.iter().find_map(|g| Period::parse_for(label, *g).ok());
-    let grains = def.grains.iter().map(|g| g.as_str()).collect::<Vec<_>>().join(", ");
+    let parse_any = |label: &str| {
+        def.grains
+            .iter()
+            .find_map(|g| Period::parse_for(label, *g).ok())
+    };
+    let grains = def
+        .grains
+        .iter()
+        .map(|g| g.as_str())
+        .collect::<Vec<_>>()
+        .join(", ");
     let baseline = def.baseline.as_ref().and_then(|b| {
         let p = parse_any(b);
         if p.is_none() {
-            cx.err("baseline", format!("`{b}` is not a period of this indicator's grains ({grains})"), Some("write e.g. `2007-08` for a financial year or `2007-08 Q4` for a quarter".into()));
+            cx.err(
+                "baseline",
+                format!("`{b}` is not a period of this indicator's grains ({grains})"),
+                Some(
+                    "write e.g. `2007-08` for a financial year or `2007-08 Q4` for a quarter"
+                        .into(),
+                ),
+            );
         }
         p
     });
@@ -265,18 +410,37 @@ fn check_periods(cx: &mut Ctx) -> (Option<Period>, Option<Period>) {
     if let Some(t) = &def.target {
         target_period = parse_any(&t.period);
         if target_period.is_none() {
-            cx.err("target.period", format!("`{}` is not a period of this indicator's grains ({grains})", t.period), None);
+            cx.err(
+                "target.period",
+                format!(
+                    "`{}` is not a period of this indicator's grains ({grains})",
+                    t.period
+                ),
+                None,
+            );
         }
         if t.change_percent.is_some() == t.value.is_some() {
-            cx.err("target", "a target needs exactly one of `change_percent` and `value`", None);
+            cx.err(
+                "target",
+                "a target needs exactly one of `change_percent` and `value`",
+                None,
+            );
         }
         if t.change_percent.is_some() && baseline.is_none() {
-            cx.err("target.change_percent", "a target relative to baseline needs a `baseline`", None);
+            cx.err(
+                "target.change_percent",
+                "a target relative to baseline needs a `baseline`",
+                None,
+            );
         }
         if let (Some(b), Some(tp)) = (baseline, target_period)
             && tp.end() <= b.end()
         {
-            cx.err("target.period", format!("the target period {tp} is not after the baseline {b}"), None);
+            cx.err(
+                "target.period",
+                format!("the target period {tp} is not after the baseline {b}"),
+                None,
+            );
         }
     }
     (baseline, target_period)
@@ -291,10 +455,20 @@ enum ColumnKind {
     Numeric,
 }
 
-fn check_column(cx: &mut Ctx, path: &str, name: &str, schema: &SchemaRef, kind: ColumnKind) -> Option<DataType> {
+fn check_column(
+    cx: &mut Ctx,
+    path: &str,
+    name: &str,
+    schema: &SchemaRef,
+    kind: ColumnKind,
+) -> Option<DataType> {
     let Ok(f) = schema.field_with_name(name) else {
         let names: Vec<&str> = schema.fields().iter().map(|f| f.name().as_str()).collect();
-        cx.err(path, format!("unknown column `{name}`"), Some(suggest(name, &names)));
+        cx.err(
+            path,
+            format!("unknown column `{name}`"),
+            Some(suggest(name, &names)),
+        );
         return None;
     };
     let t = f.data_type().clone();
@@ -302,7 +476,14 @@ fn check_column(cx: &mut Ctx, path: &str, name: &str, schema: &SchemaRef, kind: 
         ColumnKind::Date => t == DataType::Date32,
         ColumnKind::Year => matches!(t, DataType::Int16 | DataType::Int32 | DataType::Int64),
         ColumnKind::Text => matches!(t, DataType::Utf8 | DataType::LargeUtf8 | DataType::Utf8View),
-        ColumnKind::Key => matches!(t, DataType::Int32 | DataType::Int64 | DataType::Utf8 | DataType::LargeUtf8 | DataType::Utf8View),
+        ColumnKind::Key => matches!(
+            t,
+            DataType::Int32
+                | DataType::Int64
+                | DataType::Utf8
+                | DataType::LargeUtf8
+                | DataType::Utf8View
+        ),
         ColumnKind::Numeric => t.is_numeric(),
     };
     if !ok {
@@ -313,7 +494,11 @@ fn check_column(cx: &mut Ctx, path: &str, name: &str, schema: &SchemaRef, kind: 
             ColumnKind::Key => "an Int64 or Utf8 key",
             ColumnKind::Numeric => "a number",
         };
-        cx.err(path, format!("column `{name}` is {t}, expected {want}"), Some("map another column, or fix the extract's type".into()));
+        cx.err(
+            path,
+            format!("column `{name}` is {t}, expected {want}"),
+            Some("map another column, or fix the extract's type".into()),
+        );
         return None;
     }
     Some(t)
@@ -333,23 +518,47 @@ fn check_cohort_columns(cx: &mut Ctx, schema: &SchemaRef) {
         (None, Some(y)) => {
             check_column(cx, "cohort.year", y, schema, ColumnKind::Year);
             if grains.iter().any(|g| *g != Grain::CalendarYear) {
-                cx.err("cohort.year", "a `year` column places rows in calendar years only", Some("use `grains: [calendar_year]` or a `date` column".into()));
+                cx.err(
+                    "cohort.year",
+                    "a `year` column places rows in calendar years only",
+                    Some("use `grains: [calendar_year]` or a `date` column".into()),
+                );
             }
             if c.until.is_some() || c.observed_days.is_some() {
-                cx.err("cohort.year", "`until` and `observed_days` need a `date` column", None);
+                cx.err(
+                    "cohort.year",
+                    "`until` and `observed_days` need a `date` column",
+                    None,
+                );
             }
         }
-        (Some(_), Some(_)) => cx.err("cohort.year", "give either `date` or `year`, not both", None),
-        (None, None) => cx.err("cohort", "the cohort needs a `date` (or `year`) column that places rows in periods", None),
+        (Some(_), Some(_)) => cx.err(
+            "cohort.year",
+            "give either `date` or `year`, not both",
+            None,
+        ),
+        (None, None) => cx.err(
+            "cohort",
+            "the cohort needs a `date` (or `year`) column that places rows in periods",
+            None,
+        ),
     }
     if let Some(u) = &c.until {
         check_column(cx, "cohort.until", u, schema, ColumnKind::Date);
     }
     if c.until.is_some() && c.observed_days.is_some() {
-        cx.err("cohort.observed_days", "give either `until` or `observed_days`, not both", None);
+        cx.err(
+            "cohort.observed_days",
+            "give either `until` or `observed_days`, not both",
+            None,
+        );
     }
     if !cx.ind.value.events.is_empty() && c.person.is_none() {
-        cx.err("cohort", "event sets join on the person key, but the cohort has no `person`", Some("add `person: <column>` to the cohort".into()));
+        cx.err(
+            "cohort",
+            "event sets join on the person key, but the cohort has no `person`",
+            Some("add `person: <column>` to the cohort".into()),
+        );
     }
 }
 
@@ -358,10 +567,18 @@ fn check_first_per_person(cx: &mut Ctx, schema: &SchemaRef) -> Vec<(String, bool
         return Vec::new();
     };
     if cx.ind.value.cohort.person.is_none() {
-        cx.err("cohort.first_per_person", "first_per_person needs the cohort's `person` column", None);
+        cx.err(
+            "cohort.first_per_person",
+            "first_per_person needs the cohort's `person` column",
+            None,
+        );
     }
     if f.order_by.is_empty() {
-        cx.err("cohort.first_per_person.order_by", "order_by is empty", Some("list the columns that pick the first row, e.g. [test_date, test_id]".into()));
+        cx.err(
+            "cohort.first_per_person.order_by",
+            "order_by is empty",
+            Some("list the columns that pick the first row, e.g. [test_date, test_id]".into()),
+        );
     }
     let mut out = Vec::new();
     for (i, key) in f.order_by.iter().enumerate() {
@@ -372,13 +589,21 @@ fn check_first_per_person(cx: &mut Ctx, schema: &SchemaRef) -> Vec<(String, bool
             [c, d] if d.eq_ignore_ascii_case("asc") => (*c, false),
             [c, d] if d.eq_ignore_ascii_case("desc") => (*c, true),
             _ => {
-                cx.err(&path, format!("`{key}` is not a sort key"), Some("write `column` or `column desc`".into()));
+                cx.err(
+                    &path,
+                    format!("`{key}` is not a sort key"),
+                    Some("write `column` or `column desc`".into()),
+                );
                 continue;
             }
         };
         if schema.field_with_name(col).is_err() {
             let names: Vec<&str> = schema.fields().iter().map(|f| f.name().as_str()).collect();
-            cx.err(&path, format!("unknown column `{col}`"), Some(suggest(col, &names)));
+            cx.err(
+                &path,
+                format!("unknown column `{col}`"),
+                Some(suggest(col, &names)),
+            );
             continue;
         }
         out.push((col.to_string(), desc));
@@ -388,17 +613,32 @@ fn check_first_per_person(cx: &mut Ctx, schema: &SchemaRef) -> Vec<(String, bool
 
 fn check_window(cx: &mut Ctx, p: &str, ev: &crate::definition::EventsDef) {
     let w = &ev.window;
-    let n = [w.after.is_some(), w.before.is_some(), w.ending.is_some()].iter().filter(|x| **x).count();
+    let n = [w.after.is_some(), w.before.is_some(), w.ending.is_some()]
+        .iter()
+        .filter(|x| **x)
+        .count();
     if n != 1 {
-        cx.err(&format!("{p}.window"), "a window needs exactly one of `after`, `before`, `ending`", Some("e.g. `window: { after: cohort_date, days: 365 }`".into()));
+        cx.err(
+            &format!("{p}.window"),
+            "a window needs exactly one of `after`, `before`, `ending`",
+            Some("e.g. `window: { after: cohort_date, days: 365 }`".into()),
+        );
     }
     if w.days == 0 || w.days > 3660 {
-        cx.err(&format!("{p}.window.days"), format!("{} days is not a usable window", w.days), Some("use 1 to 3660 days (6 months = 182, 12 months = 365)".into()));
+        cx.err(
+            &format!("{p}.window.days"),
+            format!("{} days is not a usable window", w.days),
+            Some("use 1 to 3660 days (6 months = 182, 12 months = 365)".into()),
+        );
     }
     if let Some(pr) = &ev.proven
         && pr.waiting_days > 3660
     {
-        cx.err(&format!("{p}.proven.waiting_days"), format!("{} days is not a usable waiting period", pr.waiting_days), None);
+        cx.err(
+            &format!("{p}.proven.waiting_days"),
+            format!("{} days is not a usable waiting period", pr.waiting_days),
+            None,
+        );
     }
 }
 
@@ -410,7 +650,13 @@ fn check_measures(cx: &mut Ctx, geography: &TableFiles) {
     let event_names: Vec<&str> = def.events.keys().map(|s| s.as_str()).collect();
     for (name, m) in &def.measures {
         let p = format!("measures.{name}");
-        let kinds = [m.count.is_some(), m.sum.is_some(), m.events.is_some(), m.members_with.is_some(), m.area_attribute.is_some()];
+        let kinds = [
+            m.count.is_some(),
+            m.sum.is_some(),
+            m.events.is_some(),
+            m.members_with.is_some(),
+            m.area_attribute.is_some(),
+        ];
         if kinds.iter().filter(|k| **k).count() != 1 {
             cx.err(&p, "a measure needs exactly one of `count`, `sum`, `events`, `members_with`, `area_attribute`", None);
         }
@@ -418,19 +664,48 @@ fn check_measures(cx: &mut Ctx, geography: &TableFiles) {
             if let Some(e) = ev
                 && !event_names.contains(&e.as_str())
             {
-                cx.err(&format!("{p}.{field}"), format!("unknown event set `{e}`"), Some(suggest(e, &event_names)));
+                cx.err(
+                    &format!("{p}.{field}"),
+                    format!("unknown event set `{e}`"),
+                    Some(suggest(e, &event_names)),
+                );
             }
         }
-        if m.where_.is_some() && (m.events.is_some() || m.members_with.is_some() || m.area_attribute.is_some()) {
-            cx.err(&format!("{p}.where"), "`where` applies to `count` and `sum` measures only", Some("put event conditions in the event set's `filter`".into()));
+        if m.where_.is_some()
+            && (m.events.is_some() || m.members_with.is_some() || m.area_attribute.is_some())
+        {
+            cx.err(
+                &format!("{p}.where"),
+                "`where` applies to `count` and `sum` measures only",
+                Some("put event conditions in the event set's `filter`".into()),
+            );
         }
         if let Some(a) = &m.area_attribute {
             match geography.schema.field_with_name(a) {
                 Ok(f) if f.data_type().is_numeric() => {}
-                Ok(f) => cx.err(&format!("{p}.area_attribute"), format!("area attribute `{a}` is {}, expected a number", f.data_type()), None),
+                Ok(f) => cx.err(
+                    &format!("{p}.area_attribute"),
+                    format!(
+                        "area attribute `{a}` is {}, expected a number",
+                        f.data_type()
+                    ),
+                    None,
+                ),
                 Err(_) => {
-                    let names: Vec<&str> = geography.schema.fields().iter().map(|f| f.name().as_str()).collect();
-                    cx.err(&format!("{p}.area_attribute"), format!("`{a}` is not a column of the geography table `{}`", geography.name), Some(suggest(a, &names)));
+                    let names: Vec<&str> = geography
+                        .schema
+                        .fields()
+                        .iter()
+                        .map(|f| f.name().as_str())
+                        .collect();
+                    cx.err(
+                        &format!("{p}.area_attribute"),
+                        format!(
+                            "`{a}` is not a column of the geography table `{}`",
+                            geography.name
+                        ),
+                        Some(suggest(a, &names)),
+                    );
                 }
             }
         }
@@ -443,19 +718,41 @@ fn check_value(cx: &mut Ctx) {
     let names: Vec<&str> = def.measures.keys().map(|s| s.as_str()).collect();
     let check_ref = |cx: &mut Ctx, field: &str, r: &Option<String>, required: bool| match r {
         Some(m) if !names.contains(&m.as_str()) => {
-            cx.err(&format!("value.{field}"), format!("unknown measure `{m}`"), Some(suggest(m, &names)));
+            cx.err(
+                &format!("value.{field}"),
+                format!("unknown measure `{m}`"),
+                Some(suggest(m, &names)),
+            );
         }
-        None if required => cx.err("value", format!("value kind `{}` needs a `{field}` measure", kind_name(v.kind)), None),
+        None if required => cx.err(
+            "value",
+            format!(
+                "value kind `{}` needs a `{field}` measure",
+                kind_name(v.kind)
+            ),
+            None,
+        ),
         _ => {}
     };
     check_ref(cx, "numerator", &Some(v.numerator.clone()), true);
     let needs_den = !matches!(v.kind, ValueKind::Count | ValueKind::ExcessPercent);
     check_ref(cx, "denominator", &v.denominator, needs_den);
-    check_ref(cx, "expected", &v.expected, v.kind == ValueKind::ExcessPercent);
+    check_ref(
+        cx,
+        "expected",
+        &v.expected,
+        v.kind == ValueKind::ExcessPercent,
+    );
     match (v.kind, v.per) {
         (ValueKind::Rate, None) => cx.err("value", "a `rate` needs `per`, e.g. `per: 1000`", None),
-        (ValueKind::Rate, Some(p)) if !(p.is_finite() && p > 0.0) => cx.err("value.per", format!("`per: {p}` must be a positive number"), None),
-        (k, Some(_)) if k != ValueKind::Rate => cx.err("value.per", "`per` applies to `rate` values only", None),
+        (ValueKind::Rate, Some(p)) if !(p.is_finite() && p > 0.0) => cx.err(
+            "value.per",
+            format!("`per: {p}` must be a positive number"),
+            None,
+        ),
+        (k, Some(_)) if k != ValueKind::Rate => {
+            cx.err("value.per", "`per` applies to `rate` values only", None)
+        }
         _ => {}
     }
 }
@@ -477,19 +774,35 @@ fn check_interval(cx: &mut Ctx) {
     if let Some(l) = iv.level
         && !(l > 0.5 && l < 1.0)
     {
-        cx.err("interval.level", format!("confidence level {l} is not between 0.5 and 1"), Some("write 0.95 for 95%".into()));
+        cx.err(
+            "interval.level",
+            format!("confidence level {l} is not between 0.5 and 1"),
+            Some("write 0.95 for 95%".into()),
+        );
     }
     use crate::definition::IntervalMethod as M;
     match iv.method {
         M::Wilson if def.value.kind != ValueKind::Percentage => {
-            cx.err("interval.method", "the Wilson interval applies to `percentage` values", Some("use `poisson` for counts, rates and ratios".into()));
+            cx.err(
+                "interval.method",
+                "the Wilson interval applies to `percentage` values",
+                Some("use `poisson` for counts, rates and ratios".into()),
+            );
         }
         M::Poisson if def.value.kind == ValueKind::Percentage => {
-            cx.err("interval.method", "a percentage of a population takes the `wilson` interval", None);
+            cx.err(
+                "interval.method",
+                "a percentage of a population takes the `wilson` interval",
+                None,
+            );
         }
         _ => {}
     }
     if iv.weight.is_some() && iv.method != M::Wilson {
-        cx.err("interval.weight", "a weight applies to the `wilson` interval only", None);
+        cx.err(
+            "interval.weight",
+            "a weight applies to the `wilson` interval only",
+            None,
+        );
     }
 }

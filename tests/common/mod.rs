@@ -1,0 +1,102 @@
+//! Helpers for integration tests: tiny Parquet extracts written in the test.
+#![allow(dead_code)]
+
+use std::path::Path;
+use std::sync::Arc;
+
+use arrow::array::{ArrayRef, Date32Array, Float64Array, Int64Array, RecordBatch, StringArray};
+use arrow::datatypes::{DataType, Field, Schema};
+use chrono::NaiveDate;
+use parquet::arrow::ArrowWriter;
+
+/// Days since 1970-01-01 of `YYYY-MM-DD`.
+pub fn d(s: &str) -> i32 {
+    let date = NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap();
+    (date - NaiveDate::from_ymd_opt(1970, 1, 1).unwrap()).num_days() as i32
+}
+
+/// A column for `write_table`.
+pub enum Col {
+    I(Vec<i64>),
+    S(Vec<&'static str>),
+    D(Vec<&'static str>),
+    F(Vec<Option<f64>>),
+    DN(Vec<Option<&'static str>>),
+}
+
+/// Write one Parquet file `dir/name.parquet` (or part `file` in `dir/name/`).
+pub fn write_table(path: &Path, cols: Vec<(&str, Col)>) {
+    let mut fields = Vec::new();
+    let mut arrays: Vec<ArrayRef> = Vec::new();
+    for (name, c) in cols {
+        let (dt, nullable, a): (DataType, bool, ArrayRef) = match c {
+            Col::I(v) => (DataType::Int64, false, Arc::new(Int64Array::from(v))),
+            Col::S(v) => (DataType::Utf8, false, Arc::new(StringArray::from(v))),
+            Col::D(v) => (
+                DataType::Date32,
+                false,
+                Arc::new(Date32Array::from(
+                    v.iter().map(|s| d(s)).collect::<Vec<_>>(),
+                )),
+            ),
+            Col::F(v) => (DataType::Float64, true, Arc::new(Float64Array::from(v))),
+            Col::DN(v) => (
+                DataType::Date32,
+                true,
+                Arc::new(Date32Array::from(
+                    v.iter().map(|s| s.map(d)).collect::<Vec<_>>(),
+                )),
+            ),
+        };
+        fields.push(Field::new(name, dt, nullable));
+        arrays.push(a);
+    }
+    let batch = RecordBatch::try_new(Arc::new(Schema::new(fields)), arrays).unwrap();
+    if let Some(p) = path.parent() {
+        std::fs::create_dir_all(p).unwrap();
+    }
+    let f = std::fs::File::create(path).unwrap();
+    let mut w = ArrowWriter::try_new(f, batch.schema(), None).unwrap();
+    w.write(&batch).unwrap();
+    w.close().unwrap();
+}
+
+/// Two LAs in one region and one in another, with populations.
+pub fn write_areas(dir: &Path) {
+    write_table(
+        &dir.join("areas.parquet"),
+        vec![
+            (
+                "la_code",
+                Col::S(vec!["E08000001", "E08000002", "E09000002"]),
+            ),
+            ("la_name", Col::S(vec!["Alpha", "Beta", "Gamma"])),
+            (
+                "region_code",
+                Col::S(vec!["E12000002", "E12000002", "E12000007"]),
+            ),
+            (
+                "region_name",
+                Col::S(vec!["North West", "North West", "London"]),
+            ),
+            ("probation_area", Col::S(vec!["P1", "P1", "London"])),
+            ("population", Col::I(vec![1000, 2000, 5000])),
+            ("population_18plus", Col::I(vec![800, 1600, 4000])),
+            ("population_10_17", Col::I(vec![100, 200, 500])),
+        ],
+    );
+}
+
+/// The repository root.
+pub fn repo() -> &'static Path {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// Copy shipped definitions into `dir`, applying `edit` to each file's text.
+pub fn copy_definitions(dir: &Path, ids: &[&str], edit: impl Fn(&str) -> String) {
+    std::fs::create_dir_all(dir).unwrap();
+    for f in ids {
+        let text = std::fs::read_to_string(repo().join("indicators").join(f)).unwrap();
+        std::fs::write(dir.join(f), edit(&text)).unwrap();
+    }
+}

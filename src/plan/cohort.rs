@@ -23,6 +23,13 @@ pub fn days(n: u32) -> Expr {
     lit(ScalarValue::new_interval_dt(n as i32, 0))
 }
 
+/// Project every column and name the result, so the unparser renders it
+/// as one derived table (`(SELECT ...) AS name`).
+pub fn boxed(b: LogicalPlanBuilder, name: &str) -> Result<LogicalPlanBuilder> {
+    let cols: Vec<Expr> = b.schema().columns().into_iter().map(Expr::Column).collect();
+    b.project(cols)?.alias(name)
+}
+
 /// Scan a source and rename its columns to the definition's names.
 pub async fn scan_source(ctx: &SessionContext, src: &ResolvedSource) -> Result<LogicalPlanBuilder> {
     let plan = ctx
@@ -34,7 +41,9 @@ pub async fn scan_source(ctx: &SessionContext, src: &ResolvedSource) -> Result<L
         .iter()
         .map(|(name, raw)| c(raw).alias(name))
         .collect();
-    LogicalPlanBuilder::from(plan).project(exprs)
+    LogicalPlanBuilder::from(plan)
+        .project(exprs)?
+        .alias(src.table.name.as_str())
 }
 
 /// Build the cohort joined to its periods.
@@ -105,6 +114,7 @@ pub async fn cohort_plan(
             ));
         }
     };
+    b = boxed(b, "members")?;
     if let Some(f) = &ind.cohort_filter {
         b = b.filter(f.clone())?;
     }
@@ -121,5 +131,5 @@ pub async fn cohort_plan(
             .alias("__rn");
         b = b.window(vec![rn])?.filter(col("__rn").eq(lit(1u64)))?;
     }
-    b.build()
+    boxed(b, "cohort")?.build()
 }

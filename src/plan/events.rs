@@ -105,7 +105,7 @@ pub async fn attach_events(
             .filter(|cl| !cl.name.starts_with(&k.prefix) || cl.name == k.count())
             .map(Expr::Column)
             .collect();
-        plan = b.project(keep)?.build()?;
+        plan = b.project(keep)?.alias("cohort")?.build()?;
     }
     Ok(plan)
 }
@@ -134,6 +134,7 @@ async fn event_counts(
             key_date.alias(k.n("date")),
         ])?
         .distinct()?
+        .alias(k.n("keys"))?
         .build()?;
     let mut events = scan_source(ctx, src).await?;
     if let Some(f) = ind.event_filters.get(name) {
@@ -143,7 +144,7 @@ async fn event_counts(
     if let Some(p) = &ev.proven {
         proj.push(c(&p.date).alias(k.n("pd")));
     }
-    let events = events.project(proj)?.build()?;
+    let events = events.project(proj)?.alias(k.n("events"))?.build()?;
     let anchor = |a: Anchor| match a {
         Anchor::CohortDate => col(k.n("date")),
         Anchor::PeriodStart => col(k.n("ps")),
@@ -170,5 +171,6 @@ async fn event_counts(
             ],
             vec![count(lit(1)).alias(k.count())],
         )?
+        .alias(k.n("counts"))?
         .build()
 }

@@ -1,18 +1,79 @@
 //! `explain`: a compiled plan as readable SQL (DataFusion's unparser) and
 //! as DataFusion's logical plan.
+//!
+//! The unparser cannot render a `VALUES` relation, so for display the
+//! periods relation is shown as a table named `periods` whose rows are
+//! listed in a comment above the SQL. The plan that runs is unchanged.
 
-use datafusion::logical_expr::LogicalPlan;
-use datafusion::sql::unparser::plan_to_sql;
+use std::sync::Arc;
+
+use datafusion::common::tree_node::{Transformed, TreeNode};
+use datafusion::logical_expr::{LogicalPlan, LogicalPlanBuilder, LogicalTableSource};
+use datafusion::sql::unparser::{expr_to_sql, plan_to_sql};
+
+/// Name the periods relation is shown under.
+pub const PERIODS_TABLE: &str = "periods";
+
+/// Replace each `VALUES` node by a scan of `periods`; return its rows as text.
+fn name_values(plan: &LogicalPlan) -> (LogicalPlan, Vec<String>) {
+    let mut rows = Vec::new();
+    let renamed = plan.clone().transform_up(|node| match &node {
+        LogicalPlan::Values(v) => {
+            if rows.is_empty() {
+                rows = v
+                    .values
+                    .iter()
+                    .map(|r| {
+                        r.iter()
+                            .map(|e| {
+                                expr_to_sql(e)
+                                    .map(|x| x.to_string())
+                                    .unwrap_or_else(|_| e.to_string())
+                            })
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    })
+                    .collect();
+            }
+            let source = Arc::new(LogicalTableSource::new(v.schema.inner().clone()));
+            let scan = LogicalPlanBuilder::scan(PERIODS_TABLE, source, None)?.build()?;
+            Ok(Transformed::yes(scan))
+        }
+        _ => Ok(Transformed::no(node)),
+    });
+    match renamed {
+        Ok(t) => (t.data, rows),
+        Err(_) => (plan.clone(), rows),
+    }
+}
+
+/// The plan as SQL over a relation named `periods`, and that relation's
+/// rows as SQL value lists, e.g. `('quarter', '2005-06 Q1', ...)`.
+pub fn plan_to_sql_parts(
+    plan: &LogicalPlan,
+) -> Result<(String, Vec<String>), datafusion::error::DataFusionError> {
+    let (named, rows) = name_values(plan);
+    Ok((format!("{:#}", plan_to_sql(&named)?), rows))
+}
 
 /// The plan as one SQL statement, or the reason it cannot be unparsed.
 pub fn plan_to_sql_text(plan: &LogicalPlan) -> String {
-    match plan_to_sql(plan) {
-        Ok(stmt) => stmt.to_string(),
-        Err(e) => format!(
+    let (named, rows) = name_values(plan);
+    let mut out = String::new();
+    if !rows.is_empty() {
+        out.push_str(&format!("-- {PERIODS_TABLE}(column1..column6) = VALUES\n"));
+        for r in &rows {
+            out.push_str(&format!("--   ({r})\n"));
+        }
+    }
+    match plan_to_sql(&named) {
+        Ok(stmt) => out.push_str(&format!("{stmt:#}")),
+        Err(e) => out.push_str(&format!(
             "-- the unparser cannot render this plan as SQL: {}",
             e.strip_backtrace()
-        ),
+        )),
     }
+    out
 }
 
 /// The explain text of an indicator: SQL, then the logical plan.

@@ -30,6 +30,13 @@ fn f64e(e: Expr) -> Expr {
     cast(e, DataType::Float64)
 }
 
+/// Exact decimal with 12 places: sums of these do not depend on the order
+/// rows are added in, so results are identical however the data are
+/// partitioned (floating-point sums are not).
+fn exact(e: Expr) -> Expr {
+    cast(e, DataType::Decimal128(38, 12))
+}
+
 fn i64e(e: Expr) -> Expr {
     cast(e, DataType::Int64)
 }
@@ -47,7 +54,7 @@ fn measure_exprs(ind: &ValidIndicator, name: &str, m: &MeasureDef) -> Option<(Ex
         return Some((f64e(e.clone()), i64e(e)));
     }
     if let Some(col_name) = &m.sum {
-        let v = f64e(c(col_name));
+        let v = exact(f64e(c(col_name)));
         let (value, n) = match cond {
             Some(w) => (
                 sum(when(w.clone(), v.clone()).end().ok()?),
@@ -83,7 +90,7 @@ pub fn aggregate(ind: &ValidIndicator, cohort: LogicalPlan) -> Result<LogicalPla
     }
     if let Some(w) = ind.def.interval.as_ref().and_then(|i| i.weight.as_ref()) {
         let wv = f64e(c(w));
-        aggs.push(f64e(sum(wv.clone() * wv)).alias(SUM_W2_COLUMN));
+        aggs.push(f64e(sum(exact(wv.clone() * wv))).alias(SUM_W2_COLUMN));
     }
     LogicalPlanBuilder::from(cohort)
         .aggregate(

@@ -42,5 +42,6 @@ pub fn periods_relation(periods: &[Period], per_quarter: bool) -> Result<Logical
             col("column5").alias("quarter_start"),
             col("column6").alias("period_year"),
         ])?
+        .alias("periods")?
         .build()
 }

@@ -284,3 +284,25 @@ fn results_do_not_depend_on_part_files_or_row_order() {
     .unwrap();
     assert_eq!(a, b);
 }
+
+/// A definition's own level replaces the 95% interval; the 99.8% one stays.
+/// A's 2 offences over 2.0 predicted at 90%, exact:
+/// chi2(0.05, 4) / 2 / 2.0 = 0.710723 / 4 = 0.177681 and
+/// chi2(0.95, 6) / 2 / 2.0 = 12.591587 / 4 = 3.147897.
+#[test]
+fn ni38_at_its_own_confidence_level() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (data, defs) = (tmp.path().join("data"), tmp.path().join("defs"));
+    ni38_extract(&data);
+    copy_definitions(&defs, &["ni38.yaml"], |t| {
+        t.replace("disclosure_threshold: 5", "disclosure_threshold: 1")
+            .replace("  method: poisson", "  method: poisson\n  level: 0.9")
+    });
+    let rows = run(&defs, &data, &["NI38"]);
+    let a = find(&rows, "NI38", AreaLevel::La, "E08000001", "2008-09 Q1");
+    close(a.ci_lower, 0.177681);
+    close(a.ci_upper, 3.147897);
+    // 99.8%: chi2(0.001, 4) / 4 = 0.090804 / 4 and chi2(0.999, 6) / 4 = 22.457744 / 4
+    close(a.ci998_lower, 0.022701);
+    close(a.ci998_upper, 5.614436);
+}

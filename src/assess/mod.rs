@@ -326,7 +326,7 @@ fn compare_and_trend(
                 .map(|c| {
                     let (v, ci) = c.est?;
                     let ci = ci?;
-                    let se = (ci.ci95.upper - ci.ci95.lower) / (2.0 * stats::Z95);
+                    let se = (ci.ci998.upper - ci.ci998.lower) / (2.0 * stats::Z998);
                     (se > 0.0).then_some(stats::ValuePoint {
                         value: v,
                         standard_error: se,

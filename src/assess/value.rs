@@ -72,9 +72,21 @@ fn finite(x: f64) -> Option<f64> {
     x.is_finite().then_some(x)
 }
 
-/// The value (and intervals where the method gives them). `None` when
-/// undefined (zero denominator or expected).
+/// The value and its intervals: the main one at the definition's level
+/// (95% unless it sets another) and the 99.8% one. `None` when undefined
+/// (zero denominator or expected).
 pub fn estimate(ind: &ValidIndicator, f: &Figures) -> Option<(f64, Option<stats::Intervals>)> {
+    let (value, ci) = estimate_95(ind, f)?;
+    let ci = ci.map(|mut i| {
+        if let Some(own) = interval_at_own_level(ind, f) {
+            i.ci95 = own;
+        }
+        i
+    });
+    Some((value, ci))
+}
+
+fn estimate_95(ind: &ValidIndicator, f: &Figures) -> Option<(f64, Option<stats::Intervals>)> {
     let v = &ind.def.value;
     let method = interval_method(ind);
     let weighted = ind
@@ -146,6 +158,57 @@ pub fn estimate(ind: &ValidIndicator, f: &Figures) -> Option<(f64, Option<stats:
             };
             Some((value, ci))
         }
+    }
+}
+
+/// The main interval at the definition's own confidence level, when it
+/// sets one other than 95%; `None` to keep the 95% interval.
+fn interval_at_own_level(ind: &ValidIndicator, f: &Figures) -> Option<stats::Interval> {
+    let level = ind.def.interval.as_ref()?.level?;
+    if (level - 0.95).abs() < 1e-12 {
+        return None;
+    }
+    let cl = ConfidenceLevel::new(level).ok()?;
+    let v = &ind.def.value;
+    let den = f.denominator.unwrap_or(0.0);
+    let scale = |i: stats::Interval, k: f64| stats::Interval {
+        lower: i.lower * k,
+        upper: i.upper * k,
+    };
+    match (interval_method(ind), v.kind) {
+        (IntervalMethod::Poisson, kind) => {
+            let (i, _) = stats::count_interval(f.numerator, &cl).ok()?;
+            let pct = |i: stats::Interval, by: f64| stats::Interval {
+                lower: 100.0 * (i.lower / by - 1.0),
+                upper: 100.0 * (i.upper / by - 1.0),
+            };
+            match kind {
+                ValueKind::Count => Some(i),
+                ValueKind::Ratio if den > 0.0 => Some(scale(i, 1.0 / den)),
+                ValueKind::Rate if den > 0.0 => Some(scale(i, v.per.unwrap_or(1.0) / den)),
+                ValueKind::ExcessPercent => f.expected.filter(|e| *e > 0.0).map(|e| pct(i, e)),
+                ValueKind::PercentChange if den > 0.0 => Some(pct(i, den)),
+                _ => None,
+            }
+        }
+        (IntervalMethod::Wilson, _) if den > 0.0 => {
+            let weighted = ind
+                .def
+                .interval
+                .as_ref()
+                .is_some_and(|i| i.weight.is_some());
+            let (x, n) = if weighted {
+                let n = stats::kish_effective_sample_size(den, f.sum_w2)?;
+                (f.numerator / den * n, n)
+            } else {
+                (f.numerator, den)
+            };
+            stats::wilson_interval(x.min(n), n, &cl)
+                .ok()
+                .flatten()
+                .map(|i| scale(i, 100.0))
+        }
+        _ => None,
     }
 }
 

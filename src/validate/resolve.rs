@@ -31,6 +31,11 @@ impl Ctx<'_> {
     }
 }
 
+/// The column names of a schema, for hints.
+pub fn column_names(schema: &Schema) -> Vec<&str> {
+    schema.fields().iter().map(|f| f.name().as_str()).collect()
+}
+
 /// The schema of a source as the definition names its columns.
 pub fn source_schema(
     table: &TableFiles,
@@ -213,7 +218,7 @@ fn expression(
     text: &str,
     schema: &SchemaRef,
 ) -> Option<Expr> {
-    let names: Vec<&str> = schema.fields().iter().map(|f| f.name().as_str()).collect();
+    let names = column_names(schema);
     let located = |cx: &mut Ctx, p: super::expr::ExprProblem| {
         let pos = cx.ind.positions.inside(path, p.line0, p.col0);
         cx.diags.push(Diagnostic {
@@ -338,12 +343,7 @@ fn check_sources(cx: &mut Ctx, extract: &Extract) -> BTreeMap<String, ResolvedSo
                 continue;
             }
         };
-        let raw: Vec<&str> = table
-            .schema
-            .fields()
-            .iter()
-            .map(|f| f.name().as_str())
-            .collect();
+        let raw = column_names(&table.schema);
         let mut bad = false;
         for (canon, col) in &s.columns {
             if !raw.contains(&col.as_str()) {
@@ -463,7 +463,7 @@ fn check_column(
     kind: ColumnKind,
 ) -> Option<DataType> {
     let Ok(f) = schema.field_with_name(name) else {
-        let names: Vec<&str> = schema.fields().iter().map(|f| f.name().as_str()).collect();
+        let names = column_names(schema);
         cx.err(
             path,
             format!("unknown column `{name}`"),
@@ -598,7 +598,7 @@ fn check_first_per_person(cx: &mut Ctx, schema: &SchemaRef) -> Vec<(String, bool
             }
         };
         if schema.field_with_name(col).is_err() {
-            let names: Vec<&str> = schema.fields().iter().map(|f| f.name().as_str()).collect();
+            let names = column_names(schema);
             cx.err(
                 &path,
                 format!("unknown column `{col}`"),
@@ -692,12 +692,7 @@ fn check_measures(cx: &mut Ctx, geography: &TableFiles) {
                     None,
                 ),
                 Err(_) => {
-                    let names: Vec<&str> = geography
-                        .schema
-                        .fields()
-                        .iter()
-                        .map(|f| f.name().as_str())
-                        .collect();
+                    let names = column_names(&geography.schema);
                     cx.err(
                         &format!("{p}.area_attribute"),
                         format!(

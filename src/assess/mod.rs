@@ -286,13 +286,17 @@ fn compare_and_trend(
     for r in rows.iter_mut() {
         let Some(p) = r.period_parsed else { continue };
         let Some(iv) = r.intervals() else { continue };
-        if r.area_level == AreaLevel::La
+        // an area's count is not comparable with a larger area's total
+        let comparable = ind.def.value.kind != crate::definition::ValueKind::Count;
+        if comparable
+            && r.area_level == AreaLevel::La
             && let Some(bench) = value_of(AreaLevel::Region, &r.region_code, p)
         {
             r.vs_region =
                 stats::compare_with_benchmark(&iv, bench, pol).map(|c| c.as_str().to_string());
         }
-        if r.area_level != AreaLevel::National
+        if comparable
+            && r.area_level != AreaLevel::National
             && let Some(bench) = value_of(AreaLevel::National, national_code, p)
         {
             r.vs_national =

@@ -1,14 +1,20 @@
 //! The LAA target report of one area: for each designated indicator the
-//! baseline, latest value and interval, the target and the trajectory,
-//! and the status.
+//! baseline, latest value and interval, the target for the year and the
+//! straight-line trajectory from baseline to it, significance against the
+//! baseline, and the status (spec, "LAA targets"):
+//! `met` (latest at or beyond the year's target), `on track` (at or beyond
+//! the trajectory at the latest period), `worse` (significantly worse than
+//! baseline), `off track` (otherwise), `not yet available` (no published
+//! value after the baseline within the year).
 
-use crate::definition::LaaTargetDef;
+use crate::definition::{LaaTargetDef, ValueKind};
 use crate::execute::AreaLevel;
-use crate::period::Period;
-use crate::stats::{self, TargetStatus};
-use crate::validate::ValidCatalog;
+use crate::period::{Grain, Period};
+use crate::stats::{self, ConfidenceLevel, TargetStatus};
+use crate::validate::{ValidCatalog, ValidIndicator};
 
 use super::ResultRow;
+use super::value::{Figures, significant};
 
 /// One designated indicator of an LSP.
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
@@ -17,105 +23,468 @@ pub struct LaaLine {
     pub area_code: String,
     /// Area name.
     pub area_name: String,
+    /// The financial year reported on.
+    pub year: String,
     /// Indicator id.
     pub indicator: String,
     /// Indicator title.
     pub title: String,
+    /// Units of the values.
+    pub units: String,
+    /// Display decimals of the indicator.
+    #[serde(skip)]
+    pub decimals: u8,
     /// Agreed baseline period.
     pub baseline_period: String,
     /// Agreed baseline value.
     pub baseline_value: f64,
-    /// Latest period with a value, within the year.
+    /// Latest period with a published value, within the year.
     pub latest_period: Option<String>,
     /// Latest value.
     pub latest_value: Option<f64>,
-    /// 95% interval of the latest value.
+    /// 95% interval of the latest value, lower.
     pub ci_lower: Option<f64>,
-    /// 95% interval of the latest value.
+    /// 95% interval of the latest value, upper.
     pub ci_upper: Option<f64>,
-    /// The year's target.
+    /// The year's target (interpolated on the straight line to the next
+    /// target when the year has none of its own).
     pub target: Option<f64>,
-    /// Straight-line trajectory from baseline to target at the latest period.
+    /// Straight-line trajectory from baseline to the year's target,
+    /// evaluated at the latest period.
     pub trajectory: Option<f64>,
-    /// Whether the latest value differs significantly from the baseline.
+    /// Whether the latest value differs significantly (95%) from the baseline.
     pub significant: Option<bool>,
     /// `met`, `on track`, `off track`, `worse`, `not yet available`.
     pub status: String,
 }
 
-/// The LAA lines of `area` for financial year `year`.
+impl LaaLine {
+    /// The financial years `area` has targets for, in order.
+    pub fn target_years(catalog: &ValidCatalog, area: &str) -> Vec<Period> {
+        let mut years: Vec<Period> = area_targets(catalog, area)
+            .flat_map(|t| t.targets.keys())
+            .filter_map(|k| match k.parse::<Period>() {
+                Ok(p @ Period::FinancialYear(_)) => Some(p),
+                _ => None,
+            })
+            .collect();
+        years.sort();
+        years.dedup();
+        years
+    }
+
+    /// The default year of `area`'s report: the latest financial year that
+    /// has targets and a published value of at least one designated
+    /// indicator; the earliest target year when none has data yet; `None`
+    /// when the area has no targets.
+    pub fn default_year(catalog: &ValidCatalog, rows: &[ResultRow], area: &str) -> Option<Period> {
+        let years = Self::target_years(catalog, area);
+        let designated: Vec<&str> = area_targets(catalog, area)
+            .map(|t| t.indicator.as_str())
+            .collect();
+        years
+            .iter()
+            .rev()
+            .find(|y| {
+                rows.iter().any(|r| {
+                    designated.contains(&r.indicator.as_str())
+                        && is_area_row(r, area)
+                        && r.value.is_some()
+                        && r.period_parsed.is_some_and(|p| in_year(p, **y))
+                })
+            })
+            .or(years.first())
+            .copied()
+    }
+
+    /// The lines as CSV, one row per line, numbers at full precision.
+    pub fn render_csv(lines: &[LaaLine]) -> String {
+        let f = |v: Option<f64>| v.map(crate::render::format_number).unwrap_or_default();
+        let field = |s: &str| {
+            if s.contains([',', '"', '\n']) {
+                format!("\"{}\"", s.replace('"', "\"\""))
+            } else {
+                s.to_string()
+            }
+        };
+        let mut out = String::from(
+            "area_code,area_name,year,indicator,title,units,baseline_period,baseline_value,\
+         latest_period,latest_value,ci_lower,ci_upper,target,trajectory,significant,status\n",
+        );
+        for l in lines {
+            let cells = [
+                field(&l.area_code),
+                field(&l.area_name),
+                field(&l.year),
+                field(&l.indicator),
+                field(&l.title),
+                field(&l.units),
+                field(&l.baseline_period),
+                f(Some(l.baseline_value)),
+                field(l.latest_period.as_deref().unwrap_or_default()),
+                f(l.latest_value),
+                f(l.ci_lower),
+                f(l.ci_upper),
+                f(l.target),
+                f(l.trajectory),
+                l.significant.map(|b| b.to_string()).unwrap_or_default(),
+                field(&l.status),
+            ];
+            out.push_str(&cells.join(","));
+            out.push('\n');
+        }
+        out
+    }
+
+    /// The lines as an aligned text table with a title and a summary of statuses.
+    pub fn render_table(lines: &[LaaLine], area: &str, name: &str, year: Period) -> String {
+        let header = [
+            "indicator",
+            "title",
+            "baseline",
+            "latest",
+            "95% CI",
+            "target",
+            "trajectory",
+            "significant",
+            "status",
+        ];
+        let with_period = |v: String, p: &str| {
+            if v.is_empty() {
+                v
+            } else {
+                format!("{v} ({p})")
+            }
+        };
+        let mut table: Vec<Vec<String>> = vec![header.iter().map(|h| h.to_string()).collect()];
+        for l in lines {
+            let d = line_decimals(l.baseline_value, l.decimals);
+            let n = |v: Option<f64>| display_number(v, d);
+            let ci = match (l.ci_lower, l.ci_upper) {
+                (Some(a), Some(b)) => format!("{} to {}", n(Some(a)), n(Some(b))),
+                _ => String::new(),
+            };
+            table.push(vec![
+                l.indicator.clone(),
+                l.title.clone(),
+                with_period(n(Some(l.baseline_value)), &l.baseline_period),
+                with_period(n(l.latest_value), l.latest_period.as_deref().unwrap_or("")),
+                ci,
+                n(l.target),
+                n(l.trajectory),
+                match l.significant {
+                    Some(true) => "yes".into(),
+                    Some(false) => "no".into(),
+                    None => String::new(),
+                },
+                l.status.clone(),
+            ]);
+        }
+        let widths: Vec<usize> = (0..header.len())
+            .map(|c| {
+                table
+                    .iter()
+                    .map(|r| r[c].chars().count())
+                    .max()
+                    .unwrap_or(0)
+            })
+            .collect();
+        // text columns left-aligned, figures right-aligned
+        let left = [true, true, false, false, false, false, false, true, true];
+        let mut out = format!("LAA targets of {area} {name}, {year}\n\n");
+        for (i, row) in table.iter().enumerate() {
+            let cells: Vec<String> = row
+                .iter()
+                .enumerate()
+                .map(|(c, s)| {
+                    if left[c] || i == 0 {
+                        format!("{s:<w$}", w = widths[c])
+                    } else {
+                        format!("{s:>w$}", w = widths[c])
+                    }
+                })
+                .collect();
+            out.push_str(cells.join("  ").trim_end());
+            out.push('\n');
+            if i == 0 {
+                let rule: Vec<String> = widths.iter().map(|w| "-".repeat(*w)).collect();
+                out.push_str(&rule.join("  "));
+                out.push('\n');
+            }
+        }
+        let mut counts: Vec<(&str, usize)> = Vec::new();
+        for s in ["met", "on track", "off track", "worse", "not yet available"] {
+            let k = lines.iter().filter(|l| l.status == s).count();
+            if k > 0 {
+                counts.push((s, k));
+            }
+        }
+        let summary: Vec<String> = counts.iter().map(|(s, k)| format!("{k} {s}")).collect();
+        out.push_str(&format!(
+        "\n{} designated: {}. Trajectory: the straight line from baseline to the {year} target, at the latest period.\n",
+        lines.len(),
+        summary.join(", ")
+    ));
+        out
+    }
+}
+
+/// Decimals to show a line with: the indicator's, or more when its
+/// baseline is below 1 in magnitude, to keep three significant digits
+/// (NI16 rates of a small extract are about 0.1 per 1,000).
+fn line_decimals(baseline: f64, decimals: u8) -> usize {
+    let d = decimals as usize;
+    if baseline.is_finite() && baseline != 0.0 && baseline.abs() < 1.0 {
+        d.max((2.0 - baseline.abs().log10().floor()) as usize)
+            .min(6)
+    } else {
+        d
+    }
+}
+
+fn display_number(v: Option<f64>, d: usize) -> String {
+    let Some(v) = v.filter(|v| v.is_finite()) else {
+        return String::new();
+    };
+    let s = format!("{v:.d$}");
+    if s.trim_start_matches('-')
+        .bytes()
+        .all(|b| b == b'0' || b == b'.')
+    {
+        s.trim_start_matches('-').to_string()
+    } else {
+        s
+    }
+}
+
+fn area_targets<'a>(
+    catalog: &'a ValidCatalog,
+    area: &'a str,
+) -> impl Iterator<Item = &'a LaaTargetDef> + 'a {
+    catalog
+        .catalog
+        .targets
+        .iter()
+        .flat_map(|t| t.value.iter())
+        .filter(move |t| t.area == area)
+}
+
+fn is_area_row(r: &ResultRow, area: &str) -> bool {
+    r.area_level == AreaLevel::La && r.area_code == area
+}
+
+/// Whether period `p` ends within financial year `year`.
+fn in_year(p: Period, year: Period) -> bool {
+    p.end() <= year.end() && p.end() >= year.start()
+}
+
+/// The baseline label read in the indicator's grains, in order (a quarter
+/// label is read in the first quarterly grain), as validation reads it.
+fn baseline_period(ind: &ValidIndicator, label: &str) -> Option<Period> {
+    ind.def
+        .grains
+        .iter()
+        .find_map(|g| Period::parse_for(label, *g).ok())
+}
+
+/// A financial year and the rolling 12 months ending with its Q4 are the
+/// same period of data.
+fn same_data(a: Period, b: Period) -> bool {
+    let fy_rq = |fy: Period, rq: Period| matches!((fy, rq), (Period::FinancialYear(y), Period::RollingQuarter { fy, q: 4 }) if y == fy);
+    a == b || fy_rq(a, b) || fy_rq(b, a)
+}
+
+/// The target in force for `year` and the period it is set for: the
+/// year's own, else the straight line from the baseline to the next later
+/// target, evaluated at the end of the year, else the last target.
+fn year_target(t: &LaaTargetDef, bp: Period, year: Period) -> Option<(f64, Period, f64)> {
+    let mut ts: Vec<(Period, f64)> = t
+        .targets
+        .iter()
+        .filter_map(|(k, v)| Some((k.parse::<Period>().ok()?, *v)))
+        .collect();
+    ts.sort_by_key(|(p, _)| p.end());
+    if let Some((p, v)) = ts.iter().find(|(p, _)| *p == year) {
+        return Some((*v, *p, *v));
+    }
+    let (tp, tv) = ts
+        .iter()
+        .find(|(p, _)| p.end() > year.end())
+        .or(ts.last())
+        .copied()?;
+    let at_year = stats::trajectory(
+        bp.end_quarter_index() as f64,
+        t.baseline.value,
+        tp.end_quarter_index() as f64,
+        tv,
+        year.end_quarter_index() as f64,
+    )
+    .unwrap_or(tv);
+    Some((at_year, tp, tv))
+}
+
+fn figures_of(r: &ResultRow) -> Option<Figures> {
+    Some(Figures {
+        numerator: r.numerator?,
+        denominator: r.denominator,
+        expected: r.expected,
+        numerator_n: r.numerator_n,
+        denominator_n: r.denominator_n,
+        sum_w2: 0.0,
+    })
+}
+
+fn count(x: f64) -> u64 {
+    if x.is_finite() && x > 0.0 {
+        x.round() as u64
+    } else {
+        0
+    }
+}
+
+/// Whether `latest` differs significantly (95%) from the baseline.
+/// - Kinds that are themselves a comparison (`excess_percent` NI18,
+///   `percent_change` NI30): the latest ratio of actual to expected (after
+///   to before) against the baseline period's, by the conditional test of
+///   two Poisson counts with the expected (before) counts as exposures.
+/// - Other kinds: the engine's own test when the row's baseline is the
+///   agreed baseline period; else the indicator's test between the two
+///   rows (not available for weighted shares, whose rows do not carry the
+///   sum of squared weights).
+fn significant_vs_baseline(
+    ind: &ValidIndicator,
+    latest: &ResultRow,
+    base: Option<&ResultRow>,
+    bp: Period,
+) -> Option<bool> {
+    let kind = ind.def.value.kind;
+    match kind {
+        ValueKind::ExcessPercent | ValueKind::PercentChange => {
+            let b = base?;
+            let exposure = |r: &ResultRow| match kind {
+                ValueKind::ExcessPercent => r.expected,
+                _ => r.denominator,
+            };
+            stats::compare_poisson_counts(
+                count(latest.numerator?),
+                exposure(latest)?,
+                count(b.numerator?),
+                exposure(b)?,
+            )
+            .map(|c| c.is_significant(&ConfidenceLevel::P95))
+        }
+        _ => {
+            let grain = latest.period_parsed.map(|p| p.grain());
+            let own = latest
+                .baseline_period
+                .as_deref()
+                .zip(grain)
+                .and_then(|(l, g)| Period::parse_for(l, g).ok());
+            if own.is_some_and(|o| same_data(o, bp)) {
+                return latest.significant;
+            }
+            let weighted = ind
+                .def
+                .interval
+                .as_ref()
+                .is_some_and(|i| i.weight.is_some());
+            if weighted {
+                return None;
+            }
+            significant(ind, &figures_of(latest)?, Some(&figures_of(base?)?))
+        }
+    }
+}
+
+/// The LAA lines of `area` for financial year `year`, one per designated
+/// indicator, sorted by indicator.
 pub fn laa_report(
     catalog: &ValidCatalog,
     rows: &[ResultRow],
     area: &str,
     year: Period,
 ) -> Vec<LaaLine> {
-    let targets: Vec<&LaaTargetDef> = catalog
-        .catalog
-        .targets
-        .as_ref()
-        .map(|t| t.value.iter().filter(|t| t.area == area).collect())
+    let area_name = rows
+        .iter()
+        .find(|r| is_area_row(r, area))
+        .map(|r| r.area_name.clone())
         .unwrap_or_default();
     let mut out = Vec::new();
-    for t in targets {
+    for t in area_targets(catalog, area) {
         let Some(ind) = catalog.get(&t.indicator) else {
             continue;
         };
         let pol = super::polarity(ind);
-        let latest = rows
+        let bp = baseline_period(ind, &t.baseline.period);
+        let own: Vec<&ResultRow> = rows
             .iter()
-            .filter(|r| {
-                r.indicator == t.indicator && r.area_level == AreaLevel::La && r.area_code == area
-            })
-            .filter(|r| {
-                r.period_parsed
-                    .is_some_and(|p| p.end() <= year.end() && p.end() > year.start())
-            })
+            .filter(|r| r.indicator == t.indicator && is_area_row(r, area))
+            .collect();
+        // latest published value in the year; at equal ends, prefer the
+        // baseline's grain (the financial year over its rolling Q4)
+        let prefer = bp.map(|b| b.grain()).unwrap_or(Grain::FinancialYear);
+        let latest = own
+            .iter()
             .filter(|r| r.value.is_some())
-            .max_by_key(|r| r.sort_key());
-        let area_name = rows
-            .iter()
-            .find(|r| r.area_code == area)
-            .map(|r| r.area_name.clone())
-            .unwrap_or_default();
-        let target = t.targets.get(&year.to_string()).copied();
-        let bp = t.baseline.period.parse::<Period>().ok();
+            .filter_map(|r| Some((r.period_parsed?, *r)))
+            .filter(|(p, _)| in_year(*p, year))
+            // a value after the baseline: the baseline itself is no progress report
+            .filter(|(p, _)| bp.is_none_or(|b| p.end() > b.end()))
+            .max_by_key(|(p, _)| (p.end_quarter_index(), p.grain() == prefer))
+            .map(|(_, r)| r);
+        let base_row = bp.and_then(|b| {
+            own.iter()
+                .filter(|r| r.value.is_some())
+                .filter(|r| r.period_parsed.is_some_and(|p| same_data(p, b)))
+                .max_by_key(|r| r.period_parsed.map(|p| p == b))
+                .copied()
+        });
+        let target = bp.and_then(|b| year_target(t, b, year));
         let mut line = LaaLine {
             area_code: area.to_string(),
-            area_name,
+            area_name: area_name.clone(),
+            year: year.to_string(),
             indicator: t.indicator.clone(),
             title: ind.def.title.clone(),
+            units: ind.def.units.clone(),
+            decimals: ind.def.decimals,
             baseline_period: t.baseline.period.clone(),
             baseline_value: t.baseline.value,
             latest_period: None,
             latest_value: None,
             ci_lower: None,
             ci_upper: None,
-            target,
+            target: target.map(|(at_year, _, _)| at_year),
             trajectory: None,
             significant: None,
             status: TargetStatus::NotYetAvailable.as_str().to_string(),
         };
-        if let (Some(r), Some(tv), Some(bp)) = (latest, target, bp) {
-            let p = r.period_parsed.unwrap_or(year);
+        if let (Some(r), Some(v), Some(p), Some(b), Some((year_tv, tp, tv))) = (
+            latest,
+            latest.and_then(|r| r.value),
+            latest.and_then(|r| r.period_parsed),
+            bp,
+            target,
+        ) {
             let traj = stats::trajectory(
-                bp.end_quarter_index() as f64,
+                b.end_quarter_index() as f64,
                 t.baseline.value,
-                year.end_quarter_index() as f64,
+                tp.end_quarter_index() as f64,
                 tv,
                 p.end_quarter_index() as f64,
             );
-            let v = r.value.unwrap_or_default();
-            let sig = r.significant.unwrap_or(false) && pol.is_better(t.baseline.value, v);
+            let sig = significant_vs_baseline(ind, r, base_row, b);
+            let worse = sig == Some(true) && pol.is_better(t.baseline.value, v);
             line.latest_period = Some(r.period.clone());
-            line.latest_value = r.value;
+            line.latest_value = Some(v);
             line.ci_lower = r.ci_lower;
             line.ci_upper = r.ci_upper;
             line.trajectory = traj;
-            line.significant = r.significant;
-            line.status = stats::target_status(r.value, tv, traj.unwrap_or(tv), sig, pol)
-                .as_str()
-                .to_string();
+            line.significant = sig;
+            line.status =
+                stats::target_status(Some(v), year_tv, traj.unwrap_or(year_tv), worse, pol)
+                    .as_str()
+                    .to_string();
         }
         out.push(line);
     }

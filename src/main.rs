@@ -93,18 +93,23 @@ enum Command {
         /// LAA area (GSS code).
         #[arg(long)]
         area: String,
-        /// Financial year, e.g. 2009-10 (default: the latest with targets).
+        /// Financial year, e.g. 2009-10 (default: the latest with targets and data).
         #[arg(long)]
         year: Option<String>,
         /// Output format.
         #[arg(long, value_enum, default_value = "table")]
         format: LaaFormat,
-        /// Exit 1 when any target is in this state or worse.
+        /// Exit 1 when any line is in this state (off-track includes worse).
         #[arg(long = "fail-on", value_enum)]
         fail_on: Option<FailOn>,
     },
     /// Print the JSON Schema of indicator definition files.
     Schema,
+    /// Build a report pack: the DOM quarterly pack of a region, or an LSP's LAA target report.
+    Pack {
+        #[command(subcommand)]
+        pack: PackCommand,
+    },
 }
 
 #[derive(clap::ValueEnum, Debug, Clone, Copy, PartialEq)]
@@ -240,6 +245,7 @@ fn run(cli: Cli) -> Result<u8, Error> {
             print!("{}", pireport::definition::indicator_json_schema());
             Ok(0)
         }
+        Command::Pack { pack } => pack_command(pack),
     }
 }
 
@@ -305,84 +311,83 @@ fn laa(
     format: LaaFormat,
     fail_on: Option<FailOn>,
 ) -> Result<u8, Error> {
-    let run = runtime()?.block_on(pireport::compute(&inputs.indicators, &inputs.data, &[]))?;
-    if !run.session.areas.las.contains_key(&area) {
-        let codes: Vec<&str> = run.session.areas.las.keys().map(|s| s.as_str()).collect();
-        return Err(Error::Request {
-            message: format!(
-                "unknown area `{area}`: {}",
-                pireport::validate::expr::suggest(&area, &codes)
-            ),
-        });
-    }
-    let year = match year {
-        Some(y) => match y.parse::<Period>() {
-            Ok(p @ Period::FinancialYear(_)) => p,
-            _ => {
-                return Err(Error::Request {
-                    message: format!("`{y}` is not a financial year: write e.g. 2009-10"),
-                });
-            }
-        },
-        None => Period::FinancialYear(2010),
+    use pireport::assess::LaaLine;
+
+    let request = |message: String| Error::Request { message };
+    let year = match year.as_deref().map(|y| (y, y.parse::<Period>())) {
+        None => None,
+        Some((_, Ok(p @ Period::FinancialYear(_)))) => Some(p),
+        Some((y, _)) => {
+            return Err(request(format!(
+                "`{y}` is not a financial year: write e.g. --year 2009-10"
+            )));
+        }
     };
-    let lines = pireport::assess::laa_report(&run.catalog, &run.rows, &area, year);
-    if lines.is_empty() {
-        return Err(Error::Request {
-            message: format!(
-                "area {area} has no designated targets in {}",
-                inputs.indicators.join("laa-targets.yaml").display()
-            ),
-        });
+    let targets_file = inputs.indicators.join(pireport::definition::TARGETS_FILE);
+    let rt = runtime()?;
+    let (valid, extract) = pireport::load_and_validate(&inputs.indicators, &inputs.data)?;
+    let catalog = std::sync::Arc::new(valid);
+    let session = rt.block_on(pireport::execute::Session::open(catalog.clone(), &extract))?;
+    let Some(la) = session.areas.las.get(&area) else {
+        let codes: Vec<&str> = session.areas.las.keys().map(|s| s.as_str()).collect();
+        let s = pireport::validate::expr::suggest(&area, &codes);
+        let hint = if s.starts_with("did you mean") {
+            s
+        } else {
+            "give the GSS code of an LA, e.g. E08000003".into()
+        };
+        return Err(request(format!("unknown area `{area}`: {hint}")));
+    };
+    let mut ids: Vec<String> = catalog
+        .catalog
+        .targets
+        .iter()
+        .flat_map(|t| t.value.iter())
+        .filter(|t| t.area == area)
+        .map(|t| t.indicator.clone())
+        .collect();
+    ids.sort();
+    ids.dedup();
+    if ids.is_empty() {
+        return Err(request(format!(
+            "{area} ({}) has no LAA targets in {}",
+            la.name,
+            targets_file.display()
+        )));
     }
-    let f = |v: Option<f64>| v.map(pireport::render::format_number).unwrap_or_default();
-    match format {
+    let years = LaaLine::target_years(&catalog, &area);
+    if let Some(y) = year
+        && !years.contains(&y)
+    {
+        let list: Vec<String> = years.iter().map(|p| p.to_string()).collect();
+        return Err(request(format!(
+            "{area} ({}) has no LAA targets for {y}: choose one of {}",
+            la.name,
+            list.join(", ")
+        )));
+    }
+    let exec = rt.block_on(session.execute(&ids))?;
+    for n in &exec.notes {
+        eprintln!("note: {n}");
+    }
+    let rows = pireport::assess::assess(&catalog, &exec);
+    let Some(year) = year.or_else(|| LaaLine::default_year(&catalog, &rows, &area)) else {
+        return Err(request(format!(
+            "{area} ({}) has no LAA targets for any financial year",
+            la.name
+        )));
+    };
+    let lines = pireport::assess::laa_report(&catalog, &rows, &area, year);
+    let out = match format {
         LaaFormat::Json => {
-            println!(
-                "{}",
-                serde_json::to_string_pretty(&lines).unwrap_or_default()
-            );
+            serde_json::to_string_pretty(&lines)
+                .map_err(|e| request(format!("cannot write the report as JSON: {e}")))?
+                + "\n"
         }
-        LaaFormat::Csv | LaaFormat::Table => {
-            let sep = if format == LaaFormat::Csv { "," } else { " | " };
-            println!(
-                "{}",
-                [
-                    "indicator",
-                    "baseline_period",
-                    "baseline",
-                    "latest_period",
-                    "latest",
-                    "ci_lower",
-                    "ci_upper",
-                    "target",
-                    "trajectory",
-                    "significant",
-                    "status"
-                ]
-                .join(sep)
-            );
-            for l in &lines {
-                println!(
-                    "{}",
-                    [
-                        l.indicator.clone(),
-                        l.baseline_period.clone(),
-                        f(Some(l.baseline_value)),
-                        l.latest_period.clone().unwrap_or_default(),
-                        f(l.latest_value),
-                        f(l.ci_lower),
-                        f(l.ci_upper),
-                        f(l.target),
-                        f(l.trajectory),
-                        l.significant.map(|b| b.to_string()).unwrap_or_default(),
-                        l.status.clone()
-                    ]
-                    .join(sep)
-                );
-            }
-        }
-    }
+        LaaFormat::Csv => LaaLine::render_csv(&lines),
+        LaaFormat::Table => LaaLine::render_table(&lines, &area, &la.name, year),
+    };
+    let _ = std::io::stdout().write_all(out.as_bytes());
     let failing = |s: &str| match fail_on {
         Some(FailOn::Worse) => s == "worse",
         Some(FailOn::OffTrack) => s == "worse" || s == "off track",
@@ -393,4 +398,174 @@ fn laa(
     } else {
         0
     })
+}
+
+/// Where a pack goes and what else it does.
+#[derive(clap::Args, Debug, Clone)]
+struct PackOutput {
+    /// Directory of pack definitions (dom.yaml, laa.yaml).
+    #[arg(long, default_value = "reports")]
+    reports: PathBuf,
+    /// Output directory (must not exist, or be empty); default pack-KIND-AREA-PERIOD.
+    #[arg(long)]
+    out: Option<PathBuf>,
+    /// An earlier edition of the same pack: flag every revised figure.
+    #[arg(long)]
+    previous: Option<PathBuf>,
+    /// Also print pack.pdf with headless Chromium.
+    #[arg(long)]
+    pdf: bool,
+}
+
+#[derive(Subcommand, Debug)]
+enum PackCommand {
+    /// The Director of Offender Management quarterly pack of a region.
+    Dom {
+        #[command(flatten)]
+        inputs: Inputs,
+        #[command(flatten)]
+        output: PackOutput,
+        /// Region GSS code, e.g. E12000001, or `all` for every region.
+        #[arg(long)]
+        region: String,
+        /// Quarter, e.g. "2009-10 Q2".
+        #[arg(long)]
+        quarter: String,
+    },
+    /// The LAA target report of an LSP.
+    Laa {
+        #[command(flatten)]
+        inputs: Inputs,
+        #[command(flatten)]
+        output: PackOutput,
+        /// LAA area (GSS code).
+        #[arg(long)]
+        area: String,
+        /// Financial year, e.g. 2009-10.
+        #[arg(long)]
+        year: String,
+    },
+}
+
+fn pack_command(cmd: PackCommand) -> Result<u8, Error> {
+    use pireport::render::pack;
+
+    let started = std::time::Instant::now();
+    let (inputs, output, kind, code, period) = match &cmd {
+        PackCommand::Dom {
+            inputs,
+            output,
+            region,
+            quarter,
+        } => (inputs, output, "dom", region, quarter),
+        PackCommand::Laa {
+            inputs,
+            output,
+            area,
+            year,
+        } => (inputs, output, "laa", area, year),
+    };
+    let all = kind == "dom" && code == "all";
+    if !all {
+        pack::check_code(if kind == "dom" { "region" } else { "area" }, code)?;
+    }
+    let out = output.out.clone().unwrap_or_else(|| {
+        PathBuf::from(format!(
+            "pack-{kind}-{code}-{}",
+            pack::safe_name(&period.replace(' ', "-"))
+        ))
+    });
+    pack::check_out(&out)?;
+    if let Some(prev) = &output.previous
+        && !prev.is_dir()
+    {
+        return Err(Error::Request {
+            message: format!("--previous {} is not a pack directory", prev.display()),
+        });
+    }
+    let opts = pack::PackOptions {
+        previous: output.previous.clone(),
+        pdf: if output.pdf {
+            Some(pack::chromium()?)
+        } else {
+            None
+        },
+    };
+    let def = pack::load_pack_def(&output.reports, kind)?;
+    let ids = if kind == "dom" {
+        def.def.ids()
+    } else {
+        Vec::new()
+    };
+    let rt = runtime()?;
+    let run = rt.block_on(pireport::compute(&inputs.indicators, &inputs.data, &ids))?;
+    def.def.check(&def.file, &run.catalog)?;
+    let wanted = if ids.is_empty() { def.def.ids() } else { ids };
+    let check_inputs = |run: &pireport::Run| -> Result<(), Error> {
+        match &cmd {
+            PackCommand::Dom { .. } => {
+                pack::resolve_quarter(run, period)?;
+                if !all {
+                    pack::resolve_region(run, code)?;
+                }
+            }
+            PackCommand::Laa { .. } => {
+                pack::resolve_area(run, code)?;
+                pack::resolve_year(run, code, period)?;
+            }
+        }
+        Ok(())
+    };
+    check_inputs(&run)?;
+    let mut used = wanted.clone();
+    if kind == "laa" {
+        used = run
+            .catalog
+            .indicators
+            .iter()
+            .map(|i| i.def.id.clone())
+            .collect();
+    }
+    let gathered = rt.block_on(pack::gather_pack_inputs(
+        &run,
+        &used,
+        &inputs.data,
+        &def.file,
+    ))?;
+    let written = match &cmd {
+        PackCommand::Dom { .. } if all => {
+            let quarter = pack::resolve_quarter(&run, period)?;
+            let n = run.session.areas.regions().len() as u64;
+            let bar = indicatif::ProgressBar::new(n).with_message("regions");
+            let packs = pack::write_dom_packs_all(
+                &run,
+                &def,
+                &gathered,
+                quarter,
+                &out,
+                &opts,
+                &|_r: &str| bar.inc(1),
+            )?;
+            bar.finish_and_clear();
+            packs.len()
+        }
+        PackCommand::Dom { .. } => {
+            let quarter = pack::resolve_quarter(&run, period)?;
+            let files = pack::dom_pack_files(&run, &def, &gathered, code, quarter, &opts)?;
+            pack::write_pack(&out, &files, &opts)?;
+            1
+        }
+        PackCommand::Laa { .. } => {
+            let year = pack::resolve_year(&run, code, period)?;
+            let files = pack::laa_pack_files(&run, &def, &gathered, code, year, &opts)?;
+            pack::write_pack(&out, &files, &opts)?;
+            1
+        }
+    };
+    eprintln!(
+        "wrote {written} pack(s) to {} in {:.1} s",
+        out.display(),
+        started.elapsed().as_secs_f64()
+    );
+    Ok(0)
 }

@@ -2,8 +2,13 @@
 //! Rendering never runs queries. Every file is written to a temporary
 //! file beside its destination and renamed only when complete.
 
+pub mod pack;
 mod table;
 
+pub use pack::{
+    PackInputs, PackOptions, dom_pack_files, gather_pack_inputs, laa_pack_files, load_pack_def,
+    write_dom_packs_all, write_pack,
+};
 pub use table::{TableFormat, format_number, render_table, write_table};
 
 /// Errors of the rendering stage.

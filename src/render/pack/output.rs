@@ -1,0 +1,230 @@
+//! Writing a pack: the destination checks, the one timestamp, the
+//! manifest, and the temporary directory renamed into place when complete.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use chrono::{DateTime, NaiveDate};
+use serde::Serialize;
+use sha2::{Digest, Sha256};
+
+use crate::Error;
+use crate::render::RenderError;
+
+use super::quality::{PackInputs, hex};
+use super::{PackDoc, PackFiles};
+
+fn request(message: String) -> Error {
+    Error::Request { message }
+}
+
+/// Refuse an `--out` that is a file or a non-empty directory, or whose
+/// parent does not exist.
+pub fn check_out(out: &Path) -> Result<(), Error> {
+    if out.is_file() {
+        return Err(request(format!(
+            "--out {} exists and is a file: give a new directory",
+            out.display()
+        )));
+    }
+    if out.is_dir() {
+        let empty = std::fs::read_dir(out)
+            .map(|mut d| d.next().is_none())
+            .unwrap_or(false);
+        if !empty {
+            return Err(request(format!(
+                "--out {} exists and is not empty: give a new directory or remove it",
+                out.display()
+            )));
+        }
+    }
+    let parent = parent_of(out);
+    if !parent.is_dir() {
+        return Err(request(format!(
+            "cannot write {}: the directory {} does not exist",
+            out.display(),
+            parent.display()
+        )));
+    }
+    Ok(())
+}
+
+fn parent_of(out: &Path) -> PathBuf {
+    out.parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .map(Path::to_path_buf)
+        .unwrap_or_else(|| PathBuf::from("."))
+}
+
+/// The headless Chromium that prints `--pdf`, or a clear error.
+pub fn chromium() -> Result<PathBuf, Error> {
+    let candidates = ["/usr/bin/chromium", "/usr/bin/chromium-browser"];
+    candidates
+        .iter()
+        .map(PathBuf::from)
+        .find(|p| p.is_file())
+        .ok_or_else(|| {
+            request(
+                "--pdf needs headless Chromium at /usr/bin/chromium: install Debian's `chromium` package, or leave out --pdf and print index.html from a browser".into(),
+            )
+        })
+}
+
+/// The pack's timestamp (seconds since the epoch, and as text):
+/// `SOURCE_DATE_EPOCH` when set, else midnight of the extract date.
+pub fn pack_timestamp(extract_date: NaiveDate) -> Result<(i64, String), Error> {
+    let secs = match std::env::var("SOURCE_DATE_EPOCH") {
+        Ok(s) => s.trim().parse::<i64>().map_err(|_| {
+            request(format!(
+                "SOURCE_DATE_EPOCH=`{s}` is not a whole number of seconds since 1970-01-01"
+            ))
+        })?,
+        Err(_) => extract_date
+            .and_hms_opt(0, 0, 0)
+            .map(|d| d.and_utc().timestamp())
+            .unwrap_or(0),
+    };
+    let text = DateTime::from_timestamp(secs, 0)
+        .map(|d| d.format("%Y-%m-%d %H:%M:%S UTC").to_string())
+        .ok_or_else(|| request(format!("SOURCE_DATE_EPOCH={secs} is out of range")))?;
+    Ok((secs, text))
+}
+
+#[derive(Serialize)]
+struct Manifest<'a> {
+    engine: &'static str,
+    engine_version: &'static str,
+    pack: &'static str,
+    area_code: &'a str,
+    area_name: &'a str,
+    period: &'a str,
+    extract_date: String,
+    generated: &'a str,
+    /// SHA-256 of every definition and extract file used.
+    inputs: &'a BTreeMap<String, String>,
+    /// The compiled SQL of each indicator of the pack.
+    sql: BTreeMap<&'a str, &'a str>,
+    /// SHA-256 of every other file of the pack.
+    contents: BTreeMap<&'a str, String>,
+}
+
+/// `manifest.json` of a pack whose other files are `files`.
+pub fn manifest(
+    doc: &PackDoc<'_>,
+    inputs: &PackInputs,
+    files: &PackFiles,
+) -> Result<Vec<u8>, Error> {
+    let sql = doc
+        .views
+        .iter()
+        .filter_map(|v| {
+            let id = v.ind.def.id.as_str();
+            inputs.sql.get(id).map(|s| (id, s.as_str()))
+        })
+        .collect();
+    let contents = files
+        .iter()
+        .map(|(k, v)| (k.as_str(), hex(&Sha256::digest(v))))
+        .collect();
+    let m = Manifest {
+        engine: "pireport",
+        engine_version: super::ENGINE_VERSION,
+        pack: doc.kind,
+        area_code: &doc.focus.code,
+        area_name: &doc.focus.name,
+        period: &doc.period_label,
+        extract_date: doc.extract_date.to_string(),
+        generated: &doc.generated,
+        inputs: &inputs.files,
+        sql,
+        contents,
+    };
+    let mut v = serde_json::to_vec_pretty(&m).map_err(|e| {
+        Error::Render(RenderError::Encode {
+            format: "json",
+            message: e.to_string(),
+        })
+    })?;
+    v.push(b'\n');
+    Ok(v)
+}
+
+fn io(path: &Path) -> impl Fn(std::io::Error) -> Error + '_ {
+    move |source| {
+        Error::Render(RenderError::Io {
+            path: path.to_path_buf(),
+            source,
+        })
+    }
+}
+
+/// Write packs (sub-directory, files) into a temporary directory beside
+/// `out`, print each `index.html` to PDF when asked, then rename it to
+/// `out`. On any failure the temporary directory is removed.
+pub fn write_dir(
+    out: &Path,
+    packs: &[(String, &PackFiles)],
+    pdf: Option<&Path>,
+) -> Result<(), Error> {
+    check_out(out)?;
+    let parent = parent_of(out);
+    let tmp = tempfile::Builder::new()
+        .prefix(".pireport-pack-")
+        .tempdir_in(&parent)
+        .map_err(|e| request(format!("cannot write in {}: {e}", parent.display())))?;
+    for (sub, files) in packs {
+        let base = if sub.is_empty() {
+            tmp.path().to_path_buf()
+        } else {
+            tmp.path().join(sub)
+        };
+        for (rel, bytes) in files.iter() {
+            let path = base.join(rel);
+            if let Some(dir) = path.parent() {
+                std::fs::create_dir_all(dir).map_err(io(dir))?;
+            }
+            std::fs::write(&path, bytes).map_err(io(&path))?;
+        }
+        if let Some(browser) = pdf {
+            print_pdf(browser, &base)?;
+        }
+    }
+    if out.is_dir() {
+        // an empty directory given as --out is replaced
+        std::fs::remove_dir(out).map_err(io(out))?;
+    }
+    let kept = tmp.keep();
+    if let Err(e) = std::fs::rename(&kept, out) {
+        let _ = std::fs::remove_dir_all(&kept);
+        return Err(io(out)(e));
+    }
+    Ok(())
+}
+
+fn print_pdf(browser: &Path, dir: &Path) -> Result<(), Error> {
+    let html = dir.join("index.html");
+    let pdf = dir.join("pack.pdf");
+    let abs = std::fs::canonicalize(&html).map_err(io(&html))?;
+    let status = Command::new(browser)
+        .args([
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--no-pdf-header-footer",
+        ])
+        .arg(format!("--print-to-pdf={}", pdf.display()))
+        .arg(format!("file://{}", abs.display()))
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .status()
+        .map_err(io(browser))?;
+    if !status.success() || !pdf.is_file() {
+        return Err(request(format!(
+            "{} could not print {} to PDF ({status})",
+            browser.display(),
+            html.display()
+        )));
+    }
+    Ok(())
+}

@@ -346,3 +346,29 @@ fn committed_json_schema_is_current() {
         "run `cargo run -- schema > indicators/schema.json`"
     );
 }
+
+#[test]
+fn corrupt_parquet_is_named_once_at_its_source() {
+    let tmp = tempfile::tempdir().unwrap();
+    let data = tmp.path().join("data");
+    std::fs::create_dir_all(&data).unwrap();
+    for e in std::fs::read_dir(repo().join("data-samples")).unwrap() {
+        let p = e.unwrap().path();
+        std::fs::copy(&p, data.join(p.file_name().unwrap())).unwrap();
+    }
+    std::fs::write(data.join("dip_tests.parquet"), b"not parquet").unwrap();
+    let defs = tmp.path().join("defs");
+    copy_definitions(&defs, &["ni38.yaml"], |t| t.to_string());
+    let err = pireport::load_and_validate(&defs, &data).err().unwrap();
+    assert_eq!(err.exit_code(), 2);
+    let s = err.to_string();
+    assert_has(
+        &s,
+        &[
+            "dip_tests.parquet is not a readable Parquet file",
+            "(at `sources.dip_tests.table`)",
+            "1 problem(s) found",
+        ],
+    );
+    assert!(!s.contains("unknown source"), "{s}");
+}

@@ -127,6 +127,10 @@ pub fn resolve(
             .map(|f| f.data_type().clone());
         for (name, ev) in &def.events {
             let Some(es) = sources.get(&ev.source) else {
+                // a declared source whose table failed is reported at the source
+                if def.sources.contains_key(&ev.source) {
+                    continue;
+                }
                 let names: Vec<&str> = def.sources.keys().map(|s| s.as_str()).collect();
                 cx.err(
                     &format!("events.{name}.source"),
@@ -178,7 +182,7 @@ pub fn resolve(
                 event_filters.insert(name.clone(), e);
             }
         }
-    } else {
+    } else if !def.sources.contains_key(&def.cohort.source) {
         let names: Vec<&str> = def.sources.keys().map(|s| s.as_str()).collect();
         cx.err(
             "cohort.source",

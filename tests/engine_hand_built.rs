@@ -4,35 +4,7 @@
 mod common;
 
 use common::*;
-use pireport::assess::ResultRow;
 use pireport::execute::AreaLevel;
-
-fn manifest(dir: &std::path::Path) {
-    std::fs::write(
-        dir.join("manifest.yaml"),
-        "extract_date: 2012-03-31\nfrom: 2007-08\nto: 2011-12\n",
-    )
-    .unwrap();
-}
-
-fn find<'a>(
-    rows: &'a [ResultRow],
-    id: &str,
-    level: AreaLevel,
-    code: &str,
-    period: &str,
-) -> &'a ResultRow {
-    rows.iter()
-        .find(|r| {
-            r.indicator == id && r.area_level == level && r.area_code == code && r.period == period
-        })
-        .unwrap_or_else(|| panic!("no row {id} {code} {period}"))
-}
-
-fn close(a: Option<f64>, b: f64) {
-    let a = a.expect("value present");
-    assert!((a - b).abs() < 1e-6 * b.abs().max(1.0), "{a} != {b}");
-}
 
 /// NI38 cohort for 2008-09 Q1 (April-June 2008):
 /// - person 1: positive tests on 10 Apr (test 1, A, predicted 2.0) and 1 May
@@ -136,14 +108,6 @@ fn ni38_extract(dir: &std::path::Path) {
             ("la_code", Col::S(vec!["E08000001"; 8])),
         ],
     );
-}
-
-fn run(defs: &std::path::Path, data: &std::path::Path, ids: &[&str]) -> Vec<ResultRow> {
-    let ids: Vec<String> = ids.iter().map(|s| s.to_string()).collect();
-    let rt = tokio::runtime::Runtime::new().unwrap();
-    rt.block_on(pireport::compute(defs, data, &ids))
-        .unwrap()
-        .rows
 }
 
 #[test]

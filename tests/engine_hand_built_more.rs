@@ -22,41 +22,6 @@ const NORTH_WEST: &str = "E12000002";
 const LONDON: &str = "E12000007";
 const EW: &str = "E92000001+W92000004";
 
-fn manifest(dir: &Path) {
-    std::fs::write(
-        dir.join("manifest.yaml"),
-        "extract_date: 2012-03-31\nfrom: 2007-08\nto: 2011-12\n",
-    )
-    .unwrap();
-}
-
-fn find<'a>(
-    rows: &'a [ResultRow],
-    id: &str,
-    level: AreaLevel,
-    code: &str,
-    period: &str,
-) -> &'a ResultRow {
-    rows.iter()
-        .find(|r| {
-            r.indicator == id && r.area_level == level && r.area_code == code && r.period == period
-        })
-        .unwrap_or_else(|| panic!("no row {id} {code} {period}"))
-}
-
-fn close(a: Option<f64>, b: f64) {
-    let a = a.expect("value present");
-    assert!((a - b).abs() < 1e-6 * b.abs().max(1.0), "{a} != {b}");
-}
-
-fn run(defs: &Path, data: &Path, ids: &[&str]) -> Vec<ResultRow> {
-    let ids: Vec<String> = ids.iter().map(|s| s.to_string()).collect();
-    let rt = tokio::runtime::Runtime::new().unwrap();
-    rt.block_on(pireport::compute(defs, data, &ids))
-        .unwrap()
-        .rows
-}
-
 /// Copy the shipped definitions with threshold 1, so LA values are visible.
 fn defs_threshold_1(defs: &Path, files: &[&str]) {
     copy_definitions(defs, files, |t| {

@@ -8,6 +8,8 @@ use arrow::array::{ArrayRef, Date32Array, Float64Array, Int64Array, RecordBatch,
 use arrow::datatypes::{DataType, Field, Schema};
 use chrono::NaiveDate;
 use parquet::arrow::ArrowWriter;
+use pireport::assess::ResultRow;
+use pireport::execute::AreaLevel;
 
 /// Days since 1970-01-01 of `YYYY-MM-DD`.
 pub fn d(s: &str) -> i32 {
@@ -99,4 +101,43 @@ pub fn copy_definitions(dir: &Path, ids: &[&str], edit: impl Fn(&str) -> String)
         let text = std::fs::read_to_string(repo().join("indicators").join(f)).unwrap();
         std::fs::write(dir.join(f), edit(&text)).unwrap();
     }
+}
+
+/// The manifest of the hand-built extracts: extract date 2012-03-31, from 2007-08.
+pub fn manifest(dir: &Path) {
+    std::fs::write(
+        dir.join("manifest.yaml"),
+        "extract_date: 2012-03-31\nfrom: 2007-08\nto: 2011-12\n",
+    )
+    .unwrap();
+}
+
+/// The result row of an indicator, level, area and period.
+pub fn find<'a>(
+    rows: &'a [ResultRow],
+    id: &str,
+    level: AreaLevel,
+    code: &str,
+    period: &str,
+) -> &'a ResultRow {
+    rows.iter()
+        .find(|r| {
+            r.indicator == id && r.area_level == level && r.area_code == code && r.period == period
+        })
+        .unwrap_or_else(|| panic!("no row {id} {code} {period}"))
+}
+
+/// `a` is present and equals `b` to 1e-6 (relative for |b| > 1).
+pub fn close(a: Option<f64>, b: f64) {
+    let a = a.expect("value present");
+    assert!((a - b).abs() < 1e-6 * b.abs().max(1.0), "{a} != {b}");
+}
+
+/// Compute `ids` with the definitions in `defs` over the extract in `data`.
+pub fn run(defs: &Path, data: &Path, ids: &[&str]) -> Vec<ResultRow> {
+    let ids: Vec<String> = ids.iter().map(|s| s.to_string()).collect();
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    rt.block_on(pireport::compute(defs, data, &ids))
+        .unwrap()
+        .rows
 }

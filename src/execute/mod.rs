@@ -93,18 +93,21 @@ pub struct Execution {
 }
 
 impl Session {
-    /// Create the context and register every table the catalog uses.
+    /// Create a local context and register every table the catalog uses.
     pub async fn open(
         catalog: Arc<ValidCatalog>,
         extract: &Extract,
     ) -> Result<Session, ExecuteError> {
-        let config = SessionConfig::new().with_target_partitions(
-            std::thread::available_parallelism()
-                .map(|n| n.get())
-                .unwrap_or(2)
-                .max(2),
-        );
-        let ctx = SessionContext::new_with_config(config);
+        Session::open_with_context(local_context(), catalog, extract).await
+    }
+
+    /// Register every table the catalog uses in `ctx` (a local context, or
+    /// one whose plans run elsewhere) and read the areas and coverage.
+    pub async fn open_with_context(
+        ctx: SessionContext,
+        catalog: Arc<ValidCatalog>,
+        extract: &Extract,
+    ) -> Result<Session, ExecuteError> {
         let mut tables: BTreeMap<String, String> = BTreeMap::new();
         tables.insert(
             catalog.geography.name.clone(),
@@ -180,6 +183,22 @@ impl Session {
             notes,
         })
     }
+}
+
+/// The configuration every local run uses: one partition per core (at
+/// least two, so plans are exercised with repartitioning).
+pub fn session_config() -> SessionConfig {
+    SessionConfig::new().with_target_partitions(
+        std::thread::available_parallelism()
+            .map(|n| n.get())
+            .unwrap_or(2)
+            .max(2),
+    )
+}
+
+/// A local context with [`session_config`].
+pub fn local_context() -> SessionContext {
+    SessionContext::new_with_config(session_config())
 }
 
 async fn run_one(

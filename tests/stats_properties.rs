@@ -115,6 +115,32 @@ proptest! {
         prop_assert!((0.0..=1.0).contains(&c.p_value));
     }
 
+    /// The p-value finds R's "outcomes no more likely than x" by bisection;
+    /// R's `binom.test` counts them one by one. Both must agree.
+    #[test]
+    fn binomial_p_value_matches_r_linear_count(
+        (x, n) in (1u64..=1_500).prop_flat_map(|n| (0..=n, Just(n))),
+        p in 0.001f64..0.999,
+    ) {
+        use statrs::distribution::{Binomial, Discrete, DiscreteCDF};
+        let b = Binomial::new(p, n).unwrap();
+        let d = b.pmf(x) * (1.0 + 1e-7);
+        let m = n as f64 * p;
+        let xf = x as f64;
+        let expected = if xf == m {
+            1.0
+        } else if xf < m {
+            let y = (m.ceil() as u64..=n).filter(|&i| b.pmf(i) <= d).count() as u64;
+            b.cdf(x) + b.sf(n - y)
+        } else {
+            let y = (0..=m.floor() as u64).filter(|&i| b.pmf(i) <= d).count() as u64;
+            (if y == 0 { 0.0 } else { b.cdf(y - 1) }) + b.sf(x - 1)
+        }
+        .min(1.0);
+        let got = binomial_two_sided_p_value(x, n, p).unwrap();
+        prop_assert!((got - expected).abs() <= 1e-12, "{got} vs {expected}");
+    }
+
     #[test]
     fn proportion_funnel_limits_are_ordered(benchmark in 0.0f64..=1.0, n in 1.0f64..1e7) {
         let f = proportion_funnel_limits(benchmark, n).unwrap();

@@ -61,7 +61,7 @@ pub fn plan_to_sql_text(plan: &LogicalPlan) -> String {
     let (named, rows) = name_values(plan);
     let mut out = String::new();
     if !rows.is_empty() {
-        out.push_str(&format!("-- {PERIODS_TABLE}(column1..column6) = VALUES\n"));
+        out.push_str(&format!("-- {PERIODS_TABLE}(column1..column7) = VALUES\n"));
         for r in &rows {
             out.push_str(&format!("--   ({r})\n"));
         }
@@ -83,4 +83,17 @@ pub fn explain_indicator(id: &str, plan: &LogicalPlan) -> String {
         plan_to_sql_text(plan),
         plan.display_indent()
     )
+}
+
+/// Run `plan` and return DataFusion's physical plan annotated with each
+/// operator's output rows and elapsed compute time.
+pub async fn explain_analyze(
+    ctx: &datafusion::prelude::SessionContext,
+    plan: LogicalPlan,
+) -> Result<String, datafusion::error::DataFusionError> {
+    let explained = LogicalPlanBuilder::from(plan)
+        .explain(false, true)?
+        .build()?;
+    let batches = ctx.execute_logical_plan(explained).await?.collect().await?;
+    Ok(datafusion::arrow::util::pretty::pretty_format_batches(&batches)?.to_string())
 }

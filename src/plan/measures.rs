@@ -4,11 +4,15 @@
 use datafusion::arrow::datatypes::DataType;
 use datafusion::error::Result;
 use datafusion::functions_aggregate::expr_fn::{count, sum};
-use datafusion::logical_expr::{Expr, LogicalPlan, LogicalPlanBuilder, cast, lit, when};
+use datafusion::logical_expr::{Expr, JoinType, LogicalPlan, LogicalPlanBuilder, cast, lit, when};
 use datafusion::prelude::{coalesce, col};
 
 use super::cohort::c;
 use super::events::EventColumns;
+use super::periods::PERIOD_ID;
+
+/// The labels relation's copy of the period key.
+const LABEL_ID: &str = "label_period_id";
 use super::{AREA_COLUMN, GRAIN_COLUMN, PERIOD_COLUMN};
 use crate::definition::{CountOf, MeasureDef};
 use crate::validate::ValidIndicator;
@@ -41,9 +45,11 @@ fn i64e(e: Expr) -> Expr {
     cast(e, DataType::Int64)
 }
 
-/// The (value, count) aggregate pair of one measure; `None` for measures
-/// not computed in the plan (area attributes).
-fn measure_exprs(ind: &ValidIndicator, name: &str, m: &MeasureDef) -> Option<(Expr, Expr)> {
+/// The (value, count) aggregates of one measure, before their output
+/// casts (value to `Float64`, count to `Int64`); `None` for measures not
+/// computed in the plan (area attributes). Every one is a sum or a count,
+/// so partial results (per quarter, say) can be summed again exactly.
+fn measure_aggs(ind: &ValidIndicator, name: &str, m: &MeasureDef) -> Option<(Expr, Expr)> {
     let cond = ind.measure_wheres.get(name).cloned();
     let event_index = |set: &str| ind.def.events.keys().position(|k| k == set);
     if let Some(CountOf::Cohort) = m.count {
@@ -51,11 +57,11 @@ fn measure_exprs(ind: &ValidIndicator, name: &str, m: &MeasureDef) -> Option<(Ex
             Some(w) => sum(when(w, lit(1i64)).otherwise(lit(0i64)).ok()?),
             None => count(lit(1)),
         };
-        return Some((f64e(e.clone()), i64e(e)));
+        return Some((e.clone(), e));
     }
     if let Some(col_name) = &m.sum {
         let v = exact(f64e(c(col_name)));
-        let (value, n) = match cond {
+        return Some(match cond {
             Some(w) => (
                 sum(when(w.clone(), v.clone()).end().ok()?),
                 sum(when(w.and(c(col_name).is_not_null()), lit(1i64))
@@ -63,42 +69,137 @@ fn measure_exprs(ind: &ValidIndicator, name: &str, m: &MeasureDef) -> Option<(Ex
                     .ok()?),
             ),
             None => (sum(v), count(c(col_name))),
-        };
-        return Some((f64e(value), i64e(n)));
+        });
     }
     if let Some(set) = &m.events {
         let n = col(EventColumns::new(event_index(set)?).count());
         let e = sum(coalesce(vec![n, lit(0i64)]));
-        return Some((f64e(e.clone()), i64e(e)));
+        return Some((e.clone(), e));
     }
     if let Some(set) = &m.members_with {
         let n = col(EventColumns::new(event_index(set)?).count());
         let e = sum(when(n.gt(lit(0i64)), lit(1i64)).otherwise(lit(0i64)).ok()?);
-        return Some((f64e(e.clone()), i64e(e)));
+        return Some((e.clone(), e));
     }
     None
 }
 
-/// Aggregate the cohort per grain, period and LA.
-pub fn aggregate(ind: &ValidIndicator, cohort: LogicalPlan) -> Result<LogicalPlan> {
+/// Every computed aggregate as (output name, aggregate, cast to `Float64`).
+fn all_aggs(ind: &ValidIndicator) -> Vec<(String, Expr, bool)> {
     let mut aggs = Vec::new();
     for (name, m) in &ind.def.measures {
-        if let Some((v, n)) = measure_exprs(ind, name, m) {
-            aggs.push(v.alias(measure_value_column(name)));
-            aggs.push(n.alias(measure_count_column(name)));
+        if let Some((v, n)) = measure_aggs(ind, name, m) {
+            aggs.push((measure_value_column(name), v, true));
+            aggs.push((measure_count_column(name), n, false));
         }
     }
     if let Some(w) = ind.def.interval.as_ref().and_then(|i| i.weight.as_ref()) {
         let wv = f64e(c(w));
-        aggs.push(f64e(sum(exact(wv.clone() * wv))).alias(SUM_W2_COLUMN));
+        aggs.push((SUM_W2_COLUMN.to_string(), sum(exact(wv.clone() * wv)), true));
     }
-    LogicalPlanBuilder::from(cohort)
-        .aggregate(
-            vec![col("grain"), col("period"), c(&ind.def.cohort.area)],
-            aggs,
+    aggs
+}
+
+fn output_cast(e: Expr, float: bool) -> Expr {
+    if float { f64e(e) } else { i64e(e) }
+}
+
+/// Aggregate the cohort per period and LA, then join the period labels
+/// (grain, period) from `periods`, the relation the cohort was built on.
+pub fn aggregate(
+    ind: &ValidIndicator,
+    cohort: LogicalPlan,
+    periods: LogicalPlan,
+) -> Result<LogicalPlan> {
+    let aggs: Vec<Expr> = all_aggs(ind)
+        .into_iter()
+        .map(|(name, e, float)| output_cast(e, float).alias(name))
+        .collect();
+    let area = &ind.def.cohort.area;
+    let agg = LogicalPlanBuilder::from(cohort)
+        .aggregate(vec![col(PERIOD_ID), c(area)], aggs)?
+        .alias("measures")?;
+    label(ind, agg, periods)
+}
+
+/// Aggregate source rows that carry a bucket column (`bucket`: the
+/// quarter or year the row falls in) per bucket and LA first, then join
+/// the buckets to the periods they belong to (`periods_key`) and sum the
+/// partial aggregates per period and LA. Used when no part of the cohort
+/// depends on the period (see `plan::row_level`): each row is aggregated
+/// once instead of once per period containing it.
+pub fn aggregate_by_bucket(
+    ind: &ValidIndicator,
+    rows: LogicalPlan,
+    periods: LogicalPlan,
+    bucket: &str,
+    periods_key: &str,
+) -> Result<LogicalPlan> {
+    let area = &ind.def.cohort.area;
+    let aggs = all_aggs(ind);
+    let partial_name = |name: &str| format!("__partial_{name}");
+    let partial: Vec<Expr> = aggs
+        .iter()
+        .map(|(name, e, _)| e.clone().alias(partial_name(name)))
+        .collect();
+    let per_bucket = LogicalPlanBuilder::from(rows)
+        .aggregate(vec![col(bucket), c(area)], partial)?
+        .alias("buckets")?
+        .build()?;
+    let keys = LogicalPlanBuilder::from(periods.clone())
+        .project(vec![col(PERIOD_ID), col(periods_key)])?
+        .alias("period_buckets")?
+        .build()?;
+    let finals: Vec<Expr> = aggs
+        .iter()
+        .map(|(name, _, float)| output_cast(sum(col(partial_name(name))), *float).alias(name))
+        .collect();
+    let agg = LogicalPlanBuilder::from(per_bucket)
+        .join(
+            keys,
+            JoinType::Inner,
+            (vec![bucket], vec![periods_key]),
+            None,
         )?
-        .project_with_names(ind)?
-        .build()
+        .aggregate(vec![col(PERIOD_ID), c(area)], finals)?
+        .alias("measures")?;
+    label(ind, agg, periods)
+}
+
+/// Join the period labels (grain, period) of `periods` to aggregates keyed
+/// by `period_id`, and name the output columns.
+fn label(
+    ind: &ValidIndicator,
+    agg: LogicalPlanBuilder,
+    periods: LogicalPlan,
+) -> Result<LogicalPlan> {
+    let measure_cols: Vec<Expr> = agg
+        .schema()
+        .columns()
+        .into_iter()
+        .filter(|cl| cl.name != PERIOD_ID)
+        .map(Expr::Column)
+        .collect();
+    let labels = LogicalPlanBuilder::from(periods)
+        .project(vec![
+            col(PERIOD_ID).alias(LABEL_ID),
+            col("grain"),
+            col("period"),
+        ])?
+        .distinct()?
+        .alias("labels")?
+        .build()?;
+    let mut out = vec![col("grain"), col("period")];
+    out.extend(measure_cols);
+    agg.join(
+        labels,
+        JoinType::Inner,
+        (vec![PERIOD_ID], vec![LABEL_ID]),
+        None,
+    )?
+    .project(out)?
+    .project_with_names(ind)?
+    .build()
 }
 
 trait ProjectNames {

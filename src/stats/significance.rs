@@ -48,16 +48,38 @@ pub fn binomial_two_sided_p_value(x: u64, n: u64, p: f64) -> Option<f64> {
     let p_value = if xf == m {
         1.0
     } else if xf < m {
+        // R counts the outcomes in ceil(m)..=n no more likely than x. The
+        // pmf does not increase on that range (the mode is floor((n+1)p)),
+        // so they form a tail [k, n]: find k by bisection, O(log n) pmf
+        // evaluations instead of O(n).
         let first = m.ceil() as u64;
-        let y = (first..=n).filter(|&i| binomial.pmf(i) <= d).count() as u64;
+        let k = partition_point(first, n + 1, |i| binomial.pmf(i) > d);
+        let y = n + 1 - k;
         binomial.cdf(x) + binomial.sf(n - y)
     } else {
+        // mirror image: the pmf does not decrease on 0..=floor(m), so the
+        // outcomes there no more likely than x form a head [0, k)
         let last = m.floor() as u64;
-        let y = (0..=last).filter(|&i| binomial.pmf(i) <= d).count() as u64;
+        let y = partition_point(0, last + 1, |i| binomial.pmf(i) <= d);
         let below = if y == 0 { 0.0 } else { binomial.cdf(y - 1) };
         below + binomial.sf(x - 1)
     };
     Some(p_value.min(1.0))
+}
+
+/// The first `i` in `[low, high)` for which `pred` is false, `pred` being
+/// true on a prefix of the range and false after it (`high` when it is
+/// true throughout).
+fn partition_point(mut low: u64, mut high: u64, pred: impl Fn(u64) -> bool) -> u64 {
+    while low < high {
+        let mid = low + (high - low) / 2;
+        if pred(mid) {
+            low = mid + 1;
+        } else {
+            high = mid;
+        }
+    }
+    low
 }
 
 /// R's `qbinom(q, n, p)`: the smallest count whose cumulative probability

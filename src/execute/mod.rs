@@ -4,8 +4,11 @@
 
 mod aggregates;
 mod areas;
+#[cfg(feature = "ballista")]
+pub mod ballista;
 mod periods;
 mod rollup;
+pub mod scan_floor;
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -155,11 +158,16 @@ impl Session {
             .collect();
         let mut set = tokio::task::JoinSet::new();
         let mut periods = BTreeMap::new();
+        let permits = Arc::new(tokio::sync::Semaphore::new(plan_concurrency()));
         for (idx, ind) in chosen.into_iter().enumerate() {
             let ps = self.periods(&ind);
             periods.insert(ind.def.id.clone(), ps.clone());
             let ctx = self.ctx.clone();
+            let permits = permits.clone();
             set.spawn(async move {
+                // a closed semaphore cannot happen (it is never closed);
+                // run unthrottled rather than fail if it somehow were
+                let _permit = permits.acquire_owned().await.ok();
                 let r = run_one(&ctx, &ind, &ps.computed).await;
                 (idx, ind, r)
             });
@@ -194,6 +202,17 @@ pub fn session_config() -> SessionConfig {
             .unwrap_or(2)
             .max(2),
     )
+}
+
+/// How many indicator plans run at once: half the cores, at least one.
+/// Each plan is already parallel across the session's partitions, so more
+/// at once adds no speed on a small machine, only memory (at scale 3 on 2
+/// cores all nine at once peaked at 8 GB).
+pub fn plan_concurrency() -> usize {
+    std::thread::available_parallelism()
+        .map(|n| n.get() / 2)
+        .unwrap_or(1)
+        .max(1)
 }
 
 /// A local context with [`session_config`].

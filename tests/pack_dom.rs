@@ -1,7 +1,8 @@
 //! The DOM pack end to end: built by the real binary from data-samples,
 //! then read back: HTML sections and no network references, the XLSX
 //! against the results table, the manifest's hashes, a byte-for-byte
-//! rebuild, and the PNG charts decoded.
+//! rebuild, the PNG charts decoded, the colours' WCAG contrast, and the
+//! exceptions counted again from the results.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -258,7 +259,7 @@ fn png_charts_decode_with_content() {
         let mut reader = decoder.read_info().expect("png header");
         let mut buf = vec![0; reader.output_buffer_size().expect("size")];
         let info = reader.next_frame(&mut buf).expect("png frame");
-        assert_eq!(info.width, 900, "{}", p.display());
+        assert_eq!(info.width, 800, "{}", p.display());
         assert!(info.height >= 190, "{}", p.display());
         let px = &buf[..info.buffer_size()];
         let ink = px.chunks(3).filter(|c| c.iter().any(|v| *v < 200)).count();
@@ -279,4 +280,295 @@ fn png_charts_decode_with_content() {
         n += 1;
     }
     assert!(n >= 15, "only {n} PNG charts");
+}
+
+/// WCAG 2.2 relative luminance of `#rgb` or `#rrggbb`: each sRGB channel
+/// c/255 linearised as c/12.92 up to 0.04045, else ((c+0.055)/1.055)^2.4,
+/// then 0.2126 R + 0.7152 G + 0.0722 B.
+fn luminance(hex: &str) -> f64 {
+    let h = hex.trim().trim_start_matches('#');
+    let h: String = if h.len() == 3 {
+        h.chars().flat_map(|c| [c, c]).collect()
+    } else {
+        h.to_string()
+    };
+    assert_eq!(h.len(), 6, "colour `{hex}`");
+    let ch = |i: usize| {
+        let c = u8::from_str_radix(&h[i..i + 2], 16).expect("hex digit") as f64 / 255.0;
+        if c <= 0.04045 {
+            c / 12.92
+        } else {
+            ((c + 0.055) / 1.055).powf(2.4)
+        }
+    };
+    0.2126 * ch(0) + 0.7152 * ch(2) + 0.0722 * ch(4)
+}
+
+/// WCAG contrast ratio (L1 + 0.05) / (L2 + 0.05), L1 the lighter.
+fn contrast(a: &str, b: &str) -> f64 {
+    let (x, y) = (luminance(a), luminance(b));
+    (x.max(y) + 0.05) / (x.min(y) + 0.05)
+}
+
+/// The value of `name="..."` in an SVG or HTML tag.
+fn attr<'a>(tag: &'a str, name: &str) -> Option<&'a str> {
+    let key = format!(" {name}=\"");
+    let i = tag.find(&key)? + key.len();
+    tag[i..].find('"').map(|j| &tag[i..i + j])
+}
+
+/// Text and its background in the pack's CSS: every rule that sets a text
+/// colour, against its own background or the page's, must reach 4.5:1
+/// (WCAG 2.2 AA, 1.4.3); chart text the same against the white plot; and
+/// chart marks (data lines 2 px or wider, and dots) 3:1 against white
+/// (1.4.11, non-text contrast). Luminance is computed here from the hex
+/// codes. Hand-worked anchors: black on white is (1 + 0.05) / (0 + 0.05)
+/// = 21; #767676 (118/255 = 0.462745, linear 0.181164) on white is
+/// 1.05 / 0.231164 = 4.54, the lightest grey that passes AA.
+#[test]
+fn colours_meet_wcag_aa_contrast() {
+    assert!((contrast("#000", "#fff") - 21.0).abs() < 1e-9);
+    assert!((contrast("#767676", "#ffffff") - 4.542).abs() < 0.001);
+    assert!(contrast("#777777", "#ffffff") < 4.5);
+    let html = std::fs::read_to_string(pack().join("index.html")).expect("index.html");
+    let css = &html[html.find("<style>").expect("style") + 7..html.find("</style>").expect("end")];
+    let rules: Vec<(&str, &str)> = css
+        .split('}')
+        .filter_map(|r| r.split_once('{'))
+        .map(|(sel, decl)| (sel.trim(), decl))
+        .collect();
+    let prop = |decl: &str, name: &str| -> Option<String> {
+        decl.split(';').find_map(|d| {
+            let (k, v) = d.split_once(':')?;
+            (k.trim() == name).then(|| v.trim().to_string())
+        })
+    };
+    let page_bg = rules
+        .iter()
+        .find(|(s, _)| *s == "body")
+        .and_then(|(_, d)| prop(d, "background"))
+        .expect("body background");
+    let mut checked = Vec::new();
+    for (sel, decl) in &rules {
+        let Some(fg) = prop(decl, "color") else {
+            continue;
+        };
+        let bg = prop(decl, "background").unwrap_or_else(|| page_bg.clone());
+        let c = contrast(&fg, &bg);
+        assert!(c >= 4.5, "`{sel}`: {fg} on {bg} is {c:.2}:1");
+        checked.push(sel.to_string());
+    }
+    for sel in [
+        "body",
+        "a",
+        "th",
+        ".b-good",
+        ".b-bad",
+        ".b-same",
+        ".b-none",
+        "figcaption",
+        ".note",
+    ] {
+        assert!(checked.iter().any(|s| s == sel), "no colours for `{sel}`");
+    }
+    // every badge class used in the pack has its colours in the CSS
+    for class in ["b-good", "b-bad", "b-same", "b-none"] {
+        if html.contains(&format!("class=\"b {class}\"")) {
+            assert!(checked.iter().any(|s| s == &format!(".{class}")), "{class}");
+        }
+    }
+    // chart text and marks against the white plot
+    let (mut texts, mut marks) = (0, 0);
+    for tag in html.split('<').skip(1) {
+        let name = tag.split([' ', '>', '/']).next().unwrap_or_default();
+        let opaque = attr(tag, "opacity").is_none_or(|o| o == "1");
+        match name {
+            "text" => {
+                let fill = attr(tag, "fill").expect("text fill");
+                let c = contrast(fill, "#FFFFFF");
+                assert!(c >= 4.5, "chart text {fill}: {c:.2}:1");
+                texts += 1;
+            }
+            "polyline" | "path" if opaque => {
+                let width: f64 = attr(tag, "stroke-width")
+                    .and_then(|w| w.parse().ok())
+                    .unwrap_or(1.0);
+                if let Some(stroke) = attr(tag, "stroke").filter(|s| s.starts_with('#'))
+                    && width >= 2.0
+                {
+                    let c = contrast(stroke, "#FFFFFF");
+                    assert!(c >= 3.0, "chart line {stroke}: {c:.2}:1");
+                    marks += 1;
+                }
+            }
+            "circle" if opaque => {
+                for a in ["fill", "stroke"] {
+                    if let Some(col) = attr(tag, a).filter(|s| s.starts_with('#')) {
+                        let c = contrast(col, "#FFFFFF");
+                        assert!(c >= 3.0, "chart dot {col}: {c:.2}:1");
+                        marks += 1;
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+    assert!(texts > 500 && marks > 500, "{texts} texts, {marks} marks");
+}
+
+/// The exceptions a DOM pack lists, counted again from the results: for
+/// each indicator of the pack at the latest period of its preferred grain
+/// ending by the quarter's end, the region's row and its LAs' rows that
+/// are not suppressed and are significantly worse than the region or
+/// England and Wales (not for counts), worsening, worse than baseline, or
+/// off their LAA trajectory for the financial year.
+#[test]
+fn summary_counts_the_exceptions_listed() {
+    // planning and unparsing the SQL of every indicator recurses deeply:
+    // more stack than a test thread's default
+    std::thread::Builder::new()
+        .stack_size(64 << 20)
+        .spawn(count_exceptions)
+        .expect("spawn")
+        .join()
+        .expect("the exceptions check");
+}
+
+fn count_exceptions() {
+    use pireport::assess::{LaaLine, laa_report};
+    use pireport::definition::ValueKind;
+    use pireport::execute::AreaLevel;
+    use pireport::period::{Grain, Period};
+    use pireport::render::pack;
+
+    let rt = tokio::runtime::Runtime::new().expect("runtime");
+    let def = pack::load_pack_def(&root().join("reports"), "dom").expect("dom.yaml");
+    let ids = def.def.ids();
+    let data = root().join("data-samples");
+    let run = rt
+        .block_on(pireport::compute(&root().join("indicators"), &data, &ids))
+        .expect("compute");
+    let inputs = rt
+        .block_on(pack::gather_pack_inputs(&run, &ids, &data, &def))
+        .expect("inputs");
+    let quarter = pack::resolve_quarter(&run, QUARTER).expect("quarter");
+    let built = pack::dom_pack_files(
+        &run,
+        &def,
+        &inputs,
+        REGION,
+        quarter,
+        &pack::PackOptions::default(),
+    )
+    .expect("pack");
+    let dir = tempfile::tempdir().expect("temp dir");
+    let summary = pack::write_pack(
+        &dir.path().join("out"),
+        &built,
+        &pack::PackOptions::default(),
+    )
+    .expect("write");
+
+    let as_at = quarter.end();
+    let fy = Period::FinancialYear(2009);
+    let rows: Vec<_> = run
+        .rows
+        .iter()
+        .filter(|r| r.period_parsed.is_some_and(|p| p.end() <= as_at))
+        .cloned()
+        .collect();
+    let mut want = 0;
+    for id in &ids {
+        let ind = run.catalog.get(id).expect("indicator");
+        let grain = [
+            Grain::Quarter,
+            Grain::RollingQuarter,
+            Grain::FinancialYear,
+            Grain::CalendarYear,
+        ]
+        .into_iter()
+        .find(|g| ind.def.grains.contains(g))
+        .expect("a grain");
+        let own: Vec<_> = rows.iter().filter(|r| &r.indicator == id).collect();
+        let Some(latest) = own
+            .iter()
+            .filter_map(|r| r.period_parsed)
+            .filter(|p| p.grain() == grain)
+            .max_by_key(|p| p.end())
+        else {
+            continue;
+        };
+        let comparable = ind.def.value.kind != ValueKind::Count;
+        for r in own.iter().filter(|r| {
+            r.period_parsed == Some(latest)
+                && !r.suppressed
+                && ((r.area_level == AreaLevel::Region && r.area_code == REGION)
+                    || (r.area_level == AreaLevel::La && r.region_code == REGION))
+        }) {
+            let worse = |c: &Option<String>| matches!(c.as_deref(), Some("worse" | "worst"));
+            let laa_off = r.area_level == AreaLevel::La
+                && LaaLine::target_years(&run.catalog, &r.area_code).contains(&fy)
+                && laa_report(&run.catalog, &rows, &r.area_code, fy)
+                    .iter()
+                    .any(|l| {
+                        &l.indicator == id && matches!(l.status.as_str(), "off track" | "worse")
+                    });
+            if (comparable && (worse(&r.vs_region) || worse(&r.vs_national)))
+                || r.trend.as_deref() == Some("worsening")
+                || r.status == "worse"
+                || laa_off
+            {
+                want += 1;
+            }
+        }
+    }
+    assert!(want > 0, "the sample has exceptions to count");
+    assert_eq!(built.exceptions, want);
+    assert_eq!(summary.exceptions, want);
+    // the page lists as many, and the cover says so
+    let html = std::fs::read_to_string(dir.path().join("out/index.html")).expect("html");
+    let section = &html[html.find("id=\"exceptions\"").expect("section")..];
+    let section = &section[..section.find("</section>").expect("end")];
+    assert_eq!(section.matches("<tr><td>").count(), want);
+    assert!(html.contains(&format!("{want} area and indicator pairs need attention")));
+}
+
+/// Each funnel plot says how its control limits were computed, by the
+/// kind of value: Poisson for rates and ratios (and, approximately, for
+/// NI18's actual against expected), Wilson score for percentages at the
+/// effective sample size of a weighted survey (NI115), and conditional
+/// binomial for NI30's change between two counts.
+#[test]
+fn funnel_plots_name_their_control_limit_method() {
+    let expected = [
+        (
+            "NI115",
+            "Wilson score limits for a proportion at each effective sample size",
+        ),
+        ("NI16", "exact Poisson limits for the count (crimes)"),
+        ("NI19", "exact Poisson limits for the count (reoffences)"),
+        ("PSA23.5", "exact Poisson limits for the count (reoffences)"),
+        (
+            "NI18",
+            "a Poisson approximation of the binomial significance test",
+        ),
+        ("NI30", "conditional binomial (Wilson score) limits"),
+    ];
+    let dir = pack().join("charts");
+    for (id, method) in expected {
+        let svg = std::fs::read_to_string(dir.join(format!("{id}-funnel.svg")))
+            .unwrap_or_else(|e| panic!("{id} funnel: {e}"));
+        let desc = &svg[svg.find("<desc").expect("desc")..svg.find("</desc>").expect("end")];
+        assert!(desc.contains(method), "{id}: `{desc}` lacks `{method}`");
+        // the method is also drawn on the chart itself, under the key
+        assert!(
+            svg.split("<text").skip(1).any(|t| t
+                .split("</text>")
+                .next()
+                .is_some_and(|t| t.contains("Control limits: "))),
+            "{id}: the chart does not name its control limits"
+        );
+    }
+    let ni115 = std::fs::read_to_string(dir.join("NI115-funnel.svg")).expect("NI115");
+    assert!(ni115.contains("Effective sample size (Kish, from the survey weights)"));
 }

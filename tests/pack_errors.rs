@@ -19,20 +19,34 @@ fn entries(dir: &Path) -> Vec<String> {
 /// Run `pireport pack ARGS --out PARENT/out`; expect exit 2, one error
 /// line containing `want`, and PARENT unchanged.
 fn refuses(args: &[&str], want: &str, prepare: impl Fn(&Path)) {
+    fails_with(args, &[], 2, want, prepare);
+}
+
+/// Run `pireport pack ARGS --out PARENT/out` with `env`; expect exit
+/// `code`, one error line containing `want`, and PARENT unchanged.
+fn fails_with(
+    args: &[&str],
+    env: &[(&str, &Path)],
+    code: i32,
+    want: &str,
+    prepare: impl Fn(&Path),
+) {
     let parent = tempfile::tempdir().expect("temp dir");
     prepare(parent.path());
     let before = entries(parent.path());
     let out = parent.path().join("out");
-    let o = Command::new(env!("CARGO_BIN_EXE_pireport"))
-        .current_dir(root())
+    let mut c = Command::new(env!("CARGO_BIN_EXE_pireport"));
+    c.current_dir(root())
         .arg("pack")
         .args(args)
         .arg("--out")
-        .arg(&out)
-        .output()
-        .expect("run pireport");
+        .arg(&out);
+    for (k, v) in env {
+        c.env(k, v);
+    }
+    let o = c.output().expect("run pireport");
     let err = String::from_utf8_lossy(&o.stderr);
-    assert_eq!(o.status.code(), Some(2), "{args:?}: {err}");
+    assert_eq!(o.status.code(), Some(code), "{args:?}: {err}");
     let lines: Vec<&str> = err.lines().filter(|l| !l.trim().is_empty()).collect();
     assert_eq!(lines.len(), 1, "{args:?}: {err}");
     assert!(lines[0].starts_with("error: "), "{err}");
@@ -111,6 +125,74 @@ fn unknown_laa_area_and_year_without_targets() {
     refuses(
         &["laa", "--area", "E06000047", "--year", "2004-05"],
         "has no LAA targets for 2004-05",
+        nothing,
+    );
+}
+
+#[test]
+fn pdf_without_chromium_names_the_fix() {
+    let missing = root().join("no-such-dir/chromium");
+    fails_with(
+        &[
+            "dom",
+            "--region",
+            "E12000001",
+            "--quarter",
+            "2009-10 Q2",
+            "--pdf",
+        ],
+        &[(pireport::render::pack::CHROMIUM_ENV, &missing)],
+        2,
+        "--pdf needs headless Chromium, but PIREPORT_CHROMIUM=",
+        nothing,
+    );
+    // the message says how to fix it: point the variable elsewhere, use
+    // Debian's chromium, or print from a browser
+    let o = Command::new(env!("CARGO_BIN_EXE_pireport"))
+        .current_dir(root())
+        .env(pireport::render::pack::CHROMIUM_ENV, &missing)
+        .args([
+            "pack",
+            "dom",
+            "--region",
+            "E12000001",
+            "--quarter",
+            "2009-10 Q2",
+            "--pdf",
+            "--out",
+        ])
+        .arg(tempfile::tempdir().expect("temp dir").path().join("out"))
+        .output()
+        .expect("run pireport");
+    let err = String::from_utf8_lossy(&o.stderr);
+    for fix in ["/usr/bin/chromium", "leave out --pdf"] {
+        assert!(err.contains(fix), "`{err}` lacks `{fix}`");
+    }
+}
+
+/// A Chromium that fails to print: the pack was complete in the temporary
+/// directory, but nothing is left behind and the exit code is 1 (not the
+/// user's input).
+#[cfg(unix)]
+#[test]
+fn pdf_that_fails_to_print_leaves_nothing() {
+    use std::os::unix::fs::PermissionsExt;
+    let bin = tempfile::tempdir().expect("temp dir");
+    let fake = bin.path().join("chromium");
+    std::fs::write(&fake, "#!/bin/sh\necho 'cannot open display' >&2\nexit 3\n").expect("write");
+    std::fs::set_permissions(&fake, std::fs::Permissions::from_mode(0o755)).expect("chmod");
+    fails_with(
+        &[
+            "dom",
+            "--region",
+            "E12000001",
+            "--quarter",
+            "2009-10 Q2",
+            "--pdf",
+        ],
+        &[(pireport::render::pack::CHROMIUM_ENV, &fake)],
+        1,
+        "could not print",
         nothing,
     );
 }

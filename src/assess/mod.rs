@@ -143,6 +143,7 @@ fn assess_indicator(
         r.expected = c.figures.expected;
         r.numerator_n = c.figures.numerator_n;
         r.denominator_n = c.figures.denominator_n;
+        r.sample_size = value::sample_size(ind, &c.figures);
         let Some((value, ci)) = c.est else {
             r.status = "no data".into();
             rows.push(r);

@@ -92,6 +92,9 @@ pub struct ResultRow {
     pub numerator_n: i64,
     /// Unweighted denominator count (not published).
     pub denominator_n: Option<i64>,
+    /// Kish effective sample size behind a survey-weighted percentage,
+    /// the `n` of its Wilson interval (not published; None when unweighted).
+    pub sample_size: Option<f64>,
     /// Display decimals of the indicator.
     pub decimals: u8,
 }
@@ -135,6 +138,7 @@ impl ResultRow {
             period_parsed: Some(period),
             numerator_n: 0,
             denominator_n: None,
+            sample_size: None,
             decimals: ind.def.decimals,
         }
     }
@@ -174,6 +178,7 @@ impl ResultRow {
         self.numerator = None;
         self.denominator = None;
         self.expected = None;
+        self.sample_size = None;
         self.value = None;
         self.ci_lower = None;
         self.ci_upper = None;

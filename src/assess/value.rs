@@ -44,6 +44,20 @@ pub fn figures(ind: &ValidIndicator, a: &Aggregate) -> Figures {
     }
 }
 
+/// The Kish effective sample size of a survey-weighted percentage (the `n`
+/// its Wilson interval uses); `None` for every other indicator.
+pub fn sample_size(ind: &ValidIndicator, f: &Figures) -> Option<f64> {
+    let weighted = ind.def.value.kind == ValueKind::Percentage
+        && ind
+            .def
+            .interval
+            .as_ref()
+            .is_some_and(|i| i.weight.is_some());
+    weighted
+        .then(|| stats::kish_effective_sample_size(f.denominator.unwrap_or(0.0), f.sum_w2))
+        .flatten()
+}
+
 /// The interval method in force for an indicator.
 pub fn interval_method(ind: &ValidIndicator) -> IntervalMethod {
     if let Some(i) = &ind.def.interval {

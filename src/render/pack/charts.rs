@@ -7,13 +7,13 @@
 use std::sync::Once;
 
 use plotters::coord::Shift;
+use plotters::element::DashedPathElement;
 use plotters::prelude::*;
+use plotters::style::text_anchor::{HPos, Pos, VPos};
 
 use crate::assess::ResultRow;
-use crate::definition::ValueKind;
 use crate::period::{Grain, Period};
 use crate::render::RenderError;
-use crate::stats::{self, PoissonFunnelMethod};
 
 use super::model::{Focus, IndicatorView};
 
@@ -55,14 +55,15 @@ fn register_font() {
     });
 }
 
-type DrawResult = Result<(), String>;
+pub(super) type DrawResult = Result<(), String>;
 
-trait Draw {
+/// A chart that draws itself on any plotters backend.
+pub(super) trait Draw {
     fn size(&self) -> (u32, u32);
     fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> DrawResult;
 }
 
-fn err<E: std::fmt::Debug>(e: E) -> String {
+pub(super) fn err<E: std::fmt::Debug>(e: E) -> String {
     format!("{e:?}")
 }
 
@@ -73,7 +74,12 @@ fn xml_escape(s: &str) -> String {
         .replace('"', "&quot;")
 }
 
-fn render(stem: String, title: String, desc: String, d: &impl Draw) -> Result<Chart, RenderError> {
+pub(super) fn render(
+    stem: String,
+    title: String,
+    desc: String,
+    d: &impl Draw,
+) -> Result<Chart, RenderError> {
     register_font();
     let enc = |message: String| RenderError::Encode {
         format: "chart",
@@ -135,7 +141,7 @@ fn encode_png(rgb: &[u8], w: u32, h: u32) -> Result<Vec<u8>, String> {
     Ok(out)
 }
 
-fn font(size: f64) -> TextStyle<'static> {
+pub(super) fn font(size: f64) -> TextStyle<'static> {
     (FAMILY, size).into_font().color(&BLACK)
 }
 
@@ -148,12 +154,12 @@ pub fn comparison_colour(c: Option<&str>) -> RGBColor {
     }
 }
 
-fn fmt(v: f64, d: usize) -> String {
+pub(super) fn fmt(v: f64, d: usize) -> String {
     format!("{v:.d$}")
 }
 
 /// Display decimals for an axis whose values span `lo..hi`.
-fn axis_decimals(lo: f64, hi: f64, decimals: u8) -> usize {
+pub(super) fn axis_decimals(lo: f64, hi: f64, decimals: u8) -> usize {
     let span = (hi - lo).abs();
     let need = if span > 0.0 && span < 10.0 {
         (1.0 - span.log10().floor()).max(0.0) as usize
@@ -163,12 +169,104 @@ fn axis_decimals(lo: f64, hi: f64, decimals: u8) -> usize {
     need.max(decimals as usize).min(6)
 }
 
-fn padded(lo: f64, hi: f64) -> (f64, f64) {
+pub(super) fn padded(lo: f64, hi: f64) -> (f64, f64) {
     if !(lo.is_finite() && hi.is_finite()) {
         return (0.0, 1.0);
     }
     let span = (hi - lo).abs().max(hi.abs().max(lo.abs()) * 0.05).max(1e-9);
     (lo - span * 0.08, hi + span * 0.08)
+}
+
+/// A mark in a chart's key, drawn as its series is drawn.
+#[derive(Debug, Clone, Copy)]
+pub(super) enum Mark {
+    /// A solid line of a width.
+    Line(RGBColor, u32),
+    /// A dashed line: width, dash and gap in pixels.
+    Dashed(RGBColor, u32, i32, i32),
+    /// A filled dot.
+    Dot(RGBColor),
+    /// A hollow dot.
+    Ring(RGBColor),
+    /// A translucent band of an opacity.
+    Band(RGBColor, f64),
+}
+
+/// Width in pixels of every chart: printed across A4 (186 mm of text
+/// width) at about 0.9 of its size, so 16-pixel labels print at about 8 pt.
+pub const CHART_WIDTH: u32 = 800;
+
+/// Text sizes: chart titles, tick labels and axis names, keys and notes.
+pub(super) const TITLE_SIZE: f64 = 20.0;
+pub(super) const LABEL_SIZE: f64 = 16.0;
+pub(super) const KEY_SIZE: f64 = 15.0;
+
+const KEY_ROW: i32 = 24;
+
+/// Columns of a key: two when every label fits half the width, else one.
+fn key_columns(entries: &[(Mark, String)]) -> usize {
+    let longest = entries
+        .iter()
+        .map(|e| e.1.chars().count())
+        .max()
+        .unwrap_or(0);
+    // about 7.2 pixels a character at KEY_SIZE, after a 40-pixel mark
+    if (longest as f64) * 7.2 + 40.0 < (CHART_WIDTH as f64 - 48.0) / 2.0 - 12.0 {
+        2
+    } else {
+        1
+    }
+}
+
+/// Height in pixels of the key `entries` drawn under a chart.
+pub(super) fn key_height(entries: &[(Mark, String)]) -> u32 {
+    if entries.is_empty() {
+        0
+    } else {
+        entries.len().div_ceil(key_columns(entries)) as u32 * KEY_ROW as u32 + 10
+    }
+}
+
+/// Draw a chart's key in `area` (under its plot, so it never hides data):
+/// one or two columns, each mark beside its label.
+pub(super) fn draw_key<DB: DrawingBackend>(
+    area: &DrawingArea<DB, Shift>,
+    entries: &[(Mark, String)],
+) -> DrawResult {
+    let (w, _) = area.dim_in_pixel();
+    let columns = key_columns(entries);
+    let col = (w as i32 - 48) / columns as i32;
+    let text = font(KEY_SIZE).pos(Pos::new(HPos::Left, VPos::Center));
+    for (i, (mark, label)) in entries.iter().enumerate() {
+        let x = 24 + (i % columns) as i32 * col;
+        let y = 2 + (i / columns) as i32 * KEY_ROW + KEY_ROW / 2;
+        let (a, b) = ((x, y), (x + 26, y));
+        match *mark {
+            Mark::Line(c, w) => area.draw(&PathElement::new(vec![a, b], c.stroke_width(w))),
+            Mark::Dashed(c, w, d, g) => {
+                area.draw(&DashedPathElement::new(vec![a, b], d, g, c.stroke_width(w)))
+            }
+            Mark::Dot(c) => area.draw(&Circle::new((x + 13, y), 5, c.filled())),
+            Mark::Ring(c) => area.draw(&Circle::new((x + 13, y), 5, c.stroke_width(2))),
+            Mark::Band(c, alpha) => area.draw(&Rectangle::new(
+                [(x, y - 7), (x + 26, y + 7)],
+                c.mix(alpha).filled(),
+            )),
+        }
+        .map_err(err)?;
+        area.draw(&Text::new(label.clone(), (x + 34, y), text.clone()))
+            .map_err(err)?;
+    }
+    Ok(())
+}
+
+/// Split `root` into the plot and, under it, the area of the key `entries`.
+pub(super) fn with_key<DB: DrawingBackend>(
+    root: &DrawingArea<DB, Shift>,
+    entries: &[(Mark, String)],
+) -> (DrawingArea<DB, Shift>, DrawingArea<DB, Shift>) {
+    let (_, h) = root.dim_in_pixel();
+    root.split_vertically(h.saturating_sub(key_height(entries)))
 }
 
 // ---------------------------------------------------------------- trend
@@ -196,12 +294,42 @@ fn step(g: Grain) -> i64 {
     }
 }
 
+impl Trend {
+    fn has_band(&self) -> bool {
+        self.focus.iter().filter(|p| p.2.is_some()).count() >= 2
+    }
+
+    fn key(&self) -> Vec<(Mark, String)> {
+        let mut k = vec![(Mark::Line(BLUE, 3), self.focus_label.clone())];
+        if self.has_band() {
+            k.push((Mark::Band(SKY, 0.35), "95% confidence interval".into()));
+        }
+        if !self.national.is_empty() {
+            k.push((Mark::Dashed(GREY, 2, 3, 3), "England and Wales".into()));
+        }
+        if let Some((label, _)) = &self.baseline {
+            k.push((Mark::Dashed(GREEN, 2, 6, 4), label.clone()));
+        }
+        if self.trajectory.len() >= 2 {
+            k.push((
+                Mark::Dashed(VERMILLION, 2, 10, 5),
+                self.trajectory_label.clone(),
+            ));
+        }
+        k
+    }
+}
+
 impl Draw for Trend {
     fn size(&self) -> (u32, u32) {
-        (900, 460)
+        (CHART_WIDTH, 460 + key_height(&self.key()))
     }
 
     fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> DrawResult {
+        let key = self.key();
+        let (root, foot) = with_key(root, &key);
+        draw_key(&foot, &key)?;
+        let root = &root;
         let ys = self
             .focus
             .iter()
@@ -225,10 +353,10 @@ impl Draw for Trend {
         let xfmt = |x: &i32| labels.get(*x as usize).cloned().unwrap_or_default();
         let yfmt = |y: &f64| fmt(*y, d);
         let mut chart = ChartBuilder::on(root)
-            .caption(&self.title, font(18.0))
+            .caption(&self.title, font(TITLE_SIZE))
             .margin(14)
-            .x_label_area_size(46)
-            .y_label_area_size(78)
+            .x_label_area_size(52)
+            .y_label_area_size(86)
             .build_cartesian_2d(-1..n, lo..hi)
             .map_err(err)?;
         chart
@@ -239,8 +367,8 @@ impl Draw for Trend {
             .y_label_formatter(&yfmt)
             .x_desc("Period")
             .y_desc(&self.y_desc)
-            .label_style(font(13.0))
-            .axis_desc_style(font(14.0))
+            .label_style(font(LABEL_SIZE))
+            .axis_desc_style(font(LABEL_SIZE))
             .max_light_lines(2)
             .light_line_style(RGBColor(0xEE, 0xEE, 0xEE))
             .draw()
@@ -259,13 +387,9 @@ impl Draw for Trend {
         if band.len() >= 4 {
             chart
                 .draw_series(std::iter::once(Polygon::new(band, SKY.mix(0.35).filled())))
-                .map_err(err)?
-                .label("95% confidence interval")
-                .legend(|(x, y)| {
-                    Rectangle::new([(x, y - 5), (x + 18, y + 5)], SKY.mix(0.35).filled())
-                });
+                .map_err(err)?;
         }
-        if let Some((label, b)) = &self.baseline {
+        if let Some((_, b)) = &self.baseline {
             chart
                 .draw_series(DashedLineSeries::new(
                     vec![(-1, *b), (n, *b)],
@@ -273,11 +397,7 @@ impl Draw for Trend {
                     4,
                     GREEN.stroke_width(2),
                 ))
-                .map_err(err)?
-                .label(label.clone())
-                .legend(|(x, y)| {
-                    PathElement::new(vec![(x, y), (x + 18, y)], GREEN.stroke_width(2))
-                });
+                .map_err(err)?;
         }
         if self.trajectory.len() >= 2 {
             chart
@@ -287,11 +407,7 @@ impl Draw for Trend {
                     5,
                     VERMILLION.stroke_width(2),
                 ))
-                .map_err(err)?
-                .label(self.trajectory_label.clone())
-                .legend(|(x, y)| {
-                    PathElement::new(vec![(x, y), (x + 18, y)], VERMILLION.stroke_width(2))
-                });
+                .map_err(err)?;
         }
         if !self.national.is_empty() {
             chart
@@ -301,32 +417,20 @@ impl Draw for Trend {
                     3,
                     GREY.stroke_width(2),
                 ))
-                .map_err(err)?
-                .label("England and Wales")
-                .legend(|(x, y)| PathElement::new(vec![(x, y), (x + 18, y)], GREY.stroke_width(2)));
+                .map_err(err)?;
         }
         chart
             .draw_series(LineSeries::new(
                 self.focus.iter().map(|(x, v, _)| (*x, *v)),
                 BLUE.stroke_width(3),
             ))
-            .map_err(err)?
-            .label(self.focus_label.clone())
-            .legend(|(x, y)| PathElement::new(vec![(x, y), (x + 18, y)], BLUE.stroke_width(3)));
+            .map_err(err)?;
         chart
             .draw_series(
                 self.focus
                     .iter()
                     .map(|(x, v, _)| Circle::new((*x, *v), 4, BLUE.filled())),
             )
-            .map_err(err)?;
-        chart
-            .configure_series_labels()
-            .position(SeriesLabelPosition::UpperLeft)
-            .background_style(WHITE.mix(0.9))
-            .border_style(GREY)
-            .label_font(font(12.0))
-            .draw()
             .map_err(err)?;
         Ok(())
     }
@@ -365,9 +469,12 @@ pub fn trend_chart(v: &IndicatorView<'_>, focus: &Focus) -> Result<Option<Chart>
         .iter()
         .filter_map(|(p, r)| Some((ordinal(first, *p), r.value?, r.ci_lower.zip(r.ci_upper))))
         .collect();
+    // a count of England and Wales is a total, not comparable with an area's
+    let comparable = v.ind.def.value.kind != crate::definition::ValueKind::Count;
     let national: Vec<(i32, f64)> = v
         .national_series
         .iter()
+        .filter(|_| comparable)
         .filter_map(|r| Some((ordinal(first, r.period_parsed?), r.value?)))
         .collect();
     let baseline = v.series.first().and_then(|r| {
@@ -421,8 +528,16 @@ pub fn trend_chart(v: &IndicatorView<'_>, focus: &Focus) -> Result<Option<Chart>
             .map(|p| fmt(p.1, v.decimals as usize))
             .unwrap_or_default()
     );
+    // the page heading names the indicator; the chart's caption stays short
+    let caption = format!(
+        "{}: {}, {} to {}",
+        ind.id,
+        focus.name,
+        first,
+        axis.last().copied().unwrap_or(first)
+    );
     let t = Trend {
-        title: title.clone(),
+        title: caption,
         y_desc: ind.units.clone(),
         labels,
         focus_label: focus.name.clone(),
@@ -448,22 +563,47 @@ struct Comparison {
     x_desc: String,
     names: Vec<String>,
     bars: Vec<(f64, f64, f64, RGBColor)>,
-    region: (String, f64),
+    /// The region's and England and Wales's values, drawn as reference
+    /// lines; `None` for counts, which an LA's count cannot be set against.
+    region: Option<(String, f64)>,
     national: Option<f64>,
+    /// The colour key: the comparison words present, with their colours.
+    key: Vec<(String, RGBColor)>,
     decimals: u8,
+}
+
+impl Comparison {
+    fn legend(&self) -> Vec<(Mark, String)> {
+        let mut k = Vec::new();
+        if let Some((name, _)) = &self.region {
+            k.push((Mark::Line(BLACK, 2), name.clone()));
+        }
+        if self.national.is_some() {
+            k.push((Mark::Dashed(GREY, 2, 3, 3), "England and Wales".into()));
+        }
+        k.extend(self.key.iter().map(|(w, c)| (Mark::Dot(*c), w.clone())));
+        k
+    }
 }
 
 impl Draw for Comparison {
     fn size(&self) -> (u32, u32) {
-        (900, 120 + 26 * self.names.len().max(3) as u32)
+        (
+            CHART_WIDTH,
+            130 + 28 * self.names.len().max(3) as u32 + key_height(&self.legend()),
+        )
     }
 
     fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> DrawResult {
+        let legend = self.legend();
+        let (root, foot) = with_key(root, &legend);
+        draw_key(&foot, &legend)?;
+        let root = &root;
         let (lo, hi) = self
             .bars
             .iter()
             .flat_map(|b| [b.0, b.2])
-            .chain([self.region.1])
+            .chain(self.region.iter().map(|r| r.1))
             .chain(self.national)
             .fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), y| {
                 (a.min(y), b.max(y))
@@ -482,10 +622,10 @@ impl Draw for Comparison {
         let xfmt = |x: &f64| fmt(*x, d);
         let longest = names.iter().map(|s| s.chars().count()).max().unwrap_or(10) as u32;
         let mut chart = ChartBuilder::on(root)
-            .caption(&self.title, font(18.0))
+            .caption(&self.title, font(TITLE_SIZE))
             .margin(14)
-            .x_label_area_size(46)
-            .y_label_area_size((longest * 8 + 16).min(360))
+            .x_label_area_size(50)
+            .y_label_area_size((longest * 8 + 24).min(400))
             .build_cartesian_2d(lo..hi, -1..n)
             .map_err(err)?;
         chart
@@ -495,20 +635,20 @@ impl Draw for Comparison {
             .y_label_formatter(&yfmt)
             .x_label_formatter(&xfmt)
             .x_desc(&self.x_desc)
-            .label_style(font(13.0))
-            .axis_desc_style(font(14.0))
+            .label_style(font(LABEL_SIZE))
+            .axis_desc_style(font(LABEL_SIZE))
             .max_light_lines(2)
             .light_line_style(RGBColor(0xEE, 0xEE, 0xEE))
             .draw()
             .map_err(err)?;
-        chart
-            .draw_series(LineSeries::new(
-                vec![(self.region.1, -1), (self.region.1, n)],
-                BLACK.stroke_width(2),
-            ))
-            .map_err(err)?
-            .label(self.region.0.clone())
-            .legend(|(x, y)| PathElement::new(vec![(x, y), (x + 18, y)], BLACK.stroke_width(2)));
+        if let Some((_, rv)) = &self.region {
+            chart
+                .draw_series(LineSeries::new(
+                    vec![(*rv, -1), (*rv, n)],
+                    BLACK.stroke_width(2),
+                ))
+                .map_err(err)?;
+        }
         if let Some(nv) = self.national {
             chart
                 .draw_series(DashedLineSeries::new(
@@ -517,9 +657,7 @@ impl Draw for Comparison {
                     3,
                     GREY.stroke_width(2),
                 ))
-                .map_err(err)?
-                .label("England and Wales")
-                .legend(|(x, y)| PathElement::new(vec![(x, y), (x + 18, y)], GREY.stroke_width(2)));
+                .map_err(err)?;
         }
         for (i, (a, v, b, c)) in self.bars.iter().enumerate() {
             let y = n - 1 - i as i32;
@@ -537,27 +675,38 @@ impl Draw for Comparison {
                 .draw_series(std::iter::once(Circle::new((*v, y), 4, c.filled())))
                 .map_err(err)?;
         }
-        chart
-            .configure_series_labels()
-            .position(SeriesLabelPosition::LowerRight)
-            .background_style(WHITE.mix(0.9))
-            .border_style(GREY)
-            .label_font(font(12.0))
-            .draw()
-            .map_err(err)?;
         Ok(())
     }
 }
 
-fn comparison_word(c: Option<&str>) -> &'static str {
+fn comparison_word(c: Option<&str>) -> Option<&'static str> {
     match c {
-        Some("best") => "better (99.8%)",
-        Some("better") => "better",
-        Some("worst") => "worse (99.8%)",
-        Some("worse") => "worse",
-        Some("similar") => "similar",
-        _ => "not compared",
+        Some("best") => Some("better, 99.8%"),
+        Some("better") => Some("better"),
+        Some("worst") => Some("worse, 99.8%"),
+        Some("worse") => Some("worse"),
+        Some("similar") => Some("similar"),
+        _ => None,
     }
+}
+
+/// The colour key of the comparisons present among `rows`, in a fixed order.
+fn comparison_key(rows: &[&ResultRow], region: &str) -> Vec<(String, RGBColor)> {
+    let has = |words: &[&str]| {
+        rows.iter()
+            .any(|r| r.vs_region.as_deref().is_some_and(|w| words.contains(&w)))
+    };
+    let mut key = Vec::new();
+    if has(&["better", "best"]) {
+        key.push((format!("Significantly better than {region}"), BLUE));
+    }
+    if has(&["similar"]) {
+        key.push((format!("Similar to {region}"), GREY));
+    }
+    if has(&["worse", "worst"]) {
+        key.push((format!("Significantly worse than {region}"), VERMILLION));
+    }
+    key
 }
 
 /// The LA comparison chart of a page.
@@ -585,12 +734,9 @@ pub fn comparison_chart(
         .collect();
     let names: Vec<String> = shown
         .iter()
-        .map(|r| {
-            format!(
-                "{} ({})",
-                r.area_name,
-                comparison_word(r.vs_region.as_deref())
-            )
+        .map(|r| match comparison_word(r.vs_region.as_deref()) {
+            Some(w) => format!("{} ({w})", r.area_name),
+            None => r.area_name.clone(),
         })
         .collect();
     let bars = shown
@@ -606,6 +752,10 @@ pub fn comparison_chart(
         })
         .collect();
     let ind = &v.ind.def;
+    // an LA's count is part of the region's total, not comparable with it
+    let is_count = ind.value.kind == crate::definition::ValueKind::Count;
+    let has_ci = shown.iter().any(|r| r.ci_lower.is_some());
+    let national = v.national.and_then(|r| r.value).filter(|_| !is_count);
     let title = format!("{} by local authority, {} {p}", ind.id, focus.region_name);
     let worse: Vec<&str> = shown
         .iter()
@@ -617,26 +767,50 @@ pub fn comparison_chart(
         .filter(|r| matches!(r.vs_region.as_deref(), Some("better" | "best")))
         .map(|r| r.area_name.as_str())
         .collect();
+    let list = |v: &[&str]| {
+        if v.is_empty() {
+            "none".to_string()
+        } else {
+            v.join(", ")
+        }
+    };
+    let reference = if is_count {
+        format!(
+            "; counts are not compared with {}'s total of {}",
+            focus.region_name,
+            fmt(region, v.decimals as usize)
+        )
+    } else {
+        format!(
+            ", against the region's value {} (solid line){}",
+            fmt(region, v.decimals as usize),
+            if national.is_some() {
+                " and England and Wales (dotted line)"
+            } else {
+                ""
+            }
+        )
+    };
+    let compared = if shown.iter().any(|r| r.vs_region.is_some()) {
+        format!(
+            " Significantly worse than the region: {}. Significantly better: {}.",
+            list(&worse),
+            list(&better)
+        )
+    } else if !is_count {
+        " Not compared with the region: the indicator has no confidence interval.".to_string()
+    } else {
+        String::new()
+    };
     let desc = format!(
-        "Dot-and-interval chart of {} in {p} for {} local authorities of {}, each with its 95% confidence interval, against the region's value {} (solid line){}. Significantly worse than the region: {}. Significantly better: {}.{}",
+        "Dot-and-interval chart of {} in {p} for {} local authorities of {}{}{reference}.{compared}{}",
         ind.id,
         shown.len(),
         focus.region_name,
-        fmt(region, v.decimals as usize),
-        if v.national.and_then(|r| r.value).is_some() {
-            " and England and Wales (dotted line)"
+        if has_ci {
+            ", each with its 95% confidence interval"
         } else {
             ""
-        },
-        if worse.is_empty() {
-            "none".to_string()
-        } else {
-            worse.join(", ")
-        },
-        if better.is_empty() {
-            "none".to_string()
-        } else {
-            better.join(", ")
         },
         if left_out.is_empty() {
             String::new()
@@ -652,329 +826,21 @@ pub fn comparison_chart(
         x_desc: ind.units.clone(),
         names,
         bars,
-        region: (focus.region_name.clone(), region),
-        national: v.national.and_then(|r| r.value),
+        region: (!is_count).then(|| (focus.region_name.clone(), region)),
+        national,
+        key: {
+            let mut k = comparison_key(&shown, &focus.region_name);
+            if k.is_empty() {
+                let what = if has_ci {
+                    "Local authority, with its 95% confidence interval (not compared)"
+                } else {
+                    "Local authority (no confidence interval: not compared)"
+                };
+                k.push((what.to_string(), GREY));
+            }
+            k
+        },
         decimals: v.decimals,
     };
     render(chart_stem(&ind.id, "la-comparison"), title, desc, &c).map(Some)
-}
-
-// ---------------------------------------------------------------- funnel
-
-struct Funnel {
-    title: String,
-    x_desc: String,
-    y_desc: String,
-    points: Vec<(f64, f64, RGBColor)>,
-    benchmark: (String, f64),
-    limits95: [Vec<(f64, f64)>; 2],
-    limits998: [Vec<(f64, f64)>; 2],
-    x_max: f64,
-    y_range: (f64, f64),
-    decimals: u8,
-}
-
-impl Draw for Funnel {
-    fn size(&self) -> (u32, u32) {
-        (900, 500)
-    }
-
-    fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> DrawResult {
-        let (lo, hi) = self.y_range;
-        let d = axis_decimals(lo, hi, self.decimals);
-        let yfmt = |y: &f64| fmt(*y, d);
-        let xd = axis_decimals(0.0, self.x_max, 0);
-        let xfmt = |x: &f64| fmt(*x, xd);
-        let mut chart = ChartBuilder::on(root)
-            .caption(&self.title, font(18.0))
-            .margin(14)
-            .x_label_area_size(46)
-            .y_label_area_size(78)
-            .build_cartesian_2d(0.0..self.x_max, lo..hi)
-            .map_err(err)?;
-        chart
-            .configure_mesh()
-            .x_label_formatter(&xfmt)
-            .y_label_formatter(&yfmt)
-            .x_desc(&self.x_desc)
-            .y_desc(&self.y_desc)
-            .label_style(font(13.0))
-            .axis_desc_style(font(14.0))
-            .max_light_lines(2)
-            .light_line_style(RGBColor(0xEE, 0xEE, 0xEE))
-            .draw()
-            .map_err(err)?;
-        let inside = |pts: &Vec<(f64, f64)>| -> Vec<(f64, f64)> {
-            pts.iter()
-                .copied()
-                .filter(|(x, y)| *y >= lo && *y <= hi && *x <= self.x_max)
-                .collect()
-        };
-        for (i, l) in self.limits998.iter().enumerate() {
-            let s = chart
-                .draw_series(LineSeries::new(inside(l), BLACK.stroke_width(1)))
-                .map_err(err)?;
-            if i == 0 {
-                s.label("99.8% control limits").legend(|(x, y)| {
-                    PathElement::new(vec![(x, y), (x + 18, y)], BLACK.stroke_width(1))
-                });
-            }
-        }
-        for (i, l) in self.limits95.iter().enumerate() {
-            let s = chart
-                .draw_series(DashedLineSeries::new(inside(l), 6, 4, GREY.stroke_width(2)))
-                .map_err(err)?;
-            if i == 0 {
-                s.label("95% control limits").legend(|(x, y)| {
-                    PathElement::new(vec![(x, y), (x + 18, y)], GREY.stroke_width(2))
-                });
-            }
-        }
-        chart
-            .draw_series(LineSeries::new(
-                vec![(0.0, self.benchmark.1), (self.x_max, self.benchmark.1)],
-                BLUE.stroke_width(2),
-            ))
-            .map_err(err)?
-            .label(self.benchmark.0.clone())
-            .legend(|(x, y)| PathElement::new(vec![(x, y), (x + 18, y)], BLUE.stroke_width(2)));
-        chart
-            .draw_series(
-                self.points
-                    .iter()
-                    .map(|(x, y, c)| Circle::new((*x, *y), 5, c.filled())),
-            )
-            .map_err(err)?;
-        chart
-            .configure_series_labels()
-            .position(SeriesLabelPosition::UpperRight)
-            .background_style(WHITE.mix(0.9))
-            .border_style(GREY)
-            .label_font(font(12.0))
-            .draw()
-            .map_err(err)?;
-        Ok(())
-    }
-}
-
-/// How an indicator's LA values sit on a funnel: the x of a row, the
-/// event rate the region's value implies, and the value at a rate.
-struct FunnelScale {
-    x_desc: String,
-    x_of: fn(&ResultRow) -> Option<f64>,
-    /// Poisson events per unit of x at the benchmark; `None`: proportion.
-    rate: Option<f64>,
-    to_value: Box<dyn Fn(f64) -> f64>,
-}
-
-fn funnel_scale(kind: ValueKind, per: Option<f64>, bench: f64, den: &str) -> Option<FunnelScale> {
-    let den_desc = format!("Denominator ({})", den.replace('_', " "));
-    match kind {
-        ValueKind::Count => None,
-        ValueKind::Percentage => Some(FunnelScale {
-            x_desc: den_desc.clone(),
-            x_of: |r| r.denominator,
-            rate: None,
-            to_value: Box::new(|p| 100.0 * p),
-        }),
-        ValueKind::Rate => {
-            let per = per.unwrap_or(1.0);
-            Some(FunnelScale {
-                x_desc: den_desc.clone(),
-                x_of: |r| r.denominator,
-                rate: Some(bench / per),
-                to_value: Box::new(move |l| l * per),
-            })
-        }
-        ValueKind::Ratio => Some(FunnelScale {
-            x_desc: "Expected count".into(),
-            x_of: |r| r.denominator,
-            rate: Some(bench),
-            to_value: Box::new(|l| l),
-        }),
-        ValueKind::ExcessPercent => Some(FunnelScale {
-            x_desc: "Expected count".into(),
-            x_of: |r| r.expected,
-            rate: Some(1.0 + bench / 100.0),
-            to_value: Box::new(|l| 100.0 * (l - 1.0)),
-        }),
-        ValueKind::PercentChange => Some(FunnelScale {
-            x_desc: "Count in the 12 months before".into(),
-            x_of: |r| r.denominator,
-            rate: Some(1.0 + bench / 100.0),
-            to_value: Box::new(|l| 100.0 * (l - 1.0)),
-        }),
-    }
-}
-
-type Limits = ([Vec<(f64, f64)>; 2], [Vec<(f64, f64)>; 2]);
-
-fn funnel_limits(scale: &FunnelScale, bench: f64, x_max: f64) -> Limits {
-    let mut l95 = [Vec::new(), Vec::new()];
-    let mut l998 = [Vec::new(), Vec::new()];
-    match scale.rate {
-        None => {
-            let p = bench / 100.0;
-            for k in 1..=200 {
-                let n = x_max * k as f64 / 200.0;
-                if let Some(l) = stats::proportion_funnel_limits(p, n) {
-                    l95[0].push((n, (scale.to_value)(l.lower95)));
-                    l95[1].push((n, (scale.to_value)(l.upper95)));
-                    l998[0].push((n, (scale.to_value)(l.lower998)));
-                    l998[1].push((n, (scale.to_value)(l.upper998)));
-                }
-            }
-        }
-        Some(rate) if rate > 0.0 => {
-            let max_events = (x_max * rate * 1.6 + 40.0).ceil() as u64;
-            let mut counts: Vec<u64> = (0..240)
-                .map(|k| (max_events as f64).powf(k as f64 / 239.0).round() as u64)
-                .collect();
-            counts.dedup();
-            for o in counts {
-                if let Some(f) = stats::rate_funnel_points(o, rate, PoissonFunnelMethod::Exact) {
-                    let pt =
-                        |p: stats::PoissonFunnelPoint| (p.denominator, (scale.to_value)(p.limit));
-                    l95[0].push(pt(f.lower95));
-                    l95[1].push(pt(f.upper95));
-                    l998[0].push(pt(f.lower998));
-                    l998[1].push(pt(f.upper998));
-                }
-            }
-            for v in l95.iter_mut().chain(l998.iter_mut()) {
-                v.retain(|(x, _)| *x <= x_max);
-                v.sort_by(|a, b| a.0.total_cmp(&b.0));
-            }
-        }
-        Some(_) => {}
-    }
-    (l95, l998)
-}
-
-/// The funnel plot of a page, or `None` with the reason.
-pub fn funnel_chart(
-    v: &IndicatorView<'_>,
-    focus: &Focus,
-) -> Result<Result<Chart, String>, RenderError> {
-    let ind = &v.ind.def;
-    let (Some(bench), Some(p)) = (v.region.and_then(|r| r.value), v.period) else {
-        return Ok(Err("no regional value for the period".into()));
-    };
-    let Some(scale) = funnel_scale(
-        ind.value.kind,
-        ind.value.per,
-        bench,
-        ind.value.denominator.as_deref().unwrap_or("denominator"),
-    ) else {
-        return Ok(Err(format!(
-            "a funnel plot needs a denominator; {} is a count",
-            ind.id
-        )));
-    };
-    let pts: Vec<(f64, f64, RGBColor, &ResultRow)> = v
-        .las
-        .iter()
-        .filter(|r| !r.suppressed)
-        .filter_map(|r| {
-            Some((
-                (scale.x_of)(r)?,
-                r.value?,
-                comparison_colour(r.vs_region.as_deref()),
-                *r,
-            ))
-        })
-        .filter(|(x, y, _, _)| x.is_finite() && *x > 0.0 && y.is_finite())
-        .collect();
-    if pts.is_empty() {
-        return Ok(Err("no local authority has a value to plot".into()));
-    }
-    let x_max = pts.iter().map(|p| p.0).fold(0.0, f64::max) * 1.1;
-    let (l95, l998) = funnel_limits(&scale, bench, x_max);
-    let x_min = pts.iter().map(|p| p.0).fold(f64::INFINITY, f64::min);
-    let near = |l: &Vec<(f64, f64)>| -> Vec<f64> {
-        l.iter()
-            .filter(|(x, _)| *x >= x_min * 0.9)
-            .map(|p| p.1)
-            .collect()
-    };
-    let (lo, hi) = pts
-        .iter()
-        .map(|p| p.1)
-        .chain([bench])
-        .chain(near(&l998[0]))
-        .chain(near(&l998[1]))
-        .fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), y| {
-            (a.min(y), b.max(y))
-        });
-    let y_range = padded(lo, hi);
-    let left_out: Vec<&str> = v
-        .las
-        .iter()
-        .filter(|r| r.suppressed || r.value.is_none())
-        .map(|r| r.area_name.as_str())
-        .collect();
-    let outside: Vec<String> = pts
-        .iter()
-        .filter(|(x, y, _, _)| {
-            let lim = |l: &Vec<(f64, f64)>| interpolate(l, *x);
-            match (lim(&l998[0]), lim(&l998[1])) {
-                (Some(a), Some(b)) => *y < a.min(b) || *y > a.max(b),
-                _ => false,
-            }
-        })
-        .map(|p| p.3.area_name.clone())
-        .collect();
-    let title = format!("{} funnel plot, {} {p}", ind.id, focus.region_name);
-    let desc = format!(
-        "Funnel plot of {} in {p}: each of {} local authorities of {} as a dot at its {} (x) and value in {} (y), coloured by its comparison with the region, with 95% (dashed) and 99.8% (solid) control limits around the regional value {}. Outside the 99.8% limits: {}.{}",
-        ind.id,
-        pts.len(),
-        focus.region_name,
-        scale.x_desc.to_lowercase(),
-        ind.units,
-        fmt(bench, v.decimals as usize),
-        if outside.is_empty() {
-            "none".to_string()
-        } else {
-            outside.join(", ")
-        },
-        if left_out.is_empty() {
-            String::new()
-        } else {
-            format!(
-                " Left out (suppressed or no value): {}.",
-                left_out.join(", ")
-            )
-        }
-    );
-    let f = Funnel {
-        title: title.clone(),
-        x_desc: scale.x_desc.clone(),
-        y_desc: ind.units.clone(),
-        points: pts.iter().map(|(x, y, c, _)| (*x, *y, *c)).collect(),
-        benchmark: (
-            format!("{} {}", focus.region_name, fmt(bench, v.decimals as usize)),
-            bench,
-        ),
-        limits95: l95,
-        limits998: l998,
-        x_max,
-        y_range,
-        decimals: v.decimals,
-    };
-    render(chart_stem(&ind.id, "funnel"), title, desc, &f).map(Ok)
-}
-
-fn interpolate(l: &[(f64, f64)], x: f64) -> Option<f64> {
-    let i = l.iter().position(|p| p.0 >= x)?;
-    if i == 0 {
-        return None;
-    }
-    let (a, b) = (l[i - 1], l[i]);
-    let t = if b.0 > a.0 {
-        (x - a.0) / (b.0 - a.0)
-    } else {
-        0.0
-    };
-    Some(a.1 + t * (b.1 - a.1))
 }

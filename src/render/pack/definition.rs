@@ -2,6 +2,7 @@
 //! holds, in which order, which sections it has and which charts each
 //! indicator page shows, so a region can change its pack without Rust.
 
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
@@ -115,6 +116,20 @@ impl ChartKind {
     }
 }
 
+/// The file beside the pack definitions naming each extract table's key.
+pub const EXTRACT_KEYS_FILE: &str = "extract-keys.yaml";
+
+/// The natural key of each extract table (`reports/extract-keys.yaml`):
+/// table name -> its key columns, as named in the extract. The data-quality
+/// section counts the rows that repeat another row's key.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct ExtractKeys {
+    /// Key columns per table.
+    pub keys: BTreeMap<String, Vec<String>>,
+    /// The file they came from, when it exists.
+    pub file: Option<PathBuf>,
+}
+
 /// A pack definition and the file it came from.
 #[derive(Debug, Clone)]
 pub struct LoadedPackDef {
@@ -122,6 +137,44 @@ pub struct LoadedPackDef {
     pub def: PackDef,
     /// Its file.
     pub file: PathBuf,
+    /// The extract's table keys, from beside the definition.
+    pub keys: ExtractKeys,
+}
+
+fn yaml_error(file: &Path, e: &serde_yaml::Error) -> Error {
+    let at = e
+        .location()
+        .map(|l| format!(":{}:{}", l.line(), l.column()))
+        .unwrap_or_default();
+    Error::Request {
+        message: format!("{}{at}: {e}", file.display()),
+    }
+}
+
+/// Read `reports/extract-keys.yaml`; no file means no keys (duplicates are
+/// then not counted), an empty key list is refused.
+pub fn load_extract_keys(reports: &Path) -> Result<ExtractKeys, Error> {
+    let file = reports.join(EXTRACT_KEYS_FILE);
+    if !file.is_file() {
+        return Ok(ExtractKeys::default());
+    }
+    let text = std::fs::read_to_string(&file).map_err(|e| Error::Request {
+        message: format!("cannot read {}: {e}", file.display()),
+    })?;
+    let keys: BTreeMap<String, Vec<String>> =
+        serde_yaml::from_str(&text).map_err(|e| yaml_error(&file, &e))?;
+    if let Some((t, _)) = keys.iter().find(|(_, cols)| cols.is_empty()) {
+        return Err(Error::Request {
+            message: format!(
+                "{}: table `{t}` has an empty key: list its key columns, e.g. {t}: [id]",
+                file.display()
+            ),
+        });
+    }
+    Ok(ExtractKeys {
+        keys,
+        file: Some(file),
+    })
 }
 
 /// Read `reports/<name>.yaml` (name `dom` or `laa`).
@@ -133,16 +186,9 @@ pub fn load_pack_def(reports: &Path, name: &str) -> Result<LoadedPackDef, Error>
             file.display()
         ),
     })?;
-    let def: PackDef = serde_yaml::from_str(&text).map_err(|e| {
-        let at = e
-            .location()
-            .map(|l| format!(":{}:{}", l.line(), l.column()))
-            .unwrap_or_default();
-        Error::Request {
-            message: format!("{}{at}: {e}", file.display()),
-        }
-    })?;
-    Ok(LoadedPackDef { def, file })
+    let def: PackDef = serde_yaml::from_str(&text).map_err(|e| yaml_error(&file, &e))?;
+    let keys = load_extract_keys(reports)?;
+    Ok(LoadedPackDef { def, file, keys })
 }
 
 impl PackDef {

@@ -16,19 +16,22 @@ use super::revisions::Revision;
 const CSS: &str = r#"
 @page { size: A4; margin: 14mm 12mm; }
 * { box-sizing: border-box; }
-body { font-family: "DejaVu Sans", "Liberation Sans", Arial, sans-serif; font-size: 10.5pt; color: #000; background: #fff; margin: 0 auto; max-width: 190mm; line-height: 1.35; }
+body { font-family: "DejaVu Sans", "Liberation Sans", Arial, sans-serif; font-size: 10.5pt; color: #000; background: #fff; margin: 0 auto; padding: 0 2mm; max-width: 190mm; line-height: 1.35; }
+a { color: #0051A2; }
 h1 { font-size: 22pt; margin: 0 0 6mm; }
 h2 { font-size: 15pt; border-bottom: 2px solid #0072B2; padding-bottom: 1mm; margin: 8mm 0 3mm; }
 h3 { font-size: 12pt; margin: 5mm 0 2mm; }
 section.page { break-before: page; page-break-before: always; }
 section.cover { break-before: auto; page-break-before: auto; padding-top: 30mm; }
-table { border-collapse: collapse; width: 100%; margin: 2mm 0 4mm; font-size: 9pt; }
-th, td { border: 1px solid #8a8a8a; padding: 1mm 1.5mm; text-align: left; vertical-align: top; }
-th { background: #e8e8e8; }
+table { border-collapse: collapse; width: 100%; margin: 2mm 0 4mm; font-size: 8.5pt; }
+th, td { border: 1px solid #8a8a8a; padding: 0.8mm 1.2mm; text-align: left; vertical-align: top; }
+th { background: #e8e8e8; color: #000; }
 td.num { text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; }
+td.period, th.period { white-space: nowrap; }
+td ul { margin: 0; padding-left: 4mm; }
 thead { display: table-header-group; }
 tr { break-inside: avoid; page-break-inside: avoid; }
-.b { display: inline-block; padding: 0 1.5mm; border-radius: 1mm; border: 1px solid #595959; white-space: nowrap; }
+.b { display: inline-block; padding: 0 1.2mm; border-radius: 1mm; border: 1px solid #595959; }
 .b-good { background: #56B4E9; color: #000; }
 .b-bad { background: #D55E00; color: #000; }
 .b-same { background: #e8e8e8; color: #000; }
@@ -38,11 +41,13 @@ tr { break-inside: avoid; page-break-inside: avoid; }
 figure { margin: 3mm 0 5mm; break-inside: avoid; page-break-inside: avoid; }
 figure svg { width: 100%; height: auto; }
 figcaption { font-size: 8.5pt; color: #333; }
-dl.headline { display: grid; grid-template-columns: 38mm 1fr; gap: 1mm 3mm; margin: 2mm 0 4mm; }
+dl.headline { display: grid; grid-template-columns: 48mm 1fr; gap: 1mm 3mm; margin: 2mm 0 4mm; }
 dl.headline dt { font-weight: bold; }
 dl.headline dd { margin: 0; }
 .note { font-size: 9pt; color: #333; }
+.glance { font-size: 12pt; border-left: 3px solid #D55E00; padding-left: 3mm; }
 pre { white-space: pre-wrap; font-size: 8pt; }
+@media print { body { max-width: none; padding: 0; } }
 "#;
 
 /// Escape text for HTML.
@@ -158,17 +163,38 @@ fn cover(h: &mut String, doc: &PackDoc<'_>) {
         esc(doc.version),
     );
     h.push_str("<h3>Contents</h3>\n<ol>\n");
-    for s in &doc.def.sections {
-        if *s != SectionKind::Cover {
-            let _ = writeln!(
-                h,
-                "<li><a href=\"#{}\">{}</a></li>",
-                s.anchor(),
-                esc(s.heading())
-            );
-        }
+    let shown = doc
+        .def
+        .sections
+        .iter()
+        .filter(|s| **s != SectionKind::Cover)
+        .filter(|s| **s != SectionKind::Revisions || doc.revisions.is_some());
+    for s in shown {
+        let _ = writeln!(
+            h,
+            "<li><a href=\"#{}\">{}</a></li>",
+            s.anchor(),
+            esc(s.heading())
+        );
     }
-    h.push_str("</ol>\n<p class=\"note\">Figures are official statistics methods applied to the extract named on this page: 95% confidence intervals, significance at 95% unless stated, suppressed figures shown as *. Colours always come with a text label.</p>\n</section>\n");
+    h.push_str("</ol>\n");
+    if doc.def.has(SectionKind::Exceptions) {
+        let n = doc.exceptions.len();
+        let _ = writeln!(
+            h,
+            "<p class=\"glance\">{}</p>",
+            if n == 0 {
+                "No exceptions: nothing in this pack needs action.".to_string()
+            } else {
+                format!(
+                    "{n} area and indicator {} need{} attention: see <a href=\"#exceptions\">Exceptions</a>.",
+                    if n == 1 { "pair" } else { "pairs" },
+                    if n == 1 { "s" } else { "" }
+                )
+            }
+        );
+    }
+    h.push_str("<p class=\"note\">Figures are computed from the extract named on this page with the methods of official statistics: 95% confidence intervals, significance at 95% unless stated, suppressed figures shown as *. Colours always come with a text label.</p>\n</section>\n");
 }
 
 fn psa(h: &mut String, rows: &[PsaRow], period: &str) {
@@ -193,7 +219,7 @@ fn psa(h: &mut String, rows: &[PsaRow], period: &str) {
             .collect();
         let _ = writeln!(
             h,
-            "<tr><td>{} {}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+            "<tr><td>{} {}</td><td class=\"period\">{}</td><td>{}</td><td>{}</td></tr>",
             esc(&r.psa),
             esc(&r.title),
             esc(&r.period),
@@ -258,7 +284,7 @@ fn exceptions(h: &mut String, list: &[Exception], doc: &PackDoc<'_>) {
         for e in list {
             let _ = writeln!(
                 h,
-                "<tr><td>{} ({})</td><td><a href=\"#ind-{}\">{}</a> {}</td><td>{}</td><td><ul>{}</ul></td></tr>",
+                "<tr><td>{} ({})</td><td><a href=\"#ind-{}\">{}</a> {}</td><td class=\"period\">{}</td><td><ul>{}</ul></td></tr>",
                 esc(&e.area_name),
                 esc(&e.area_code),
                 esc(&super::safe_name(&e.indicator)),
@@ -280,16 +306,21 @@ fn overview(h: &mut String, doc: &PackDoc<'_>) {
     open(h, SectionKind::Overview, "page");
     let _ = writeln!(
         h,
-        "<p>Each local authority of {} against the region on each indicator at its reporting period: better, similar or worse (95%; 99.8% shown as best or worst), * where suppressed, blank where not compared.</p>",
+        "<p>Each local authority of {} against the region on each indicator at its reporting period: better, similar or worse (95%; 99.8% shown as best or worst), * where suppressed, blank where not compared (no value, no confidence interval, or a count, which is part of the region's total).</p>",
         esc(&doc.focus.region_name)
     );
     h.push_str("<table class=\"grid\">\n<thead><tr><th class=\"name\">Local authority</th>");
     for v in &doc.views {
         let _ = write!(
             h,
-            "<th>{}<br>{}</th>",
+            "<th>{}<br>{}{}</th>",
             esc(&v.ind.def.id),
-            v.period.map(|p| esc(&p.to_string())).unwrap_or_default()
+            v.period.map(|p| esc(&p.to_string())).unwrap_or_default(),
+            if v.ind.def.value.kind == crate::definition::ValueKind::Count {
+                "<br>(count)"
+            } else {
+                ""
+            }
         );
     }
     h.push_str("</tr></thead>\n<tbody>\n");
@@ -304,7 +335,7 @@ fn overview(h: &mut String, doc: &PackDoc<'_>) {
                     if r.suppressed {
                         "*".to_string()
                     } else if v.ind.def.value.kind == crate::definition::ValueKind::Count {
-                        "count".to_string()
+                        String::new()
                     } else {
                         r.vs_region.as_deref().map(badge).unwrap_or_default()
                     }
@@ -492,7 +523,7 @@ fn revisions(h: &mut String, list: Option<&[Revision]>) {
     } else {
         let _ = writeln!(
             h,
-            "<p>{} figures published in the previous edition for a period it already covered have changed (revisions, not movement between periods).</p>",
+            "<p>{} figures published in the previous edition for a period it already covered have changed: these are revisions, from records added or corrected since, not movement between periods. They are also listed in <code>revisions.csv</code>.</p>",
             list.len()
         );
         h.push_str("<table>\n<thead><tr><th>Indicator</th><th>Area</th><th>Period</th><th>Column</th><th>Previous</th><th>Now</th></tr></thead>\n<tbody>\n");
@@ -501,7 +532,7 @@ fn revisions(h: &mut String, list: Option<&[Revision]>) {
                 h,
                 "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td></tr>",
                 esc(&r.indicator),
-                esc(&r.area),
+                esc(&format!("{} ({})", r.area_name, r.area_code)),
                 esc(&r.period),
                 esc(&r.column),
                 esc(&r.previous),
@@ -520,22 +551,39 @@ fn quality(h: &mut String, q: &Quality, doc: &PackDoc<'_>) {
         "<p>Extract dated {}, covering {} to {}.</p>",
         doc.extract_date, q.coverage_start, doc.extract_date
     );
-    h.push_str("<h3>Rows read per extract table</h3>\n<table>\n<thead><tr><th>Table</th><th>Rows</th><th>Rows with no area code</th></tr></thead>\n<tbody>\n");
+    h.push_str("<h3>Rows read per extract table</h3>\n<table>\n<thead><tr><th>Table</th><th>Rows</th><th>Rows with no area code</th><th>Key</th><th>Duplicate rows</th></tr></thead>\n<tbody>\n");
     for t in &q.tables {
         let _ = writeln!(
             h,
-            "<tr><td>{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td></tr>",
+            "<tr><td>{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td><td>{}</td><td class=\"num\">{}</td></tr>",
             esc(&t.table),
             t.rows,
-            t.null_area.map(|n| n.to_string()).unwrap_or_default()
+            t.null_area.map(|n| n.to_string()).unwrap_or_default(),
+            t.key
+                .as_ref()
+                .map(|k| esc(&k.join(", ")))
+                .unwrap_or_else(|| "no key given".into()),
+            t.duplicates.map(|n| n.to_string()).unwrap_or_default()
         );
     }
-    h.push_str("</tbody>\n</table>\n<h3>Periods not yet available</h3>\n<table>\n<thead><tr><th>Indicator</th><th>Periods whose follow-up ends after the extract date</th></tr></thead>\n<tbody>\n");
+    h.push_str("</tbody>\n</table>\n<p class=\"note\">Rows with no area code: cohort rows that no local authority can count. Duplicate rows: rows that repeat the key of an earlier row of the same table (the keys are named in the pack's <code>extract-keys.yaml</code>); duplicates are not removed: the indicators read the extract as supplied.</p>\n<h3>Periods not yet available</h3>\n<table>\n<thead><tr><th>Indicator</th><th>Periods to this pack's date whose follow-up ends after the extract date</th></tr></thead>\n<tbody>\n");
     let mut any = false;
     for v in &doc.views {
-        if let Some(ps) = q.not_yet_available.get(&v.ind.def.id)
-            && !ps.is_empty()
-        {
+        // periods after the pack's own are not part of this edition
+        let ps: Vec<&str> = q
+            .not_yet_available
+            .get(&v.ind.def.id)
+            .map(|ps| {
+                ps.iter()
+                    .filter(|p| {
+                        p.parse::<crate::period::Period>()
+                            .is_ok_and(|p| p.end() <= doc.as_at)
+                    })
+                    .map(String::as_str)
+                    .collect()
+            })
+            .unwrap_or_default();
+        if !ps.is_empty() {
             any = true;
             let _ = writeln!(
                 h,
@@ -614,5 +662,23 @@ fn appendix(h: &mut String, doc: &PackDoc<'_>) {
                 .unwrap_or_default())
         );
     }
+    let funnels = doc
+        .views
+        .iter()
+        .any(|v| v.spec.charts.contains(&ChartKind::Funnel));
+    if funnels {
+        h.push_str(FUNNEL_METHODS);
+    }
     h.push_str("</section>\n");
 }
+
+/// How the funnel plots' control limits are computed, by kind of value.
+const FUNNEL_METHODS: &str = "<h3>Funnel plots: how the control limits are computed</h3>
+<p>Each funnel plot sets every local authority's value against the size of the count behind it, with 95% and 99.8% control limits around the region's value: a point outside them differs from the region by more than chance would make likely. The limits follow the kind of value, and each plot names its method.</p>
+<ul>
+<li>Rates and actual/predicted ratios: exact Poisson limits for the count of events at each denominator or expected count (gamma quantiles), as in PHE's funnel plots.</li>
+<li>Actual against expected as a percentage difference (NI18): the same Poisson limits on the actual/expected ratio. Its significance is a binomial test, whose limits are slightly narrower where the event is common; the Poisson limits are an approximation on the cautious side.</li>
+<li>Percentages: Wilson score limits for a proportion at each denominator; for a survey-weighted percentage (NI115) at the Kish effective sample size of the weights, since the sum of the weights is not a number of respondents.</li>
+<li>Percentage change between two counts (NI30): both counts vary, so the limits are conditional binomial ones: Wilson score limits for the later count's share of the two counts' total, plotted against that total.</li>
+</ul>
+";

@@ -12,6 +12,7 @@
 
 mod charts;
 mod definition;
+mod funnel;
 mod html;
 mod model;
 mod output;
@@ -33,12 +34,13 @@ use crate::{Error, Run};
 
 pub use charts::{Chart, chart_stem};
 pub use definition::{
-    ChartKind, LoadedPackDef, PackDef, PackIndicator, SectionKind, load_pack_def,
+    ChartKind, EXTRACT_KEYS_FILE, ExtractKeys, LoadedPackDef, PackDef, PackIndicator, SectionKind,
+    load_extract_keys, load_pack_def,
 };
 pub use model::{Exception, Focus, IndicatorView};
-pub use output::{check_out, chromium, pack_timestamp};
+pub use output::{CHROMIUM_ENV, CHROMIUM_FLAGS, check_out, chromium, pack_timestamp};
 pub use quality::{PackInputs, Quality, TableCount, gather_pack_inputs, hex};
-pub use revisions::Revision;
+pub use revisions::{COMPARED, Revision};
 pub use xlsx::{SHEET_COLUMNS, sheet_name};
 
 /// The engine version written on every pack.
@@ -58,7 +60,7 @@ pub struct PackOptions {
 pub struct PackSummary {
     /// The pack directory.
     pub out: PathBuf,
-    /// Files written (per pack).
+    /// Files written (per pack), `pack.pdf` included.
     pub files: usize,
     /// Exceptions listed.
     pub exceptions: usize,
@@ -79,6 +81,8 @@ pub struct PackDoc<'a> {
     pub period_label: String,
     /// The extract date.
     pub extract_date: NaiveDate,
+    /// The last day of the pack's period: nothing later is shown.
+    pub as_at: NaiveDate,
     /// The pack's timestamp, as text.
     pub generated: String,
     /// Engine version.
@@ -276,7 +280,7 @@ fn charts_for(
                         .ok_or_else(|| "no values since baseline".to_string()),
                     ChartKind::LaComparison => charts::comparison_chart(v, focus)?
                         .ok_or_else(|| "no local authority values to compare".to_string()),
-                    ChartKind::Funnel => charts::funnel_chart(v, focus)?,
+                    ChartKind::Funnel => funnel::funnel_chart(v, focus)?,
                 };
                 out.push((*kind, c));
             }
@@ -289,12 +293,21 @@ fn charts_for(
 /// The files of one pack: relative path -> bytes.
 pub type PackFiles = BTreeMap<String, Vec<u8>>;
 
+/// One pack built in memory, ready to write.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Pack {
+    /// Relative path -> bytes.
+    pub files: PackFiles,
+    /// Exceptions listed (area and indicator pairs).
+    pub exceptions: usize,
+}
+
 fn assemble(
     mut doc: PackDoc<'_>,
     inputs: &PackInputs,
     stamp: i64,
     opts: &PackOptions,
-) -> Result<PackFiles, Error> {
+) -> Result<Pack, Error> {
     let mut files = PackFiles::new();
     let mut csv = BTreeMap::new();
     for v in &doc.views {
@@ -308,7 +321,9 @@ fn assemble(
         files.insert(format!("tables/{}.csv", safe_name(&v.ind.def.id)), bytes);
     }
     if let Some(prev) = &opts.previous {
-        doc.revisions = Some(revisions::revisions(prev, &csv)?);
+        let list = revisions::revisions(prev, &csv)?;
+        files.insert("revisions.csv".into(), revisions::revisions_csv(&list));
+        doc.revisions = Some(list);
     }
     for charts in doc.charts.values() {
         for (_, c) in charts {
@@ -322,7 +337,10 @@ fn assemble(
     files.insert("pack.xlsx".into(), xlsx::render_xlsx(&doc, stamp)?);
     let manifest = output::manifest(&doc, inputs, &files)?;
     files.insert("manifest.json".into(), manifest);
-    Ok(files)
+    Ok(Pack {
+        files,
+        exceptions: doc.exceptions.len(),
+    })
 }
 
 /// Build the DOM pack of `region` for `quarter` in memory.
@@ -333,7 +351,7 @@ pub fn dom_pack_files(
     region: &str,
     quarter: Period,
     opts: &PackOptions,
-) -> Result<PackFiles, Error> {
+) -> Result<Pack, Error> {
     let region_name = resolve_region(run, region)?;
     let as_at = quarter.end();
     let rows = model::rows_to(&run.rows, as_at);
@@ -398,6 +416,7 @@ pub fn dom_pack_files(
         focus,
         period_label: quarter.to_string(),
         extract_date: run.session.extract_date,
+        as_at,
         generated,
         version: ENGINE_VERSION,
         views,
@@ -427,7 +446,7 @@ pub fn laa_pack_files(
     area: &str,
     year: Period,
     opts: &PackOptions,
-) -> Result<PackFiles, Error> {
+) -> Result<Pack, Error> {
     check_code("area", area)?;
     let Some(la) = run.session.areas.las.get(area) else {
         let known: Vec<&str> = run.session.areas.las.keys().map(|s| s.as_str()).collect();
@@ -479,6 +498,7 @@ pub fn laa_pack_files(
         focus,
         period_label: year.to_string(),
         extract_date: run.session.extract_date,
+        as_at,
         generated,
         version: ENGINE_VERSION,
         views,
@@ -494,12 +514,12 @@ pub fn laa_pack_files(
 }
 
 /// Write one pack to `out` (temporary directory, then rename).
-pub fn write_pack(out: &Path, files: &PackFiles, opts: &PackOptions) -> Result<PackSummary, Error> {
-    output::write_dir(out, &[(String::new(), files)], opts.pdf.as_deref())?;
+pub fn write_pack(out: &Path, pack: &Pack, opts: &PackOptions) -> Result<PackSummary, Error> {
+    let pdf = output::write_dir(out, &[(String::new(), &pack.files)], opts.pdf.as_deref())?;
     Ok(PackSummary {
         out: out.to_path_buf(),
-        files: files.len(),
-        exceptions: 0,
+        files: pack.files.len() + pdf,
+        exceptions: pack.exceptions,
     })
 }
 
@@ -515,7 +535,7 @@ pub fn write_dom_packs_all(
     progress: &(dyn Fn(&str) + Sync),
 ) -> Result<Vec<PackSummary>, Error> {
     let regions: Vec<String> = run.session.areas.regions().into_keys().collect();
-    let built: Vec<Result<(String, PackFiles), Error>> = regions
+    let built: Vec<Result<(String, Pack), Error>> = regions
         .par_iter()
         .map(|r| {
             let f = dom_pack_files(run, def, inputs, r, quarter, opts)?;
@@ -523,15 +543,16 @@ pub fn write_dom_packs_all(
             Ok((r.clone(), f))
         })
         .collect();
-    let built: Vec<(String, PackFiles)> = built.into_iter().collect::<Result<_, _>>()?;
-    let parts: Vec<(String, &PackFiles)> = built.iter().map(|(r, f)| (r.clone(), f)).collect();
-    output::write_dir(out, &parts, opts.pdf.as_deref())?;
+    let built: Vec<(String, Pack)> = built.into_iter().collect::<Result<_, _>>()?;
+    let parts: Vec<(String, &PackFiles)> =
+        built.iter().map(|(r, p)| (r.clone(), &p.files)).collect();
+    let pdf = output::write_dir(out, &parts, opts.pdf.as_deref())? / built.len().max(1);
     Ok(built
         .iter()
-        .map(|(r, f)| PackSummary {
+        .map(|(r, p)| PackSummary {
             out: out.join(r),
-            files: f.len(),
-            exceptions: 0,
+            files: p.files.len() + pdf,
+            exceptions: p.exceptions,
         })
         .collect())
 }

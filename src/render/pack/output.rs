@@ -57,19 +57,54 @@ fn parent_of(out: &Path) -> PathBuf {
         .unwrap_or_else(|| PathBuf::from("."))
 }
 
-/// The headless Chromium that prints `--pdf`, or a clear error.
+/// The environment variable that names the Chromium to print `--pdf` with,
+/// instead of looking in `/usr/bin`.
+pub const CHROMIUM_ENV: &str = "PIREPORT_CHROMIUM";
+
+/// The headless Chromium that prints `--pdf`: `$PIREPORT_CHROMIUM` when
+/// set, else Debian's `/usr/bin/chromium` (or `chromium-browser`); a clear
+/// error when there is none.
 pub fn chromium() -> Result<PathBuf, Error> {
+    if let Some(p) = std::env::var_os(CHROMIUM_ENV).filter(|p| !p.is_empty()) {
+        let p = PathBuf::from(p);
+        return if p.is_file() {
+            Ok(p)
+        } else {
+            Err(request(format!(
+                "--pdf needs headless Chromium, but {CHROMIUM_ENV}={} is not a file: point {CHROMIUM_ENV} at a Chromium binary or unset it to use /usr/bin/chromium, or leave out --pdf and print index.html from a browser",
+                p.display()
+            )))
+        };
+    }
     let candidates = ["/usr/bin/chromium", "/usr/bin/chromium-browser"];
     candidates
         .iter()
         .map(PathBuf::from)
         .find(|p| p.is_file())
         .ok_or_else(|| {
-            request(
-                "--pdf needs headless Chromium at /usr/bin/chromium: install Debian's `chromium` package, or leave out --pdf and print index.html from a browser".into(),
-            )
+            request(format!(
+                "--pdf needs headless Chromium at /usr/bin/chromium: install Debian's `chromium` package (apt-get install chromium) or set {CHROMIUM_ENV} to a Chromium binary, or leave out --pdf and print index.html from a browser"
+            ))
         })
 }
+
+/// The flags every headless Chromium run of ours starts with: no sandbox
+/// (containers), no GPU, and nothing that reaches the network on its own
+/// (background networking, component updates, sync, QUIC), which on a
+/// closed network makes Chromium stall.
+pub const CHROMIUM_FLAGS: &[&str] = &[
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+];
+
+/// How long printing one pack may take before Chromium is stopped.
+const PRINT_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(180);
 
 /// The pack's timestamp (seconds since the epoch, and as text):
 /// `SOURCE_DATE_EPOCH` when set, else midnight of the extract date.
@@ -160,19 +195,21 @@ fn io(path: &Path) -> impl Fn(std::io::Error) -> Error + '_ {
 }
 
 /// Write packs (sub-directory, files) into a temporary directory beside
-/// `out`, print each `index.html` to PDF when asked, then rename it to
-/// `out`. On any failure the temporary directory is removed.
+/// `out`, print each `index.html` to `pack.pdf` when asked, then rename it
+/// to `out`. Returns the number of PDFs printed. On any failure the
+/// temporary directory is removed.
 pub fn write_dir(
     out: &Path,
     packs: &[(String, &PackFiles)],
     pdf: Option<&Path>,
-) -> Result<(), Error> {
+) -> Result<usize, Error> {
     check_out(out)?;
     let parent = parent_of(out);
     let tmp = tempfile::Builder::new()
         .prefix(".pireport-pack-")
         .tempdir_in(&parent)
         .map_err(|e| request(format!("cannot write in {}: {e}", parent.display())))?;
+    let mut printed = 0;
     for (sub, files) in packs {
         let base = if sub.is_empty() {
             tmp.path().to_path_buf()
@@ -188,6 +225,7 @@ pub fn write_dir(
         }
         if let Some(browser) = pdf {
             print_pdf(browser, &base)?;
+            printed += 1;
         }
     }
     if out.is_dir() {
@@ -199,32 +237,66 @@ pub fn write_dir(
         let _ = std::fs::remove_dir_all(&kept);
         return Err(io(out)(e));
     }
-    Ok(())
+    Ok(printed)
 }
 
+/// Print `dir/index.html` to `dir/pack.pdf` with headless Chromium, in a
+/// fresh profile directory, stopping it after [`PRINT_TIMEOUT`].
 fn print_pdf(browser: &Path, dir: &Path) -> Result<(), Error> {
     let html = dir.join("index.html");
     let pdf = dir.join("pack.pdf");
     let abs = std::fs::canonicalize(&html).map_err(io(&html))?;
-    let status = Command::new(browser)
-        .args([
-            "--headless",
-            "--no-sandbox",
-            "--disable-gpu",
-            "--no-pdf-header-footer",
-        ])
+    let profile = tempfile::Builder::new()
+        .prefix("pireport-chromium-")
+        .tempdir()
+        .map_err(|e| request(format!("cannot make a Chromium profile directory: {e}")))?;
+    let mut child = Command::new(browser)
+        .args(CHROMIUM_FLAGS)
+        .arg(format!("--user-data-dir={}", profile.path().display()))
+        .arg("--no-pdf-header-footer")
         .arg(format!("--print-to-pdf={}", pdf.display()))
         .arg(format!("file://{}", abs.display()))
+        .stdin(std::process::Stdio::null())
         .stdout(std::process::Stdio::null())
         .stderr(std::process::Stdio::null())
-        .status()
+        .spawn()
         .map_err(io(browser))?;
-    if !status.success() || !pdf.is_file() {
-        return Err(request(format!(
-            "{} could not print {} to PDF ({status})",
+    let started = std::time::Instant::now();
+    let status = loop {
+        if let Some(s) = child.try_wait().map_err(io(browser))? {
+            break Some(s);
+        }
+        if started.elapsed() > PRINT_TIMEOUT {
+            let _ = child.kill();
+            let _ = child.wait();
+            break None;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    };
+    let printed = pdf.is_file()
+        && std::fs::read(&pdf)
+            .map(|b| b.starts_with(b"%PDF"))
+            .unwrap_or(false);
+    // Chromium failing is not the user's input: exit 1
+    let failed = |message: String| {
+        Error::Render(RenderError::Encode {
+            format: "PDF",
+            message,
+        })
+    };
+    match status {
+        Some(s) if s.success() && printed => Ok(()),
+        Some(s) => Err(failed(format!(
+            "{} could not print {} to PDF ({s}): check that it runs with `{} --headless --version`, or leave out --pdf",
             browser.display(),
-            html.display()
-        )));
+            html.display(),
+            browser.display()
+        ))),
+        None => Err(failed(format!(
+            "{} did not finish printing {} to PDF within {} s: leave out --pdf and print index.html from a browser",
+            browser.display(),
+            html.display(),
+            PRINT_TIMEOUT.as_secs()
+        ))),
     }
-    Ok(())
 }

@@ -2,8 +2,9 @@
 //! once per run before rendering: rows read per extract table (a
 //! `count(*)` through the run's DataFusion session: a render-adjacent
 //! read, kept here so the rest of `render` never queries), rows with no
-//! area code, each indicator's compiled SQL, and the SHA-256 of every
-//! definition and extract file used.
+//! area code, duplicate rows (rows repeating another row's key, the keys
+//! named in `reports/extract-keys.yaml`), each indicator's compiled SQL,
+//! and the SHA-256 of every definition and extract file used.
 
 use std::collections::BTreeMap;
 use std::io::Read;
@@ -11,10 +12,12 @@ use std::path::Path;
 
 use chrono::NaiveDate;
 use datafusion::functions_aggregate::expr_fn::count;
-use datafusion::prelude::{col, lit};
+use datafusion::prelude::{DataFrame, col, lit};
 use sha2::{Digest, Sha256};
 
 use crate::{Error, Run};
+
+use super::definition::{ExtractKeys, LoadedPackDef};
 
 /// Rows of one extract table.
 #[derive(Debug, Clone, PartialEq)]
@@ -25,6 +28,11 @@ pub struct TableCount {
     pub rows: u64,
     /// Rows whose cohort area column is null (cohort tables only).
     pub null_area: Option<u64>,
+    /// The table's key columns, when `extract-keys.yaml` names them.
+    pub key: Option<Vec<String>>,
+    /// Rows that repeat the key of another row, beyond the first of each
+    /// key: rows minus distinct keys (None without a key).
+    pub duplicates: Option<u64>,
 }
 
 /// The data-quality facts of a run.
@@ -58,18 +66,63 @@ fn df_err(table: &str, e: datafusion::error::DataFusionError) -> Error {
     })
 }
 
-async fn count_table(run: &Run, table: &str, area: Option<&str>) -> Result<TableCount, Error> {
+/// Refuse a key column the table does not have, naming the file to fix.
+fn check_key(df: &DataFrame, table: &str, key: &[String], keys: &ExtractKeys) -> Result<(), Error> {
+    let schema = df.schema();
+    let have: Vec<&str> = schema.fields().iter().map(|f| f.name().as_str()).collect();
+    match key.iter().find(|c| !have.contains(&c.as_str())) {
+        None => Ok(()),
+        Some(c) => Err(Error::Request {
+            message: format!(
+                "{}: table `{table}` has no column `{c}`: {} (its columns: {})",
+                keys.file
+                    .as_deref()
+                    .map(|f| f.display().to_string())
+                    .unwrap_or_else(|| super::definition::EXTRACT_KEYS_FILE.into()),
+                crate::validate::expr::suggest(c, &have),
+                have.join(", ")
+            ),
+        }),
+    }
+}
+
+/// Rows minus distinct values of `key`.
+async fn duplicates(df: &DataFrame, table: &str, rows: u64, key: &[String]) -> Result<u64, Error> {
+    let groups = df
+        .clone()
+        .aggregate(
+            key.iter().map(|c| col(format!("\"{c}\""))).collect(),
+            vec![],
+        )
+        .map_err(|e| df_err(table, e))?
+        .count()
+        .await
+        .map_err(|e| df_err(table, e))?;
+    Ok(rows.saturating_sub(groups as u64))
+}
+
+async fn count_table(
+    run: &Run,
+    table: &str,
+    area: Option<&str>,
+    keys: &ExtractKeys,
+) -> Result<TableCount, Error> {
     let df = run
         .session
         .ctx
         .table(table)
         .await
         .map_err(|e| df_err(table, e))?;
+    let key = keys.keys.get(table).cloned();
+    if let Some(k) = &key {
+        check_key(&df, table, k, keys)?;
+    }
     let mut aggs = vec![count(lit(1)).alias("n")];
     if let Some(a) = area {
         aggs.push(count(col(format!("\"{a}\""))).alias("with_area"));
     }
     let batches = df
+        .clone()
         .aggregate(vec![], aggs)
         .map_err(|e| df_err(table, e))?
         .collect()
@@ -85,10 +138,16 @@ async fn count_table(run: &Run, table: &str, area: Option<&str>) -> Result<Table
     };
     let rows = get(0).unwrap_or(0);
     let null_area = area.and_then(|_| get(1)).map(|w| rows.saturating_sub(w));
+    let duplicates = match &key {
+        Some(k) => Some(duplicates(&df, table, rows, k).await?),
+        None => None,
+    };
     Ok(TableCount {
         table: table.to_string(),
         rows,
         null_area,
+        key,
+        duplicates,
     })
 }
 
@@ -131,8 +190,9 @@ pub async fn gather_pack_inputs(
     run: &Run,
     ids: &[String],
     data_dir: &Path,
-    pack_def: &Path,
+    def: &LoadedPackDef,
 ) -> Result<PackInputs, Error> {
+    let pack_def = def.file.as_path();
     let catalog = &run.catalog;
     let mut tables: BTreeMap<String, Option<String>> = BTreeMap::new();
     tables.insert(catalog.geography.name.clone(), None);
@@ -200,9 +260,12 @@ pub async fn gather_pack_inputs(
         relative(reports_dir, pack_def, "reports"),
         sha256_file(pack_def)?,
     );
+    if let Some(k) = &def.keys.file {
+        files.insert(relative(reports_dir, k, "reports"), sha256_file(k)?);
+    }
     let mut counts = Vec::new();
     for (t, area) in &tables {
-        counts.push(count_table(run, t, area.as_deref()).await?);
+        counts.push(count_table(run, t, area.as_deref(), &def.keys).await?);
     }
     let not_yet_available = run
         .execution

@@ -1,9 +1,10 @@
 //! Revisions against an earlier edition of the same pack (`--previous
-//! DIR`): every figure of its `tables/*.csv` for a period it already
-//! published that differs now. New periods are movement, not revisions,
-//! and are not listed.
+//! DIR`): every published figure of its `tables/*.csv` for a period it
+//! already covered that differs now, including rows that appeared or
+//! disappeared for such a period. Periods the earlier edition did not
+//! cover are movement, not revisions, and are not listed.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 
 use crate::Error;
@@ -13,19 +14,22 @@ use crate::Error;
 pub struct Revision {
     /// Indicator id.
     pub indicator: String,
-    /// Area code and name.
-    pub area: String,
+    /// Area code.
+    pub area_code: String,
+    /// Area name.
+    pub area_name: String,
     /// Period.
     pub period: String,
     /// Column of the results table.
     pub column: String,
-    /// Published before.
+    /// Published before (empty: no figure).
     pub previous: String,
-    /// Now.
+    /// Now (empty: no figure).
     pub current: String,
 }
 
-const COMPARED: &[&str] = &[
+/// The columns of the results table compared between editions.
+pub const COMPARED: &[&str] = &[
     "numerator",
     "denominator",
     "expected",
@@ -36,7 +40,8 @@ const COMPARED: &[&str] = &[
     "suppressed",
 ];
 
-type Table = BTreeMap<(String, String), BTreeMap<String, String>>;
+/// (area code, period) -> area name and the compared columns.
+type Table = BTreeMap<(String, String), (String, BTreeMap<String, String>)>;
 
 /// Parse a results CSV as written by `render_table` (quoted fields allowed).
 fn parse_csv(text: &str) -> Table {
@@ -54,12 +59,8 @@ fn parse_csv(text: &str) -> Table {
                 .and_then(|i| f.get(i).cloned())
                 .unwrap_or_default()
         };
-        let key = (
-            format!("{} {}", get("area_code"), get("area_name")),
-            get("period"),
-        );
         let vals = COMPARED.iter().map(|c| (c.to_string(), get(c))).collect();
-        out.insert(key, vals);
+        out.insert((get("area_code"), get("period")), (get("area_name"), vals));
     }
     out
 }
@@ -84,6 +85,46 @@ fn split(line: &str) -> Vec<String> {
     out
 }
 
+fn csv_field(s: &str) -> String {
+    if s.contains([',', '"', '\n']) {
+        format!("\"{}\"", s.replace('"', "\"\""))
+    } else {
+        s.to_string()
+    }
+}
+
+/// The revisions of one indicator's table.
+fn revisions_of(id: &str, before: &Table, now: &Table) -> Vec<Revision> {
+    let published: BTreeSet<&str> = before.keys().map(|(_, p)| p.as_str()).collect();
+    let keys: BTreeSet<&(String, String)> = before
+        .keys()
+        .chain(now.keys().filter(|(_, p)| published.contains(p.as_str())))
+        .collect();
+    let mut out = Vec::new();
+    for key in keys {
+        let (old, new) = (before.get(key), now.get(key));
+        let name = new.or(old).map(|v| v.0.clone()).unwrap_or_default();
+        for c in COMPARED {
+            let get = |t: Option<&(String, BTreeMap<String, String>)>| {
+                t.and_then(|v| v.1.get(*c).cloned()).unwrap_or_default()
+            };
+            let (a, b) = (get(old), get(new));
+            if a != b {
+                out.push(Revision {
+                    indicator: id.to_string(),
+                    area_code: key.0.clone(),
+                    area_name: name.clone(),
+                    period: key.1.clone(),
+                    column: c.to_string(),
+                    previous: a,
+                    current: b,
+                });
+            }
+        }
+    }
+    out
+}
+
 /// Compare the current tables (indicator id -> CSV text) with `previous/tables/`.
 pub fn revisions(
     previous: &Path,
@@ -104,27 +145,27 @@ pub fn revisions(
         let Ok(before) = std::fs::read_to_string(&file) else {
             continue;
         };
-        let before = parse_csv(&before);
-        let now = parse_csv(text);
-        for (key, old) in &before {
-            let Some(new) = now.get(key) else { continue };
-            for c in COMPARED {
-                let (a, b) = (
-                    old.get(*c).cloned().unwrap_or_default(),
-                    new.get(*c).cloned().unwrap_or_default(),
-                );
-                if a != b {
-                    out.push(Revision {
-                        indicator: id.clone(),
-                        area: key.0.clone(),
-                        period: key.1.clone(),
-                        column: c.to_string(),
-                        previous: a,
-                        current: b,
-                    });
-                }
-            }
-        }
+        out.extend(revisions_of(id, &parse_csv(&before), &parse_csv(text)));
     }
     Ok(out)
+}
+
+/// `revisions.csv`: one line per revised figure.
+pub fn revisions_csv(list: &[Revision]) -> Vec<u8> {
+    let mut s = String::from("indicator,area_code,area_name,period,column,previous,current\n");
+    for r in list {
+        let fields = [
+            &r.indicator,
+            &r.area_code,
+            &r.area_name,
+            &r.period,
+            &r.column,
+            &r.previous,
+            &r.current,
+        ];
+        let line: Vec<String> = fields.iter().map(|f| csv_field(f)).collect();
+        s.push_str(&line.join(","));
+        s.push('\n');
+    }
+    s.into_bytes()
 }

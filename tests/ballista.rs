@@ -1,0 +1,447 @@
+//! The Ballista backend (`cargo test --features ballista --test ballista`).
+//!
+//! With the feature: every indicator computed on an in-process cluster (one
+//! scheduler and two executors on loopback, reached over gRPC like a real
+//! one) equals the local run exactly: the assessed rows, the LA, region and
+//! national aggregates, the CSV the real binary writes, and a whole DOM
+//! pack; a scheduler that is not there, does not answer, or a query that
+//! outlives its timeout fails fast, clearly, non-zero, writing nothing.
+//! Without the feature: the flag is still parsed and asks for a rebuild.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+use std::time::{Duration, Instant};
+
+const BIN: &str = env!("CARGO_BIN_EXE_pireport");
+
+fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// Run the binary from the repository root with `env` set and the
+/// Ballista variables of the caller's environment removed.
+fn pireport(args: &[&str], env: &[(&str, &str)]) -> (Output, Duration) {
+    let mut cmd = Command::new(BIN);
+    cmd.current_dir(root())
+        .env("SOURCE_DATE_EPOCH", "1270000000")
+        .env_remove("PIREPORT_BALLISTA")
+        .env_remove("PIREPORT_BALLISTA_CONNECT_TIMEOUT")
+        .env_remove("PIREPORT_BALLISTA_QUERY_TIMEOUT")
+        .args(args);
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    let started = Instant::now();
+    let out = cmd.output().expect("run pireport");
+    (out, started.elapsed())
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+fn path_arg(p: &Path) -> &str {
+    p.to_str().expect("utf-8 temp path")
+}
+
+#[cfg(not(feature = "ballista"))]
+#[test]
+fn the_flag_asks_for_a_build_with_the_feature() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let out = dir.path().join("results.csv");
+    let by_flag = [
+        "compute",
+        "--ballista",
+        "df://127.0.0.1:50050",
+        "--out",
+        path_arg(&out),
+    ];
+    let by_env = ["compute", "--out", path_arg(&out)];
+    for (args, env) in [
+        (&by_flag[..], &[][..]),
+        (
+            &by_env[..],
+            &[("PIREPORT_BALLISTA", "df://127.0.0.1:50050")][..],
+        ),
+    ] {
+        let (o, _) = pireport(args, env);
+        let err = stderr(&o);
+        assert_eq!(o.status.code(), Some(2), "{err}");
+        assert!(err.contains("--features ballista"), "{err}");
+        assert!(err.contains("df://127.0.0.1:50050"), "{err}");
+        assert!(!out.exists());
+    }
+    let pack_out = dir.path().join("pack");
+    let (o, _) = pireport(
+        &[
+            "pack",
+            "dom",
+            "--region",
+            "E12000001",
+            "--quarter",
+            "2009-10 Q2",
+            "--ballista",
+            "df://127.0.0.1:50050",
+            "--out",
+            path_arg(&pack_out),
+        ],
+        &[],
+    );
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    assert!(stderr(&o).contains("--features ballista"));
+    assert!(!pack_out.exists());
+}
+
+#[cfg(feature = "ballista")]
+mod cluster {
+    use super::*;
+
+    use std::collections::BTreeMap;
+    use std::net::TcpListener;
+    use std::sync::OnceLock;
+
+    use pireport::Backend;
+    use pireport::execute::ballista::{
+        BallistaOptions, SchedulerAddress, StandaloneCluster, start_standalone_cluster,
+    };
+
+    const REGION: &str = "E12000001";
+    const QUARTER: &str = "2009-10 Q2";
+
+    /// A runtime for the client side, and the cluster (on a runtime of its
+    /// own): one per test process, serving until it exits.
+    fn cluster() -> &'static (tokio::runtime::Runtime, StandaloneCluster) {
+        static CLUSTER: OnceLock<(tokio::runtime::Runtime, StandaloneCluster)> = OnceLock::new();
+        CLUSTER.get_or_init(|| {
+            let rt = tokio::runtime::Builder::new_multi_thread()
+                .enable_all()
+                .build()
+                .expect("runtime");
+            let cluster = rt
+                .block_on(start_standalone_cluster(2, 2))
+                .expect("in-process cluster");
+            (rt, cluster)
+        })
+    }
+
+    fn address() -> String {
+        cluster().1.scheduler.to_string()
+    }
+
+    fn options() -> BallistaOptions {
+        BallistaOptions::new(cluster().1.scheduler.clone())
+    }
+
+    fn compute(backend: &Backend) -> Result<pireport::Run, pireport::Error> {
+        let rt = &cluster().0;
+        rt.block_on(pireport::compute_on(
+            backend,
+            &root().join("indicators"),
+            &root().join("data-samples"),
+            &[],
+        ))
+    }
+
+    /// The error and its causes, as the binary prints them.
+    fn chain(e: &dyn std::error::Error) -> String {
+        let mut s = e.to_string();
+        let mut src = e.source();
+        while let Some(c) = src {
+            s.push_str(&format!("\n  caused by: {c}"));
+            src = c.source();
+        }
+        s
+    }
+
+    #[test]
+    fn every_indicator_on_the_cluster_equals_the_local_run() {
+        let local = compute(&Backend::Local).expect("local run");
+        let remote = compute(&Backend::Ballista(options())).expect("cluster run");
+
+        // the whole catalog ran, at every level
+        let ids: Vec<&str> = local
+            .catalog
+            .indicators
+            .iter()
+            .map(|i| i.def.id.as_str())
+            .collect();
+        assert!(ids.len() >= 8, "{ids:?}");
+        for id in &ids {
+            assert!(
+                remote.rows.iter().any(|r| r.indicator == *id),
+                "no rows for {id}"
+            );
+        }
+        assert!(local.execution.aggregates.len() > 1000);
+
+        // exactly the same figures, in the same order
+        assert_eq!(
+            remote.execution.aggregates.len(),
+            local.execution.aggregates.len()
+        );
+        for (r, l) in remote
+            .execution
+            .aggregates
+            .iter()
+            .zip(&local.execution.aggregates)
+        {
+            assert_eq!(r, l);
+        }
+        assert_eq!(remote.execution.periods, local.execution.periods);
+        assert_eq!(remote.execution.notes, local.execution.notes);
+        assert_eq!(remote.rows.len(), local.rows.len());
+        for (r, l) in remote.rows.iter().zip(&local.rows) {
+            assert_eq!(r, l);
+        }
+        assert_eq!(
+            remote.session.areas.las.len(),
+            local.session.areas.las.len()
+        );
+        assert_eq!(remote.session.coverage_start, local.session.coverage_start);
+        assert_eq!(remote.session.extract_date, local.session.extract_date);
+
+        // and the plans did run as Ballista jobs, under the deadline
+        let rt = &cluster().0;
+        let ind = remote.catalog.get("NI38").expect("NI38").clone();
+        let periods = remote.session.periods(&ind).computed;
+        let plan = rt
+            .block_on(pireport::plan_indicator(
+                &remote.session.ctx,
+                &ind,
+                &periods,
+            ))
+            .expect("plan");
+        let physical = rt
+            .block_on(remote.session.ctx.state().create_physical_plan(&plan))
+            .expect("physical plan");
+        let shown = datafusion::physical_plan::displayable(physical.as_ref())
+            .indent(false)
+            .to_string();
+        assert!(shown.starts_with("DeadlineExec: timeout=3600s"), "{shown}");
+        assert!(shown.contains("DistributedQueryExec"), "{shown}");
+    }
+
+    #[test]
+    fn the_binary_writes_the_same_csv_on_the_cluster() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let local = dir.path().join("local.csv");
+        let remote = dir.path().join("remote.csv");
+        let (o, _) = pireport(&["compute", "--out", path_arg(&local)], &[]);
+        assert!(o.status.success(), "{}", stderr(&o));
+        let addr = address();
+        let (o, _) = pireport(
+            &["compute", "--ballista", &addr, "--out", path_arg(&remote)],
+            &[],
+        );
+        assert!(o.status.success(), "{}", stderr(&o));
+        let (l, r) = (
+            std::fs::read(&local).unwrap(),
+            std::fs::read(&remote).unwrap(),
+        );
+        assert!(l.len() > 100_000, "{} bytes", l.len());
+        assert!(
+            l == r,
+            "the CSV from the cluster differs from the local one"
+        );
+
+        // the environment variable does the same
+        let by_env = dir.path().join("env.csv");
+        let (o, _) = pireport(
+            &["compute", "--out", path_arg(&by_env)],
+            &[("PIREPORT_BALLISTA", &addr)],
+        );
+        assert!(o.status.success(), "{}", stderr(&o));
+        assert!(std::fs::read(&by_env).unwrap() == l);
+    }
+
+    fn files(dir: &Path) -> BTreeMap<String, Vec<u8>> {
+        let mut out = BTreeMap::new();
+        let mut stack = vec![dir.to_path_buf()];
+        while let Some(d) = stack.pop() {
+            for e in std::fs::read_dir(&d).expect("read dir") {
+                let p = e.expect("entry").path();
+                if p.is_dir() {
+                    stack.push(p);
+                } else {
+                    let rel = p.strip_prefix(dir).expect("prefix");
+                    out.insert(
+                        rel.to_string_lossy().into_owned(),
+                        std::fs::read(&p).expect("read"),
+                    );
+                }
+            }
+        }
+        out
+    }
+
+    #[test]
+    fn a_pack_built_on_the_cluster_equals_the_local_pack() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let build = |out: &Path, extra: &[&str]| {
+            let mut args = vec![
+                "pack",
+                "dom",
+                "--region",
+                REGION,
+                "--quarter",
+                QUARTER,
+                "--out",
+                path_arg(out),
+            ];
+            args.extend_from_slice(extra);
+            let (o, _) = pireport(&args, &[]);
+            assert!(o.status.success(), "{}", stderr(&o));
+            files(out)
+        };
+        let addr = address();
+        let local = build(&dir.path().join("local"), &[]);
+        let remote = build(&dir.path().join("remote"), &["--ballista", &addr]);
+        assert!(local.contains_key("index.html") && local.contains_key("pack.xlsx"));
+        assert_eq!(
+            local.keys().collect::<Vec<_>>(),
+            remote.keys().collect::<Vec<_>>()
+        );
+        for (name, bytes) in &local {
+            if remote[name] != *bytes {
+                let (l, r) = (
+                    String::from_utf8_lossy(bytes),
+                    String::from_utf8_lossy(&remote[name]),
+                );
+                let first = l.lines().zip(r.lines()).find(|(a, b)| a != b);
+                panic!("{name} differs: first differing lines {first:?}");
+            }
+        }
+    }
+
+    /// A loopback port nothing listens on.
+    fn closed_port() -> u16 {
+        let l = TcpListener::bind("127.0.0.1:0").expect("bind");
+        let port = l.local_addr().expect("addr").port();
+        drop(l);
+        port
+    }
+
+    #[test]
+    fn an_unreachable_scheduler_fails_at_once_naming_the_address_and_the_fix() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let port = closed_port();
+        let addr = format!("df://127.0.0.1:{port}");
+        let out = dir.path().join("results.csv");
+        let (o, took) = pireport(
+            &["compute", "--ballista", &addr, "--out", path_arg(&out)],
+            &[],
+        );
+        let err = stderr(&o);
+        assert_eq!(o.status.code(), Some(2), "{err}");
+        assert!(took < Duration::from_secs(10), "took {took:?}");
+        assert!(
+            err.contains(&format!("cannot reach the Ballista scheduler at {addr}")),
+            "{err}"
+        );
+        assert!(
+            err.contains(&format!("ballista-scheduler --bind-port {port}")),
+            "{err}"
+        );
+        assert!(err.contains("scripts/ballista-local.sh"), "{err}");
+        assert!(err.contains("caused by: Connection refused"), "{err}");
+        assert!(!out.exists());
+
+        // a pack too: nothing written
+        let pack_out = dir.path().join("pack");
+        let (o, took) = pireport(
+            &[
+                "pack",
+                "dom",
+                "--region",
+                REGION,
+                "--quarter",
+                QUARTER,
+                "--out",
+                path_arg(&pack_out),
+            ],
+            &[("PIREPORT_BALLISTA", &addr)],
+        );
+        assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+        assert!(took < Duration::from_secs(10), "took {took:?}");
+        assert!(stderr(&o).contains(&addr));
+        assert!(!pack_out.exists());
+    }
+
+    #[test]
+    fn a_scheduler_that_never_answers_fails_within_the_connect_timeout() {
+        // accepts connections and holds them open without a word
+        let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
+        let port = listener.local_addr().expect("addr").port();
+        std::thread::spawn(move || {
+            let mut held = Vec::new();
+            for s in listener.incoming() {
+                held.push(s);
+            }
+        });
+        let addr = format!("df://127.0.0.1:{port}");
+        let (o, took) = pireport(
+            &[
+                "compute",
+                "--ballista",
+                &addr,
+                "--ballista-connect-timeout",
+                "2",
+            ],
+            &[],
+        );
+        let err = stderr(&o);
+        assert_eq!(o.status.code(), Some(1), "{err}");
+        assert!(took >= Duration::from_secs(2), "took {took:?}");
+        assert!(took < Duration::from_secs(15), "took {took:?}");
+        assert!(
+            err.contains(&format!(
+                "the Ballista scheduler at {addr} accepted a connection but did not run a one-row test query within 2 s"
+            )),
+            "{err}"
+        );
+        assert!(err.contains("--ballista-connect-timeout"), "{err}");
+        assert!(o.stdout.is_empty());
+    }
+
+    #[test]
+    fn a_query_outliving_its_timeout_fails_the_run() {
+        let mut opts = options();
+        opts.query_timeout = Duration::from_millis(1);
+        let started = Instant::now();
+        let Err(e) = compute(&Backend::Ballista(opts)) else {
+            panic!("a 1 ms query timeout let the run finish");
+        };
+        assert!(started.elapsed() < Duration::from_secs(30));
+        let text = chain(&e);
+        assert!(
+            text.contains(&format!(
+                "a query on the Ballista cluster at {} did not finish within 0.001 s",
+                address()
+            )),
+            "{text}"
+        );
+        assert!(text.contains("--ballista-query-timeout"), "{text}");
+        assert_ne!(e.exit_code(), 0);
+    }
+
+    #[test]
+    fn bad_addresses_are_the_users_to_fix() {
+        for (given, says) in [
+            ("localhost:50050", "must start with df://"),
+            ("df://", "the host is missing"),
+            ("df://h:99999", "`99999` is not a port"),
+        ] {
+            let (o, took) = pireport(&["compute", "--ballista", given], &[]);
+            let err = stderr(&o);
+            assert_eq!(o.status.code(), Some(2), "{given}: {err}");
+            assert!(took < Duration::from_secs(10));
+            assert!(
+                err.contains(says) && err.contains("df://HOST:PORT"),
+                "{given}: {err}"
+            );
+        }
+        // the parsed form prints back as given
+        let a: SchedulerAddress = "df://10.1.2.3:50051".parse().expect("address");
+        assert_eq!(a.to_string(), "df://10.1.2.3:50051");
+    }
+}

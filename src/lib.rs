@@ -57,6 +57,10 @@ pub enum Error {
     /// Generating synthetic data.
     #[error(transparent)]
     Generate(#[from] generate::GenerateError),
+    /// Reaching or running on a Ballista cluster.
+    #[cfg(feature = "ballista")]
+    #[error(transparent)]
+    Ballista(#[from] execute::ballista::BallistaError),
     /// A request the data cannot answer (unknown indicator, period, area).
     #[error("{message}")]
     Request {
@@ -80,6 +84,8 @@ impl Error {
                 | execute::ExecuteError::Geography { .. },
             ) => 2,
             Error::Generate(e) if e.is_user_error() => 2,
+            #[cfg(feature = "ballista")]
+            Error::Ballista(e) if e.is_user_error() => 2,
             _ => 1,
         }
     }
@@ -108,9 +114,57 @@ pub struct Run {
     pub rows: Vec<assess::ResultRow>,
 }
 
-/// Run the pipeline up to assessment for `ids` (all when empty).
+/// Where the indicator plans run.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub enum Backend {
+    /// A local DataFusion context ([`execute::local_context`]).
+    #[default]
+    Local,
+    /// An Apache DataFusion Ballista cluster (feature `ballista`); its
+    /// executors read the extract under its canonical path.
+    #[cfg(feature = "ballista")]
+    Ballista(execute::ballista::BallistaOptions),
+}
+
+impl Backend {
+    /// The data directory as this backend reads it (and as the run's table
+    /// paths start): absolute for a cluster, whose executors do not share
+    /// our working directory.
+    pub fn data_dir(&self, data: &Path) -> std::path::PathBuf {
+        match self {
+            Backend::Local => data.to_path_buf(),
+            #[cfg(feature = "ballista")]
+            Backend::Ballista(_) => {
+                std::fs::canonicalize(data).unwrap_or_else(|_| data.to_path_buf())
+            }
+        }
+    }
+
+    /// A context whose queries run on this backend.
+    async fn context(&self) -> Result<datafusion::prelude::SessionContext, Error> {
+        match self {
+            Backend::Local => Ok(execute::local_context()),
+            #[cfg(feature = "ballista")]
+            Backend::Ballista(options) => Ok(execute::ballista::connect(options).await?),
+        }
+    }
+}
+
+/// Run the pipeline up to assessment for `ids` (all when empty) on the
+/// local engine.
 pub async fn compute(indicators: &Path, data: &Path, ids: &[String]) -> Result<Run, Error> {
-    let (valid, extract) = load_and_validate(indicators, data)?;
+    compute_on(&Backend::Local, indicators, data, ids).await
+}
+
+/// Run the pipeline up to assessment for `ids` (all when empty), the
+/// indicator plans (and every other query of the run) on `backend`.
+pub async fn compute_on(
+    backend: &Backend,
+    indicators: &Path,
+    data: &Path,
+    ids: &[String],
+) -> Result<Run, Error> {
+    let (valid, extract) = load_and_validate(indicators, &backend.data_dir(data))?;
     for id in ids {
         if valid.get(id).is_none() {
             let known: Vec<&str> = valid.indicators.iter().map(|i| i.def.id.as_str()).collect();
@@ -123,7 +177,8 @@ pub async fn compute(indicators: &Path, data: &Path, ids: &[String]) -> Result<R
         }
     }
     let catalog = Arc::new(valid);
-    let session = execute::Session::open(catalog.clone(), &extract).await?;
+    let ctx = backend.context().await?;
+    let session = execute::Session::open_with_context(ctx, catalog.clone(), &extract).await?;
     let execution = session.execute(ids).await?;
     let rows = assess::assess(&catalog, &execution);
     Ok(Run {

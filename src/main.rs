@@ -31,6 +31,58 @@ struct Inputs {
     data: PathBuf,
 }
 
+/// Where the indicator plans run (compute and pack).
+#[derive(clap::Args, Debug, Clone)]
+struct Engine {
+    /// Run every indicator plan on this Apache DataFusion Ballista scheduler
+    /// instead of in this process (needs a build with `--features ballista`;
+    /// the executors read --data under its absolute path).
+    #[arg(long, env = "PIREPORT_BALLISTA", value_name = "df://HOST:PORT")]
+    ballista: Option<String>,
+    /// Seconds to wait for the scheduler to accept a connection and run a one-row test query.
+    #[cfg_attr(not(feature = "ballista"), allow(dead_code))]
+    #[arg(long, env = "PIREPORT_BALLISTA_CONNECT_TIMEOUT", value_name = "SECS",
+          default_value_t = 30, value_parser = clap::value_parser!(u64).range(1..))]
+    ballista_connect_timeout: u64,
+    /// Seconds one query may run on the cluster before its job is cancelled.
+    #[cfg_attr(not(feature = "ballista"), allow(dead_code))]
+    #[arg(long, env = "PIREPORT_BALLISTA_QUERY_TIMEOUT", value_name = "SECS",
+          default_value_t = 3600, value_parser = clap::value_parser!(u64).range(1..))]
+    ballista_query_timeout: u64,
+}
+
+impl Engine {
+    /// The backend the flags ask for.
+    fn backend(&self) -> Result<pireport::Backend, Error> {
+        // an empty PIREPORT_BALLISTA counts as unset
+        let Some(address) = self.ballista.as_deref().filter(|a| !a.trim().is_empty()) else {
+            return Ok(pireport::Backend::Local);
+        };
+        self.ballista_backend(address)
+    }
+
+    #[cfg(feature = "ballista")]
+    fn ballista_backend(&self, address: &str) -> Result<pireport::Backend, Error> {
+        use pireport::execute::ballista::BallistaOptions;
+        use std::time::Duration;
+        Ok(pireport::Backend::Ballista(BallistaOptions {
+            scheduler: address.parse()?,
+            connect_timeout: Duration::from_secs(self.ballista_connect_timeout),
+            query_timeout: Duration::from_secs(self.ballista_query_timeout),
+        }))
+    }
+
+    #[cfg(not(feature = "ballista"))]
+    fn ballista_backend(&self, address: &str) -> Result<pireport::Backend, Error> {
+        Err(Error::Request {
+            message: format!(
+                "--ballista {address} (or PIREPORT_BALLISTA) needs pireport built with Ballista support: \
+                 rebuild with `cargo build --release --features ballista`, or drop the flag to compute locally"
+            ),
+        })
+    }
+}
+
 #[derive(Subcommand, Debug)]
 enum Command {
     /// Generate a synthetic national extract.
@@ -60,6 +112,10 @@ enum Command {
     Explain {
         /// Indicator id, e.g. NI38.
         id: String,
+        /// Also run the plan and print the physical plan with each
+        /// operator's rows and time (EXPLAIN ANALYZE), for profiling.
+        #[arg(long)]
+        analyze: bool,
         #[command(flatten)]
         inputs: Inputs,
     },
@@ -67,6 +123,8 @@ enum Command {
     Compute {
         #[command(flatten)]
         inputs: Inputs,
+        #[command(flatten)]
+        engine: Engine,
         /// Indicator ids (all when omitted); repeatable.
         #[arg(long = "indicator")]
         indicators_wanted: Vec<String>,
@@ -85,6 +143,10 @@ enum Command {
         /// Output file (standard output when omitted; required for parquet).
         #[arg(long)]
         out: Option<PathBuf>,
+        /// Print to stderr the compute wall time beside the scan floor: the
+        /// time to read and decode only the columns the indicators touch.
+        #[arg(long)]
+        timings: bool,
     },
     /// An LSP's Local Area Agreement targets: baseline, latest, target, status.
     Laa {
@@ -133,6 +195,15 @@ enum FailOn {
 }
 
 fn main() -> ExitCode {
+    // Behave like other Unix tools when the reader of our output goes
+    // away (`pireport explain NI40 | head`): end quietly on SIGPIPE
+    // instead of panicking in `print!`.
+    #[cfg(unix)]
+    // SAFETY: restoring a signal's default disposition at start-up,
+    // before any other thread exists.
+    unsafe {
+        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
+    }
     tracing_subscriber::fmt()
         .with_env_filter(tracing_subscriber::EnvFilter::from_env("PIREPORT_LOG"))
         .with_writer(std::io::stderr)
@@ -201,21 +272,40 @@ fn run(cli: Cli) -> Result<u8, Error> {
             );
             Ok(0)
         }
-        Command::Explain { id, inputs } => runtime()?.block_on(explain(id, inputs)),
+        Command::Explain {
+            id,
+            analyze,
+            inputs,
+        } => runtime()?.block_on(explain(id, analyze, inputs)),
         Command::Compute {
             inputs,
+            engine,
             indicators_wanted,
             period,
             level,
             area,
             format,
             out,
+            timings,
         } => {
-            let run = runtime()?.block_on(pireport::compute(
+            let backend = engine.backend()?;
+            let rt = runtime()?;
+            let started = std::time::Instant::now();
+            let run = rt.block_on(pireport::compute_on(
+                &backend,
                 &inputs.indicators,
                 &inputs.data,
                 &indicators_wanted,
             ))?;
+            if timings {
+                let compute = started.elapsed().as_secs_f64();
+                let floor = rt.block_on(pireport::execute::scan_floor::scan_floor(
+                    &run.session,
+                    &indicators_wanted,
+                ))?;
+                let ratio = compute / floor.elapsed().as_secs_f64().max(1e-9);
+                eprintln!("{floor}\ncompute wall time {compute:.3} s ({ratio:.2}x the scan floor)");
+            }
             let rows = filter_rows(run.rows, period.as_deref(), level, area.as_deref())?;
             for n in &run.execution.notes {
                 eprintln!("note: {n}");
@@ -249,7 +339,7 @@ fn run(cli: Cli) -> Result<u8, Error> {
     }
 }
 
-async fn explain(id: String, inputs: Inputs) -> Result<u8, Error> {
+async fn explain(id: String, analyze: bool, inputs: Inputs) -> Result<u8, Error> {
     let (valid, extract) = pireport::load_and_validate(&inputs.indicators, &inputs.data)?;
     let catalog = std::sync::Arc::new(valid);
     let Some(ind) = catalog.get(&id).cloned() else {
@@ -269,6 +359,15 @@ async fn explain(id: String, inputs: Inputs) -> Result<u8, Error> {
     let periods = session.periods(&ind);
     let plan = pireport::plan_indicator(&session.ctx, &ind, &periods.computed).await?;
     print!("{}", pireport::plan::explain_indicator(&id, &plan));
+    if analyze {
+        let text = pireport::plan::explain_analyze(&session.ctx, plan)
+            .await
+            .map_err(|source| pireport::execute::ExecuteError::Run {
+                indicator: id.clone(),
+                source,
+            })?;
+        print!("\n-- {id}: physical plan as run (EXPLAIN ANALYZE)\n{text}");
+    }
     Ok(0)
 }
 
@@ -425,6 +524,8 @@ enum PackCommand {
         inputs: Inputs,
         #[command(flatten)]
         output: PackOutput,
+        #[command(flatten)]
+        engine: Engine,
         /// Region GSS code, e.g. E12000001, or `all` for every region.
         #[arg(long)]
         region: String,
@@ -438,6 +539,8 @@ enum PackCommand {
         inputs: Inputs,
         #[command(flatten)]
         output: PackOutput,
+        #[command(flatten)]
+        engine: Engine,
         /// LAA area (GSS code).
         #[arg(long)]
         area: String,
@@ -451,20 +554,23 @@ fn pack_command(cmd: PackCommand) -> Result<u8, Error> {
     use pireport::render::pack;
 
     let started = std::time::Instant::now();
-    let (inputs, output, kind, code, period) = match &cmd {
+    let (inputs, output, engine, kind, code, period) = match &cmd {
         PackCommand::Dom {
             inputs,
             output,
+            engine,
             region,
             quarter,
-        } => (inputs, output, "dom", region, quarter),
+        } => (inputs, output, engine, "dom", region, quarter),
         PackCommand::Laa {
             inputs,
             output,
+            engine,
             area,
             year,
-        } => (inputs, output, "laa", area, year),
+        } => (inputs, output, engine, "laa", area, year),
     };
+    let backend = engine.backend()?;
     let all = kind == "dom" && code == "all";
     if !all {
         pack::check_code(if kind == "dom" { "region" } else { "area" }, code)?;
@@ -498,7 +604,12 @@ fn pack_command(cmd: PackCommand) -> Result<u8, Error> {
         Vec::new()
     };
     let rt = runtime()?;
-    let run = rt.block_on(pireport::compute(&inputs.indicators, &inputs.data, &ids))?;
+    let run = rt.block_on(pireport::compute_on(
+        &backend,
+        &inputs.indicators,
+        &inputs.data,
+        &ids,
+    ))?;
     def.def.check(&def.file, &run.catalog)?;
     let wanted = if ids.is_empty() { def.def.ids() } else { ids };
     let check_inputs = |run: &pireport::Run| -> Result<(), Error> {
@@ -529,8 +640,8 @@ fn pack_command(cmd: PackCommand) -> Result<u8, Error> {
     let gathered = rt.block_on(pack::gather_pack_inputs(
         &run,
         &used,
-        &inputs.data,
-        &def.file,
+        &backend.data_dir(&inputs.data),
+        &def,
     ))?;
     let written = match &cmd {
         PackCommand::Dom { .. } if all => {

@@ -73,6 +73,13 @@ impl Error {
     /// Exit code: 2 when the user's input is at fault, 1 otherwise.
     pub fn exit_code(&self) -> i32 {
         match self {
+            // a query the cluster did not finish in time (the extract is not at fault)
+            #[cfg(feature = "ballista")]
+            Error::Execute(e)
+                if execute::ballista::cause(e).is_some_and(|b| !b.is_user_error()) =>
+            {
+                1
+            }
             Error::Definition(definition::DefinitionError::Io { .. }) => 2,
             Error::Definition(_)
             | Error::Validate(_)
@@ -80,6 +87,7 @@ impl Error {
             | Error::Request { .. } => 2,
             Error::Execute(
                 execute::ExecuteError::Register { .. }
+                | execute::ExecuteError::Read { .. }
                 | execute::ExecuteError::Run { .. }
                 | execute::ExecuteError::Geography { .. },
             ) => 2,

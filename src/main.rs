@@ -213,9 +213,16 @@ fn main() -> ExitCode {
         Ok(code) => ExitCode::from(code),
         Err(e) => {
             let mut msg = format!("error: {e}");
+            let mut last = e.to_string();
             let mut src = std::error::Error::source(&e);
             while let Some(s) = src {
-                msg.push_str(&format!("\n  caused by: {s}"));
+                // a wrapper that prints its cause (DataFusion's `External
+                // error: ...`) is followed by that cause: say it once
+                let text = s.to_string();
+                if !last.ends_with(&text) {
+                    msg.push_str(&format!("\n  caused by: {text}"));
+                }
+                last = text;
                 src = s.source();
             }
             eprintln!("{msg}");

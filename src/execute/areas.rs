@@ -81,16 +81,18 @@ pub async fn load_areas(
     for n in &numeric {
         exprs.push(cast(col(format!("\"{n}\"")), DataType::Float64).alias(format!("attr_{n}")));
     }
-    let df = ctx
+    let read = |source| ExecuteError::Read {
+        table: table.clone(),
+        source,
+    };
+    let batches = ctx
         .table(table.as_str())
         .await
-        .map_err(|e| err(e.strip_backtrace()))?;
-    let batches = df
-        .select(exprs)
-        .map_err(|e| err(e.strip_backtrace()))?
+        .and_then(|df| df.select(exprs))
+        .map_err(read)?
         .collect()
         .await
-        .map_err(|e| err(e.strip_backtrace()))?;
+        .map_err(read)?;
     let mut las = BTreeMap::new();
     for b in &batches {
         let (c, n, rc, rn) = (b.column(0), b.column(1), b.column(2), b.column(3));

@@ -41,6 +41,15 @@ pub enum ExecuteError {
         #[source]
         source: DataFusionError,
     },
+    /// A query reading a table through the session failed.
+    #[error("cannot read table `{table}`")]
+    Read {
+        /// The table.
+        table: String,
+        /// The cause.
+        #[source]
+        source: DataFusionError,
+    },
     /// Running an indicator's plan failed (e.g. a corrupt Parquet file).
     #[error("computing {indicator} failed")]
     Run {

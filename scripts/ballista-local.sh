@@ -15,6 +15,17 @@
 #    byte-compares the CSV tables;
 # 6. stops everything it started (also on failure or Ctrl-C).
 # Exit status: 0 when the tables are identical, 1 otherwise.
+#
+# KILL_EXECUTOR_AFTER=SECS kills the second executor (SIGKILL, as a crash
+# would) that many seconds into the cluster run, to see what the run does
+# when an executor dies. The scheduler declares it dead after
+# EXECUTOR_TIMEOUT seconds without a heartbeat (default 180 as in Ballista;
+# the executors then beat every EXECUTOR_TIMEOUT/3 seconds, at most
+# Ballista's 60; the check runs every EXPIRE_INTERVAL seconds, default 15).
+# Then Ballista's adaptive planner, which pireport uses, either finishes
+# the job on the survivor (the script then compares the figures as usual)
+# or stalls until --ballista-query-timeout (QUERY_TIMEOUT, default 3600)
+# fails the run, non-zero, writing nothing; the script reports which.
 # Scratch files go to $WORK_DIR (default: a new temp dir, removed at the end
 # unless KEEP=1).
 set -euo pipefail
@@ -25,10 +36,18 @@ BALLISTA_VERSION=55.0.0
 BIN_DIR="${BALLISTA_BIN_DIR:-$HOME/.cache/pireport/ballista-bin}"
 SCHEDULER_PORT="${SCHEDULER_PORT:-50150}"
 EXECUTOR_VCORES="${EXECUTOR_VCORES:-1}"
+EXECUTOR_TIMEOUT="${EXECUTOR_TIMEOUT:-180}"
+EXPIRE_INTERVAL="${EXPIRE_INTERVAL:-15}"
+QUERY_TIMEOUT="${QUERY_TIMEOUT:-3600}"
+KILL_EXECUTOR_AFTER="${KILL_EXECUTOR_AFTER:-}"
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/pireport/target}"
 
 say() { printf '%s\n' "ballista-local: $*" >&2; }
 die() { say "$*"; exit 1; }
+
+# an executor beating less often than the scheduler's timeout is declared dead
+HEARTBEAT=$((EXECUTOR_TIMEOUT / 3 < 60 ? EXECUTOR_TIMEOUT / 3 : 60))
+[ "$HEARTBEAT" -ge 1 ] || die "EXECUTOR_TIMEOUT must be at least 3 seconds"
 
 pids=()
 WORK="${WORK_DIR:-$(mktemp -d "${TMPDIR:-/tmp}/pireport-ballista.XXXXXX")}"
@@ -106,6 +125,8 @@ done
 
 say "starting ballista-scheduler $BALLISTA_VERSION on 127.0.0.1:${ports[0]}"
 "$SCHEDULER_BIN" --bind-host 127.0.0.1 --external-host 127.0.0.1 --bind-port "${ports[0]}" \
+  --executor-timeout-seconds "$EXECUTOR_TIMEOUT" \
+  --expire-dead-executor-interval-seconds "$EXPIRE_INTERVAL" \
   >"$WORK/logs/scheduler.log" 2>&1 &
 pids+=($!)
 for _ in $(seq 1 100); do port_open "${ports[0]}" && break; sleep 0.1; done
@@ -119,6 +140,7 @@ for n in 1 2; do
     --bind-port "${ports[$base]}" --bind-grpc-port "${ports[$((base + 1))]}" \
     --bind-health-port "${ports[$((base + 2))]}" \
     --vcores "$EXECUTOR_VCORES" --work-dir "$WORK/executor$n" \
+    --executor-heartbeat-interval-seconds "$HEARTBEAT" \
     >"$WORK/logs/executor$n.log" 2>&1 &
   pids+=($!)
 done
@@ -140,14 +162,35 @@ t0=$(now)
 t1=$(now)
 say "computing on the cluster (df://127.0.0.1:${ports[0]})"
 "$PIREPORT" compute --data "$DATA" --ballista "df://127.0.0.1:${ports[0]}" \
-  --out "$WORK/cluster.csv" 2>"$WORK/logs/cluster.log"
+  --ballista-query-timeout "$QUERY_TIMEOUT" \
+  --out "$WORK/cluster.csv" 2>"$WORK/logs/cluster.log" &
+client=$!
+pids+=("$client")
+if [ -n "$KILL_EXECUTOR_AFTER" ]; then
+  sleep "$KILL_EXECUTOR_AFTER"
+  if kill -0 "$client" 2>/dev/null; then
+    say "killing executor 2 (pid ${pids[2]}) $KILL_EXECUTOR_AFTER s into the cluster run"
+    kill -9 "${pids[2]}" 2>/dev/null || say "executor 2 had already stopped: see $WORK/logs/executor2.log"
+  else
+    say "the cluster run ended within $KILL_EXECUTOR_AFTER s: no executor killed"
+  fi
+fi
+client_status=0
+wait "$client" || client_status=$?
 t2=$(now)
+if [ "$client_status" != 0 ]; then
+  KEEP=1
+  say "the cluster run failed (exit $client_status) after $(elapsed "$t1" "$t2") s${KILL_EXECUTOR_AFTER:+ (executor 2 killed at $KILL_EXECUTOR_AFTER s)}:"
+  sed 's/^/  /' "$WORK/logs/cluster.log" >&2
+  [ -e "$WORK/cluster.csv" ] && die "and left $WORK/cluster.csv behind"
+  exit 1
+fi
 
 rows=$(($(wc -l <"$WORK/local.csv") - 1))
 local_s=$(elapsed "$t0" "$t1")
 cluster_s=$(elapsed "$t1" "$t2")
 if cmp -s "$WORK/local.csv" "$WORK/cluster.csv"; then
-  say "identical: $rows result rows; local ${local_s} s, cluster ${cluster_s} s (scale $SCALE)"
+  say "identical: $rows result rows; local ${local_s} s, cluster ${cluster_s} s (scale $SCALE${KILL_EXECUTOR_AFTER:+; executor 2 killed at $KILL_EXECUTOR_AFTER s})"
 else
   KEEP=1
   say "DIFFERENT results: see $WORK/local.csv and $WORK/cluster.csv; local ${local_s} s, cluster ${cluster_s} s"

@@ -77,12 +77,25 @@ fn day_number(e: Expr) -> Expr {
     cast(e, DataType::Int32)
 }
 
+/// Whether a window moves with the period (anchored on its start or end),
+/// so that a member's count can differ from one period to the next.
+fn window_reads_period(w: &WindowDef) -> bool {
+    let anchors: Vec<Anchor> = [w.after, w.before, w.ending].into_iter().flatten().collect();
+    // no anchor at all: `window` falls back on the period end
+    anchors.is_empty() || anchors.iter().any(|a| *a != Anchor::CohortDate)
+}
+
 /// Attach one `__eN_n` count column per event set to the cohort.
 ///
 /// With `per_period`, cohort rows carry a period (`period_id`,
-/// `period_start`, `period_end`) and events are counted per period; without
-/// it the rows are the source's own (every window is anchored on the
-/// cohort date) and events are counted once per person and date.
+/// `period_start`, `period_end`); events in a window anchored on the
+/// period are counted per period, and events in a window anchored on the
+/// cohort date once per person and date (the count is the same in every
+/// period the member is in, so counting it per period only multiplied the
+/// join: NI38's member-periods repeat a test date in each rolling year
+/// containing it). Without `per_period` the rows are the source's own
+/// (every window is anchored on the cohort date) and events are counted
+/// once per person and date.
 pub async fn attach_events(
     ctx: &SessionContext,
     ind: &ValidIndicator,
@@ -100,6 +113,7 @@ pub async fn attach_events(
     let mut plan = cohort;
     for (i, (name, ev)) in def.events.iter().enumerate() {
         let k = EventColumns::new(i);
+        let per_period = per_period && window_reads_period(&ev.window);
         let counts = event_counts(
             ctx,
             ind,

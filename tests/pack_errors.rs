@@ -192,7 +192,7 @@ fn pdf_that_fails_to_print_leaves_nothing() {
         ],
         &[(pireport::render::pack::CHROMIUM_ENV, &fake)],
         1,
-        "could not print",
+        "cannot print the pack to PDF:",
         nothing,
     );
 }

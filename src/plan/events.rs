@@ -80,7 +80,10 @@ fn day_number(e: Expr) -> Expr {
 /// Whether a window moves with the period (anchored on its start or end),
 /// so that a member's count can differ from one period to the next.
 fn window_reads_period(w: &WindowDef) -> bool {
-    let anchors: Vec<Anchor> = [w.after, w.before, w.ending].into_iter().flatten().collect();
+    let anchors: Vec<Anchor> = [w.after, w.before, w.ending]
+        .into_iter()
+        .flatten()
+        .collect();
     // no anchor at all: `window` falls back on the period end
     anchors.is_empty() || anchors.iter().any(|a| *a != Anchor::CohortDate)
 }

@@ -23,6 +23,12 @@ pub enum RenderError {
         #[source]
         source: std::io::Error,
     },
+    /// The browser failed to print a pack to PDF (`--pdf`).
+    #[error("cannot print the pack to PDF: {message}")]
+    Print {
+        /// What went wrong, naming the browser, the page and the fix.
+        message: String,
+    },
     /// Encoding Parquet or JSON failed.
     #[error("cannot encode the results as {format}: {message}")]
     Encode {

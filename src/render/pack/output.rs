@@ -278,12 +278,7 @@ fn print_pdf(browser: &Path, dir: &Path) -> Result<(), Error> {
             .map(|b| b.starts_with(b"%PDF"))
             .unwrap_or(false);
     // Chromium failing is not the user's input: exit 1
-    let failed = |message: String| {
-        Error::Render(RenderError::Encode {
-            format: "PDF",
-            message,
-        })
-    };
+    let failed = |message: String| Error::Render(RenderError::Print { message });
     match status {
         Some(s) if s.success() && printed => Ok(()),
         Some(s) => Err(failed(format!(

@@ -88,7 +88,7 @@ enum Command {
     /// Generate a synthetic national extract.
     Generate {
         /// Volume multiplier: 1 is national volume (about 25 million rows).
-        #[arg(long, default_value_t = 0.01)]
+        #[arg(long, default_value_t = 0.01, allow_negative_numbers = true)]
         scale: f64,
         /// Random seed: the same seed and scale give identical files.
         #[arg(long, default_value_t = 2008)]

@@ -118,3 +118,22 @@ fn financial_years_parse_strictly() {
         );
     }
 }
+
+#[test]
+fn a_negative_scale_on_the_command_line_gets_the_scale_message() {
+    // `--scale -1` must reach the scale check, not be taken for a flag
+    let parent = tempfile::tempdir().expect("temp dir");
+    let out = parent.path().join("extract");
+    let o = std::process::Command::new(env!("CARGO_BIN_EXE_pireport"))
+        .args(["generate", "--scale", "-1", "--out"])
+        .arg(&out)
+        .output()
+        .expect("run pireport");
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(2), "{err}");
+    assert_eq!(
+        err.trim(),
+        "error: scale must be a positive finite number, got -1"
+    );
+    assert!(!out.exists());
+}

@@ -460,6 +460,45 @@ mod cluster {
         assert_eq!(a.to_string(), "df://10.1.2.3:50051");
     }
 
+    /// A cluster of its own with `executors` one-slot executors, and a
+    /// session on it (connected: the one-row probe ran on an executor; open:
+    /// areas, coverage and data quality read on the cluster) whose queries
+    /// time out after `query_timeout`. The extract is named by its
+    /// canonical path, as `compute_on` names it.
+    fn own_cluster_session(
+        executors: usize,
+        query_timeout: Duration,
+    ) -> (
+        tokio::runtime::Runtime,
+        StandaloneCluster,
+        pireport::execute::Session,
+    ) {
+        let rt = tokio::runtime::Builder::new_multi_thread()
+            .enable_all()
+            .build()
+            .expect("runtime");
+        logging();
+        let cluster = rt
+            .block_on(start_standalone_cluster(executors, 1))
+            .expect("an in-process cluster");
+        let mut opts = BallistaOptions::new(cluster.scheduler.clone());
+        opts.query_timeout = query_timeout;
+        let data = std::fs::canonicalize(root().join("data-samples")).expect("data-samples");
+        let (valid, extract) = pireport::load_and_validate(&root().join("indicators"), &data)
+            .expect("definitions and extract");
+        let ctx = rt
+            .block_on(pireport::execute::ballista::connect(&opts))
+            .expect("connect");
+        let session = rt
+            .block_on(pireport::execute::Session::open_with_context(
+                ctx,
+                std::sync::Arc::new(valid),
+                &extract,
+            ))
+            .expect("session on the cluster");
+        (rt, cluster, session)
+    }
+
     /// One of two executors dies mid-run. The scheduler declares it dead
     /// after `STANDALONE_EXECUTOR_TIMEOUT` and Ballista either reruns its
     /// work on the survivor or the job stalls; either way pireport must
@@ -469,28 +508,8 @@ mod cluster {
     /// figures, which is why jobs use the adaptive planner.)
     #[test]
     fn one_of_two_executors_dying_mid_run_never_changes_a_figure() {
-        use pireport::execute::Session;
-        use pireport::execute::ballista::connect;
-
-        let rt = tokio::runtime::Builder::new_multi_thread()
-            .enable_all()
-            .build()
-            .expect("runtime");
-        logging();
-        let mut cluster = rt
-            .block_on(start_standalone_cluster(2, 1))
-            .expect("a two-executor cluster");
-        let mut opts = BallistaOptions::new(cluster.scheduler.clone());
         // a recovery takes the executor timeout (20 s) and then some
-        opts.query_timeout = Duration::from_secs(60);
-        let data = std::fs::canonicalize(root().join("data-samples")).expect("data-samples");
-        let (valid, extract) = pireport::load_and_validate(&root().join("indicators"), &data)
-            .expect("definitions and extract");
-        let catalog = std::sync::Arc::new(valid);
-        let ctx = rt.block_on(connect(&opts)).expect("connect");
-        let session = rt
-            .block_on(Session::open_with_context(ctx, catalog, &extract))
-            .expect("session on the cluster");
+        let (rt, mut cluster, session) = own_cluster_session(2, Duration::from_secs(60));
 
         let (outcome, killed_at, finished_at) = rt.block_on(async {
             let running = async {
@@ -564,30 +583,9 @@ mod cluster {
     /// the job's tasks wait for slots that never free up.
     #[test]
     fn an_executor_dying_mid_run_fails_within_the_query_timeout() {
-        use pireport::execute::Session;
-        use pireport::execute::ballista::{BallistaError, Cancellation, connect};
+        use pireport::execute::ballista::{BallistaError, Cancellation};
 
-        let rt = tokio::runtime::Builder::new_multi_thread()
-            .enable_all()
-            .build()
-            .expect("runtime");
-        let mut cluster = rt
-            .block_on(start_standalone_cluster(1, 1))
-            .expect("a one-executor cluster");
-        let mut opts = BallistaOptions::new(cluster.scheduler.clone());
-        opts.query_timeout = Duration::from_secs(8);
-        // the cluster reads the extract by this path, as `compute_on` does
-        let data = std::fs::canonicalize(root().join("data-samples")).expect("data-samples");
-        let (valid, extract) = pireport::load_and_validate(&root().join("indicators"), &data)
-            .expect("definitions and extract");
-        let catalog = std::sync::Arc::new(valid);
-
-        // connected (the one-row probe ran on the executor) and the session
-        // open (areas, coverage and data quality read on the cluster)
-        let ctx = rt.block_on(connect(&opts)).expect("connect");
-        let session = rt
-            .block_on(Session::open_with_context(ctx, catalog, &extract))
-            .expect("session on the cluster");
+        let (rt, mut cluster, session) = own_cluster_session(1, Duration::from_secs(8));
 
         // the executor dies a moment into the indicator plans
         let started = Instant::now();

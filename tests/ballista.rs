@@ -499,11 +499,13 @@ mod cluster {
         (rt, cluster, session)
     }
 
-    /// One of two executors dies mid-run. The scheduler declares it dead
-    /// after `STANDALONE_EXECUTOR_TIMEOUT` and Ballista either reruns its
-    /// work on the survivor or the job stalls; either way pireport must
-    /// not print a figure that differs from the local run: the run ends
-    /// with exactly the local figures, or fails with the query timeout.
+    /// One of two executors dies mid-run. Ballista may rerun its work on
+    /// the survivor once the scheduler declares it dead (after
+    /// `STANDALONE_EXECUTOR_TIMEOUT`), fail the job (a task could not read
+    /// the dead executor's output), or stall until the query timeout;
+    /// whichever happens, pireport must not print a figure that differs
+    /// from the local run: the run ends with exactly the local figures, or
+    /// fails, non-zero, within the bound, naming the query that failed.
     /// (Under Ballista's static planner the rerun inflated 5,888 of 32,375
     /// figures, which is why jobs use the adaptive planner.)
     #[test]
@@ -531,15 +533,17 @@ mod cluster {
         let remote = match outcome.map_err(pireport::Error::from) {
             Ok(remote) => remote,
             Err(e) => {
-                // the stalled job was ended by the query timeout: a clear
-                // failure, within the bound
+                // a failure, within the bound: Ballista failed the job, or
+                // the query timeout ended a stalled one
                 let text = chain(&e);
+                let timed_out = text.contains("did not finish within 60 s")
+                    && text.contains("one may have died");
+                let job_failed = text.contains("Job") && text.contains("failed");
                 assert!(
-                    text.contains("did not finish within 60 s")
-                        && text.contains("one may have died"),
+                    text.starts_with("computing ") && (timed_out || job_failed),
                     "{text}"
                 );
-                assert_eq!(e.exit_code(), 1);
+                assert_ne!(e.exit_code(), 0);
                 assert!(finished_at.duration_since(killed_at) < Duration::from_secs(90));
                 eprintln!("the run failed clearly after losing an executor: {text}");
                 return;

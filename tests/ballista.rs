@@ -14,6 +14,8 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 use std::time::{Duration, Instant};
 
+mod common;
+
 const BIN: &str = env!("CARGO_BIN_EXE_pireport");
 
 fn root() -> PathBuf {
@@ -98,10 +100,10 @@ fn the_flag_asks_for_a_build_with_the_feature() {
 mod cluster {
     use super::*;
 
-    use std::collections::BTreeMap;
     use std::net::TcpListener;
     use std::sync::OnceLock;
 
+    use super::common::files;
     use pireport::Backend;
     use pireport::execute::ballista::{
         BallistaOptions, SchedulerAddress, StandaloneCluster, start_standalone_cluster,
@@ -263,26 +265,6 @@ mod cluster {
         );
         assert!(o.status.success(), "{}", stderr(&o));
         assert!(std::fs::read(&by_env).unwrap() == l);
-    }
-
-    fn files(dir: &Path) -> BTreeMap<String, Vec<u8>> {
-        let mut out = BTreeMap::new();
-        let mut stack = vec![dir.to_path_buf()];
-        while let Some(d) = stack.pop() {
-            for e in std::fs::read_dir(&d).expect("read dir") {
-                let p = e.expect("entry").path();
-                if p.is_dir() {
-                    stack.push(p);
-                } else {
-                    let rel = p.strip_prefix(dir).expect("prefix");
-                    out.insert(
-                        rel.to_string_lossy().into_owned(),
-                        std::fs::read(&p).expect("read"),
-                    );
-                }
-            }
-        }
-        out
     }
 
     #[test]

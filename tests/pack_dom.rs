@@ -4,13 +4,15 @@
 //! rebuild, the PNG charts decoded, the colours' WCAG contrast, and the
 //! exceptions counted again from the results.
 
-use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::OnceLock;
 
 use calamine::{Data, Reader, Xlsx, open_workbook};
 use sha2::{Digest, Sha256};
+
+mod common;
+use common::files;
 
 const REGION: &str = "E12000001";
 const QUARTER: &str = "2009-10 Q2";
@@ -59,26 +61,6 @@ fn packs() -> &'static (tempfile::TempDir, PathBuf, PathBuf) {
 
 fn pack() -> &'static Path {
     &packs().1
-}
-
-fn files(dir: &Path) -> BTreeMap<String, Vec<u8>> {
-    let mut out = BTreeMap::new();
-    let mut stack = vec![dir.to_path_buf()];
-    while let Some(d) = stack.pop() {
-        for e in std::fs::read_dir(&d).expect("read dir") {
-            let p = e.expect("entry").path();
-            if p.is_dir() {
-                stack.push(p);
-            } else {
-                let rel = p.strip_prefix(dir).expect("prefix");
-                out.insert(
-                    rel.to_string_lossy().replace('\\', "/"),
-                    std::fs::read(&p).expect("read"),
-                );
-            }
-        }
-    }
-    out
 }
 
 fn sha(bytes: &[u8]) -> String {

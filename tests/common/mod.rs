@@ -1,6 +1,7 @@
 //! Helpers for integration tests: tiny Parquet extracts written in the test.
 #![allow(dead_code)]
 
+use std::collections::BTreeMap;
 use std::path::Path;
 use std::sync::Arc;
 
@@ -140,4 +141,25 @@ pub fn run(defs: &Path, data: &Path, ids: &[&str]) -> Vec<ResultRow> {
     rt.block_on(pireport::compute(defs, data, &ids))
         .unwrap()
         .rows
+}
+
+/// Every file under `dir`, by its `/`-separated path relative to `dir`.
+pub fn files(dir: &Path) -> BTreeMap<String, Vec<u8>> {
+    let mut out = BTreeMap::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for e in std::fs::read_dir(&d).expect("read dir") {
+            let p = e.expect("entry").path();
+            if p.is_dir() {
+                stack.push(p);
+            } else {
+                let rel = p.strip_prefix(dir).expect("prefix");
+                out.insert(
+                    rel.to_string_lossy().replace('\\', "/"),
+                    std::fs::read(&p).expect("read"),
+                );
+            }
+        }
+    }
+    out
 }

@@ -812,14 +812,7 @@ pub fn comparison_chart(
         } else {
             ""
         },
-        if left_out.is_empty() {
-            String::new()
-        } else {
-            format!(
-                " Left out (suppressed or no value): {}.",
-                left_out.join(", ")
-            )
-        }
+        left_out_note(&left_out)
     );
     let c = Comparison {
         title: title.clone(),
@@ -843,4 +836,16 @@ pub fn comparison_chart(
         decimals: v.decimals,
     };
     render(chart_stem(&ind.id, "la-comparison"), title, desc, &c).map(Some)
+}
+
+/// The sentence naming the areas a chart leaves out (empty when none is).
+pub(super) fn left_out_note(left_out: &[&str]) -> String {
+    if left_out.is_empty() {
+        String::new()
+    } else {
+        format!(
+            " Left out (suppressed or no value): {}.",
+            left_out.join(", ")
+        )
+    }
 }

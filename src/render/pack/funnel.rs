@@ -27,7 +27,8 @@ use crate::stats::{self, PoissonFunnelMethod};
 
 use super::charts::{
     BLUE, CHART_WIDTH, Chart, Draw, DrawResult, GREY, KEY_SIZE, LABEL_SIZE, Mark, TITLE_SIZE,
-    VERMILLION, axis_decimals, chart_stem, draw_key, err, fmt, font, key_height, padded, render,
+    VERMILLION, axis_decimals, chart_stem, draw_key, err, fmt, font, key_height, left_out_note,
+    padded, render,
 };
 use super::model::{Focus, IndicatorView};
 
@@ -559,14 +560,7 @@ pub fn funnel_chart(
         } else {
             outside.join(", ")
         },
-        if left_out.is_empty() {
-            String::new()
-        } else {
-            format!(
-                " Left out (suppressed or no value): {}.",
-                left_out.join(", ")
-            )
-        }
+        left_out_note(&left_out)
     );
     let f = Funnel {
         title: title.clone(),

@@ -60,7 +60,7 @@ AMBITION = {
 # Decimal places of the targets (NI40 is a count of people).
 DECIMALS = {
     "NI40": 0,
-    "NI16": 4,  # about 0.1 per 1,000 at the sample's 1% volumes
+    "NI16": 2,  # real rates: 5 to 40 crimes per 1,000 a year
     "NI38": 3,
     "NI18": 1,
     "NI30": 1,
@@ -70,7 +70,7 @@ DECIMALS = {
 }
 
 # Values too extreme to agree a target against (small-number noise in the
-# 1% sample): such a designation is dropped.
+# small samples): such a designation is dropped.
 SENSIBLE = {
     "NI18": lambda v: -40.0 <= v <= 40.0,
     "NI30": lambda v: -80.0 <= v <= 40.0,
@@ -90,11 +90,11 @@ LSPS = [
     # North East
     ("E06000004", "Stockton-on-Tees", "North East", ["NI40", "NI16", "NI18", "PSA23.5"]),
     ("E06000047", "County Durham", "North East", ["NI40", "NI16", "NI18", "NI19", "PSA23.5"]),
-    ("E08000021", "Newcastle upon Tyne", "North East", ["NI40", "NI16", "NI30", "NI19"]),
-    ("E08000023", "South Tyneside", "North East", ["NI40", "NI16", "NI30"]),
+    ("E08000021", "Newcastle upon Tyne", "North East", ["NI40", "NI16", "NI30", "NI19", "PSA23.5"]),
+    ("E08000023", "South Tyneside", "North East", ["NI40", "NI16", "NI30", "PSA23.5"]),
     # North West
     ("E06000006", "Halton", "North West", ["NI40", "NI16", "NI18", "PSA23.5"]),
-    ("E08000003", "Manchester", "North West", ["NI40", "NI16", "NI19", "PSA23.5"]),
+    ("E08000003", "Manchester", "North West", ALL),
     ("E08000006", "Salford", "North West", ["NI40", "NI16", "NI18", "NI30", "PSA23.5"]),
     ("E08000012", "Liverpool", "North West", ["NI40", "NI16", "NI18", "NI19", "PSA23.5"]),
     ("E10000017", "Lancashire", "North West", ["NI40", "NI16", "NI18", "NI30", "PSA23.5", "NI115"]),
@@ -108,18 +108,18 @@ LSPS = [
     ("E10000018", "Leicestershire", "East Midlands", ["NI40", "NI16", "NI30", "NI19", "PSA23.5", "NI115"]),
     ("E10000021", "Northamptonshire", "East Midlands", ["NI40", "NI16", "NI18", "NI30", "NI19", "PSA23.5", "NI115"]),
     # West Midlands
-    ("E08000025", "Birmingham", "West Midlands", ALL),
+    ("E08000025", "Birmingham", "West Midlands", ["NI40", "NI16", "NI18", "NI30", "NI19", "PSA23.5"]),
     ("E06000021", "Stoke-on-Trent", "West Midlands", ["NI40", "NI16", "NI30", "NI19", "PSA23.5"]),
     ("E10000028", "Staffordshire", "West Midlands", ["NI40", "NI16", "NI18", "NI19", "PSA23.5"]),
     # East of England
     ("E10000012", "Essex", "East of England", ["NI40", "NI16", "NI18", "NI30", "NI19", "PSA23.5", "NI115"]),
     ("E10000020", "Norfolk", "East of England", ["NI40", "NI16", "NI18", "NI30", "NI19", "PSA23.5", "NI115"]),
-    ("E06000031", "Peterborough", "East of England", ["NI40", "NI16", "NI30", "PSA23.5"]),
+    ("E10000003", "Cambridgeshire", "East of England", ["NI40", "NI16", "NI30", "NI19", "PSA23.5"]),
     ("E06000034", "Thurrock", "East of England", ["NI40", "NI16", "NI18", "PSA23.5", "NI115"]),
     # London
-    ("E09000002", "Barking and Dagenham", "London", ["NI40", "NI16", "NI30", "PSA23.5"]),
+    ("E09000014", "Haringey", "London", ["NI40", "NI16", "NI30", "NI19", "PSA23.5"]),
     ("E09000020", "Kensington and Chelsea", "London", ["NI40", "NI16", "NI18", "PSA23.5", "NI115"]),
-    ("E09000021", "Kingston upon Thames", "London", ["NI16", "NI30", "PSA23.5"]),
+    ("E09000021", "Kingston upon Thames", "London", ["NI40", "NI16", "NI30", "PSA23.5"]),
     ("E09000028", "Southwark", "London", ["NI40", "NI16", "NI18", "PSA23.5"]),
     # South East
     ("E06000036", "Bracknell Forest", "South East", ["NI40", "NI16", "NI18", "PSA23.5", "NI115"]),
@@ -133,8 +133,8 @@ LSPS = [
     # Wales
     ("W06000015", "Cardiff", "Wales", ["NI40", "NI16", "PSA23.5"]),
     ("W06000022", "Newport", "Wales", ["NI40", "NI16", "NI30", "PSA23.5"]),
-    ("W06000021", "Monmouthshire", "Wales", ["NI40", "NI16", "NI18", "PSA23.5"]),
-    ("W06000003", "Conwy", "Wales", ["NI40", "NI16", "PSA23.5"]),
+    ("W06000010", "Carmarthenshire", "Wales", ["NI40", "NI16", "NI18", "PSA23.5"]),
+    ("W06000011", "Swansea", "Wales", ["NI40", "NI16", "PSA23.5"]),
 ]
 
 

@@ -3,8 +3,16 @@
 //!
 //! A table is `NAME.parquet` or a directory `NAME/` of `*.parquet` part
 //! files; results must not depend on how rows are split across parts.
+//!
+//! The extract is a local directory or, with `--data s3://bucket/prefix`
+//! (`gs://`, `az://`), a prefix in an object store ([`ExtractLocation`],
+//! resolved once by [`Extract::open`]); tables there are the same
+//! `NAME.parquet` objects or `NAME/` prefixes of parts.
+
+pub mod remote;
 
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use chrono::NaiveDate;
 use datafusion::arrow::datatypes::SchemaRef;
@@ -64,6 +72,58 @@ pub enum ExtractError {
         #[source]
         source: std::io::Error,
     },
+    /// A table name that would reach outside the data directory.
+    #[error(
+        "table `{table}` is not a plain table name: tables are read from inside the data directory {dir} only; give the name of a file {dir}/NAME.parquet or directory {dir}/NAME/, without `/`, `\\` or `..`"
+    )]
+    OutsideData {
+        /// The data directory.
+        dir: PathBuf,
+        /// The name as given.
+        table: String,
+    },
+    /// A table present both as `NAME.parquet` and as a directory `NAME/`.
+    #[error(
+        "table `{table}` is both a file {file} and a directory {sub}: keep one (the directory of parts, or the single file) and move the other away"
+    )]
+    Ambiguous {
+        /// The table.
+        table: String,
+        /// The file.
+        file: PathBuf,
+        /// The directory.
+        sub: PathBuf,
+    },
+    /// A table file or part that is not a regular file (a FIFO, a device).
+    #[error(
+        "{path} is not a regular file (a pipe, socket or device): table `{table}` must be Parquet files"
+    )]
+    NotRegular {
+        /// The table.
+        table: String,
+        /// The path.
+        path: PathBuf,
+    },
+    /// Dates outside the plausible range.
+    #[error(
+        "table `{table}`, column `{column}`: {rows} row(s) dated outside {lo}..{hi}, e.g. {example} in {file}: correct or remove them (an extract of 2008-11 data holds no such dates)"
+    )]
+    DateOutOfRange {
+        /// The table.
+        table: String,
+        /// The column.
+        column: String,
+        /// The first file holding such a date.
+        file: PathBuf,
+        /// How many rows.
+        rows: usize,
+        /// One such value.
+        example: String,
+        /// Lowest plausible date.
+        lo: NaiveDate,
+        /// Highest plausible date.
+        hi: NaiveDate,
+    },
     /// The manifest is malformed.
     #[error("{path}: {message}: expected `extract_date: YYYY-MM-DD`")]
     Manifest {
@@ -72,6 +132,194 @@ pub enum ExtractError {
         /// What is wrong.
         message: String,
     },
+    /// `--data` is an object-store URL that cannot be used as given.
+    #[error(
+        "--data {url}: {message} (credentials come from the cloud's environment variables, never from flags)"
+    )]
+    StoreConfig {
+        /// The URL as given.
+        url: String,
+        /// What is wrong.
+        message: String,
+    },
+    /// The object store refused or failed a request.
+    #[error("{url}: {failure}{}", detail.as_ref().map(|d| format!(" ({d})")).unwrap_or_default())]
+    Remote {
+        /// The URL of the extract or object.
+        url: String,
+        /// What went wrong.
+        failure: remote::RemoteFailure,
+        /// The store's own words, for network failures only (a refusal's
+        /// body can echo the access key id).
+        detail: Option<String>,
+    },
+    /// The runtime for object-store reads could not start.
+    #[error("cannot start the runtime that reads the object store")]
+    Runtime,
+}
+
+impl ExtractError {
+    /// Whether the user's input (or setup) is at fault (exit code 2); an
+    /// unreachable object store is not (exit code 1).
+    pub fn is_user_error(&self) -> bool {
+        !matches!(
+            self,
+            ExtractError::Remote {
+                failure: remote::RemoteFailure::Unreachable,
+                ..
+            } | ExtractError::Runtime
+        )
+    }
+}
+
+/// Where the extract is: a local directory, or a prefix in an object
+/// store.
+#[derive(Debug, Clone)]
+pub enum ExtractLocation {
+    /// A directory on this machine (`--data DIR`, or `file://DIR`).
+    Local(PathBuf),
+    /// `s3://`, `gs://` or `az://` bucket and prefix.
+    Remote(Arc<remote::RemoteExtract>),
+}
+
+impl ExtractLocation {
+    /// Resolve `--data`: a URL of an object store, or a directory.
+    pub fn resolve(data: &Path) -> Result<ExtractLocation, ExtractError> {
+        let text = data.to_string_lossy();
+        if text.starts_with("file://") {
+            let url = url::Url::parse(&text).map_err(|e| ExtractError::StoreConfig {
+                url: text.to_string(),
+                message: e.to_string(),
+            })?;
+            let dir = url.to_file_path().map_err(|()| ExtractError::StoreConfig {
+                url: text.to_string(),
+                message: "not a local path: write file:///ABSOLUTE/DIR".into(),
+            })?;
+            return Ok(ExtractLocation::Local(dir));
+        }
+        if remote::is_url(&text) {
+            return Ok(ExtractLocation::Remote(Arc::new(
+                remote::RemoteExtract::open(&text)?,
+            )));
+        }
+        Ok(ExtractLocation::Local(data.to_path_buf()))
+    }
+
+    /// Register the object store (if any) on `ctx`'s runtime, so that the
+    /// engine reads the tables' URLs.
+    pub fn register_store(&self, ctx: &datafusion::prelude::SessionContext) {
+        if let ExtractLocation::Remote(r) = self {
+            ctx.register_object_store(&r.store_url, r.store.clone());
+        }
+    }
+
+    /// A file or object of the extract to read as Parquet; a local file's
+    /// error is the operating system's, an object's names its URL.
+    pub fn source(&self, path: &Path) -> Result<ParquetSource, std::io::Error> {
+        match self {
+            ExtractLocation::Local(_) => std::fs::File::open(path).map(ParquetSource::File),
+            ExtractLocation::Remote(r) => {
+                let key = r.key_of(path);
+                match r.head(&key) {
+                    Ok(Some(meta)) => Ok(ParquetSource::Remote(remote::RemoteFile::new(
+                        r.store.clone(),
+                        key,
+                        meta.size,
+                    ))),
+                    Ok(None) => Err(std::io::Error::new(
+                        std::io::ErrorKind::NotFound,
+                        "no such object",
+                    )),
+                    Err(e) => Err(std::io::Error::other(e.to_string())),
+                }
+            }
+        }
+    }
+
+    /// Open a Parquet file of the extract (a path or URL of [`TableFiles::files`]).
+    pub fn parquet(
+        &self,
+        path: &Path,
+    ) -> Result<ParquetRecordBatchReaderBuilder<ParquetSource>, ExtractError> {
+        let source = match self {
+            ExtractLocation::Local(_) => {
+                let f = std::fs::File::open(path).map_err(|source| ExtractError::Io {
+                    path: path.to_path_buf(),
+                    source,
+                })?;
+                ParquetSource::File(f)
+            }
+            ExtractLocation::Remote(r) => {
+                let key = r.key_of(path);
+                let Some(meta) = r.head(&key)? else {
+                    return Err(ExtractError::Io {
+                        path: path.to_path_buf(),
+                        source: std::io::Error::new(std::io::ErrorKind::NotFound, "no such object"),
+                    });
+                };
+                ParquetSource::Remote(remote::RemoteFile::new(r.store.clone(), key, meta.size))
+            }
+        };
+        ParquetRecordBatchReaderBuilder::try_new(source).map_err(|source| ExtractError::Corrupt {
+            path: path.to_path_buf(),
+            source,
+        })
+    }
+
+    /// SHA-256 of a file or object of the extract, with the object's
+    /// ETag/version (`None` for a local file). `None` when there is no
+    /// such object (only asked of the optional manifest).
+    pub fn sha256(
+        &self,
+        path: &Path,
+    ) -> Result<Option<(String, Option<remote::ObjectVersion>)>, ExtractError> {
+        match self {
+            ExtractLocation::Local(_) => Ok(None),
+            ExtractLocation::Remote(r) => {
+                let key = r.key_of(path);
+                if r.head(&key)?.is_none() {
+                    return Ok(None);
+                }
+                let (h, v) = r.sha256(&key)?;
+                Ok(Some((h, Some(v))))
+            }
+        }
+    }
+}
+
+/// A Parquet file to read: local, or an object read by ranged requests.
+pub enum ParquetSource {
+    /// A local file.
+    File(std::fs::File),
+    /// An object in a store.
+    Remote(remote::RemoteFile),
+}
+
+impl parquet::file::reader::Length for ParquetSource {
+    fn len(&self) -> u64 {
+        match self {
+            ParquetSource::File(f) => f.len(),
+            ParquetSource::Remote(r) => r.len(),
+        }
+    }
+}
+
+impl parquet::file::reader::ChunkReader for ParquetSource {
+    type T = Box<dyn std::io::Read + Send>;
+
+    fn get_read(&self, start: u64) -> parquet::errors::Result<Self::T> {
+        Ok(match self {
+            ParquetSource::File(f) => Box::new(f.get_read(start)?),
+            ParquetSource::Remote(r) => Box::new(r.get_read(start)?),
+        })
+    }
+
+    fn get_bytes(&self, start: u64, length: usize) -> parquet::errors::Result<bytes::Bytes> {
+        match self {
+            ParquetSource::File(f) => f.get_bytes(start, length),
+            ParquetSource::Remote(r) => r.get_bytes(start, length),
+        }
+    }
 }
 
 /// `manifest.yaml` beside the tables.
@@ -104,6 +352,8 @@ pub struct TableFiles {
     pub files: Vec<PathBuf>,
     /// The Arrow schema (of the first file; all parts are checked to agree).
     pub schema: SchemaRef,
+    /// Where the extract is (to read the files).
+    pub location: ExtractLocation,
 }
 
 /// An extract directory.
@@ -113,41 +363,143 @@ pub struct Extract {
     pub dir: PathBuf,
     /// The manifest, when present.
     pub manifest: Option<Manifest>,
+    /// Where the extract is.
+    pub location: ExtractLocation,
 }
 
 impl Extract {
     /// Open a data directory and read its manifest if there is one.
     pub fn open(dir: &Path) -> Result<Extract, ExtractError> {
+        let location = ExtractLocation::resolve(dir)?;
+        let dir = match &location {
+            ExtractLocation::Local(d) => d.as_path(),
+            ExtractLocation::Remote(r) => return Extract::open_remote(r.clone(), location.clone()),
+        };
         if !dir.is_dir() {
             return Err(ExtractError::NoDirectory {
                 dir: dir.to_path_buf(),
             });
         }
         let mpath = dir.join("manifest.yaml");
-        let manifest = if mpath.is_file() {
-            let text = std::fs::read_to_string(&mpath).map_err(|source| ExtractError::Io {
-                path: mpath.clone(),
-                source,
-            })?;
-            let m: Manifest = serde_yaml::from_str(&text).map_err(|e| ExtractError::Manifest {
-                path: mpath.clone(),
-                message: e.to_string(),
-            })?;
-            Some(m)
+        let manifest = if std::fs::symlink_metadata(&mpath).is_ok() {
+            Some(read_manifest(&mpath)?)
         } else {
             None
         };
         Ok(Extract {
             dir: dir.to_path_buf(),
             manifest,
+            location,
         })
+    }
+
+    fn open_remote(
+        r: Arc<remote::RemoteExtract>,
+        location: ExtractLocation,
+    ) -> Result<Extract, ExtractError> {
+        let mpath = r.url_of("manifest.yaml");
+        let manifest = match r.read_small(&r.key("manifest.yaml"), MAX_MANIFEST_BYTES) {
+            Ok(None) => None,
+            Ok(Some(bytes)) => {
+                let text =
+                    String::from_utf8(bytes.to_vec()).map_err(|_| ExtractError::Manifest {
+                        path: mpath.clone(),
+                        message: "cannot read it: not UTF-8 text".into(),
+                    })?;
+                Some(parse_manifest(&mpath, &text)?)
+            }
+            Err(message) => {
+                return Err(ExtractError::Manifest {
+                    path: mpath,
+                    message: format!("cannot read it: {message}"),
+                });
+            }
+        };
+        Ok(Extract {
+            dir: PathBuf::from(r.url.as_str().trim_end_matches('/')),
+            manifest,
+            location,
+        })
+    }
+
+    fn remote_table(
+        &self,
+        r: &remote::RemoteExtract,
+        name: &str,
+    ) -> Result<(PathBuf, Vec<PathBuf>), ExtractError> {
+        let file_key = r.key(&format!("{name}.parquet"));
+        let dir_key = r.key(name);
+        let file = r.head(&file_key)?;
+        let is_dir = r.has_prefix(&dir_key)?;
+        let (file_url, sub_url) = (r.url_of(&format!("{name}.parquet")), r.url_of(name));
+        if file.is_some() && is_dir {
+            return Err(ExtractError::Ambiguous {
+                table: name.to_string(),
+                file: file_url,
+                sub: sub_url,
+            });
+        }
+        if file.is_some() {
+            return Ok((file_url.clone(), vec![file_url]));
+        }
+        if !is_dir {
+            return Err(ExtractError::MissingTable {
+                dir: self.dir.clone(),
+                table: name.to_string(),
+            });
+        }
+        let parts = r.list_parts(&dir_key)?;
+        if parts.is_empty() {
+            return Err(ExtractError::EmptyTableDir { path: sub_url });
+        }
+        let files = parts
+            .iter()
+            .filter_map(|m| {
+                m.location
+                    .filename()
+                    .map(|f| r.url_of(&format!("{name}/{f}")))
+            })
+            .collect();
+        // a prefix, so that the engine lists its parts
+        Ok((r.url_of(&format!("{name}/")), files))
     }
 
     /// Locate a table and read its schema from the Parquet footers.
     pub fn table(&self, name: &str) -> Result<TableFiles, ExtractError> {
+        let plain = !name.is_empty()
+            && !name.contains(['/', '\\'])
+            && name != ".."
+            && name != "."
+            && !name.chars().any(|c| c.is_control());
+        if !plain {
+            return Err(ExtractError::OutsideData {
+                dir: self.dir.clone(),
+                table: name.to_string(),
+            });
+        }
+        if let ExtractLocation::Remote(r) = &self.location {
+            let (path, files) = self.remote_table(r, name)?;
+            return self.finish_table(name, path, files);
+        }
         let file = self.dir.join(format!("{name}.parquet"));
         let sub = self.dir.join(name);
-        let (path, files) = if file.is_file() {
+        let file_meta = std::fs::metadata(&file).ok();
+        if file_meta.is_some() && sub.is_dir() {
+            return Err(ExtractError::Ambiguous {
+                table: name.to_string(),
+                file,
+                sub,
+            });
+        }
+        if let Some(m) = &file_meta
+            && !m.is_file()
+        {
+            return Err(ExtractError::NotRegular {
+                table: name.to_string(),
+                path: file,
+            });
+        }
+        let (path, files) = if file_meta.is_some() {
             (file.clone(), vec![file])
         } else if sub.is_dir() {
             let rd = std::fs::read_dir(&sub).map_err(|source| ExtractError::Io {
@@ -159,6 +511,12 @@ impl Extract {
                 .filter(|p| p.extension().is_some_and(|x| x == "parquet"))
                 .collect();
             files.sort();
+            if let Some(odd) = files.iter().find(|f| !f.is_file()) {
+                return Err(ExtractError::NotRegular {
+                    table: name.to_string(),
+                    path: odd.clone(),
+                });
+            }
             if files.is_empty() {
                 return Err(ExtractError::EmptyTableDir { path: sub });
             }
@@ -168,6 +526,19 @@ impl Extract {
                 dir: self.dir.clone(),
                 table: name.to_string(),
             });
+        };
+        self.finish_table(name, path, files)
+    }
+
+    /// Read and compare the schemas of a located table's files.
+    fn finish_table(
+        &self,
+        name: &str,
+        path: PathBuf,
+        files: Vec<PathBuf>,
+    ) -> Result<TableFiles, ExtractError> {
+        let read_schema = |p: &Path| -> Result<SchemaRef, ExtractError> {
+            Ok(self.location.parquet(p)?.schema().clone())
         };
         let schema = read_schema(&files[0])?;
         for f in &files[1..] {
@@ -184,19 +555,187 @@ impl Extract {
             path,
             files,
             schema,
+            location: self.location.clone(),
         })
     }
 }
 
-fn read_schema(path: &Path) -> Result<SchemaRef, ExtractError> {
-    let f = std::fs::File::open(path).map_err(|source| ExtractError::Io {
-        path: path.to_path_buf(),
-        source,
-    })?;
-    let b =
-        ParquetRecordBatchReaderBuilder::try_new(f).map_err(|source| ExtractError::Corrupt {
-            path: path.to_path_buf(),
-            source,
-        })?;
-    Ok(b.schema().clone())
+/// Largest manifest read.
+const MAX_MANIFEST_BYTES: u64 = 1 << 20;
+
+fn read_manifest(mpath: &Path) -> Result<Manifest, ExtractError> {
+    use crate::definition::precheck;
+    let bad = |message: String| ExtractError::Manifest {
+        path: mpath.to_path_buf(),
+        message,
+    };
+    let text = precheck::read_regular(mpath, MAX_MANIFEST_BYTES)
+        .map_err(|e| bad(format!("cannot read it: {e}")))?;
+    parse_manifest(mpath, &text)
+}
+
+fn parse_manifest(mpath: &Path, text: &str) -> Result<Manifest, ExtractError> {
+    use crate::definition::precheck;
+    let bad = |message: String| ExtractError::Manifest {
+        path: mpath.to_path_buf(),
+        message,
+    };
+    let text = precheck::strip_bom(text);
+    if let Err(p) = precheck::precheck(text) {
+        let p = &p[0];
+        return Err(bad(format!("{}:{}: {}", p.line, p.column, p.message)));
+    }
+    let m: Manifest = serde_yaml::from_str(text).map_err(|e| bad(e.to_string()))?;
+    if !crate::period::plausible(m.extract_date) {
+        return Err(bad(format!(
+            "extract_date {} is outside {}..{}; give the day the data were drawn",
+            m.extract_date,
+            crate::period::earliest_date(),
+            crate::period::latest_date()
+        )));
+    }
+    let fy = |key: &str, v: &Option<String>| -> Result<Option<i32>, ExtractError> {
+        match v {
+            None => Ok(None),
+            Some(text) => match text.parse::<crate::period::Period>() {
+                Ok(crate::period::Period::FinancialYear(y))
+                    if crate::period::plausible(
+                        NaiveDate::from_ymd_opt(y, 4, 1).unwrap_or(NaiveDate::MIN),
+                    ) =>
+                {
+                    Ok(Some(y))
+                }
+                _ => Err(bad(format!(
+                    "`{key}: {text}` is not a financial year such as 2005-06"
+                ))),
+            },
+        }
+    };
+    let from = fy("from", &m.from)?;
+    let to = fy("to", &m.to)?;
+    if let (Some(a), Some(b)) = (from, to)
+        && a > b
+    {
+        return Err(bad(format!(
+            "from {} is after to {}: the first financial year comes first",
+            m.from.as_deref().unwrap_or_default(),
+            m.to.as_deref().unwrap_or_default()
+        )));
+    }
+    if let Some(a) = from
+        && NaiveDate::from_ymd_opt(a, 4, 1).is_some_and(|d| d > m.extract_date)
+    {
+        return Err(bad(format!(
+            "from {} starts after extract_date {}",
+            m.from.as_deref().unwrap_or_default(),
+            m.extract_date
+        )));
+    }
+    if let Some(s) = m.scale
+        && !(s.is_finite() && s > 0.0)
+    {
+        return Err(bad(format!("scale {s} is not a positive number")));
+    }
+    Ok(m)
+}
+
+impl TableFiles {
+    /// Refuse dates outside the plausible range in any date column, naming
+    /// the column, a file and the number of rows. Reads the Parquet
+    /// statistics of each row group, and a column's values only when its
+    /// statistics are missing or out of range.
+    pub fn check_dates(&self) -> Result<(), ExtractError> {
+        use datafusion::arrow::array::{Array, AsArray};
+        use datafusion::arrow::datatypes::{DataType, Date32Type};
+        use parquet::arrow::ProjectionMask;
+        use parquet::file::statistics::Statistics;
+
+        let lo = crate::period::earliest_date();
+        let hi = crate::period::latest_date();
+        let (lo32, hi32) = (crate::period::to_date32(lo), crate::period::to_date32(hi));
+        let date_cols: Vec<(usize, String)> = self
+            .schema
+            .fields()
+            .iter()
+            .enumerate()
+            .filter(|(_, f)| f.data_type() == &DataType::Date32)
+            .map(|(i, f)| (i, f.name().clone()))
+            .collect();
+        if date_cols.is_empty() {
+            return Ok(());
+        }
+        let open = |path: &Path| self.location.parquet(path);
+        for (ci, name) in &date_cols {
+            let mut rows = 0usize;
+            let mut first: Option<(PathBuf, i32)> = None;
+            for path in &self.files {
+                let b = open(path)?;
+                let meta = b.metadata().clone();
+                let Some(leaf) = meta
+                    .file_metadata()
+                    .schema_descr()
+                    .columns()
+                    .iter()
+                    .position(|c| c.path().parts().first() == Some(name))
+                else {
+                    continue;
+                };
+                let suspicious =
+                    meta.row_groups()
+                        .iter()
+                        .any(|rg| match rg.column(leaf).statistics() {
+                            Some(Statistics::Int32(s)) => match (s.min_opt(), s.max_opt()) {
+                                (Some(a), Some(b)) => *a < lo32 || *b > hi32,
+                                _ => s.null_count_opt() != Some(rg.num_rows() as u64),
+                            },
+                            _ => true,
+                        });
+                if !suspicious {
+                    continue;
+                }
+                let mask = ProjectionMask::roots(meta.file_metadata().schema_descr(), [*ci]);
+                let reader =
+                    b.with_projection(mask)
+                        .build()
+                        .map_err(|source| ExtractError::Corrupt {
+                            path: path.clone(),
+                            source,
+                        })?;
+                for batch in reader {
+                    let batch = batch.map_err(|e| ExtractError::Corrupt {
+                        path: path.clone(),
+                        source: parquet::errors::ParquetError::ArrowError(e.to_string()),
+                    })?;
+                    let a = batch.column(0).as_primitive::<Date32Type>();
+                    for i in 0..a.len() {
+                        if a.is_valid(i) {
+                            let v = a.value(i);
+                            if v < lo32 || v > hi32 {
+                                rows += 1;
+                                if first.is_none() {
+                                    first = Some((path.clone(), v));
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+            if let Some((file, v)) = first {
+                let example = NaiveDate::from_ymd_opt(1970, 1, 1)
+                    .and_then(|e| e.checked_add_signed(chrono::TimeDelta::days(v as i64)))
+                    .map(|d| d.to_string())
+                    .unwrap_or_else(|| format!("day {v} after 1970-01-01"));
+                return Err(ExtractError::DateOutOfRange {
+                    table: self.name.clone(),
+                    column: name.clone(),
+                    file,
+                    rows,
+                    example,
+                    lo,
+                    hi,
+                });
+            }
+        }
+        Ok(())
+    }
 }

@@ -19,10 +19,15 @@ pub mod assess;
 pub mod definition;
 pub mod execute;
 pub mod extract;
+pub mod geography;
+pub mod peers;
 pub mod period;
 pub mod plan;
 pub mod render;
+pub mod report;
+pub mod request;
 pub mod stats;
+pub mod suggest;
 pub mod validate;
 
 pub use definition::load_definitions;
@@ -51,6 +56,9 @@ pub enum Error {
     /// Executing.
     #[error(transparent)]
     Execute(#[from] execute::ExecuteError),
+    /// Reading the report's inputs (counts, hashes).
+    #[error(transparent)]
+    Report(#[from] report::ReportError),
     /// Rendering.
     #[error(transparent)]
     Render(#[from] render::RenderError),
@@ -61,40 +69,92 @@ pub enum Error {
     #[cfg(feature = "ballista")]
     #[error(transparent)]
     Ballista(#[from] execute::ballista::BallistaError),
+    /// Building most similar groups (`reports/peer-groups.yaml`).
+    #[error(transparent)]
+    Peers(#[from] peers::PeersError),
     /// A request the data cannot answer (unknown indicator, period, area).
-    #[error("{message}")]
-    Request {
-        /// What is wrong and how to fix it.
-        message: String,
-    },
+    #[error(transparent)]
+    Request(#[from] request::RequestError),
+    /// The async runtime could not start.
+    #[error("cannot start the async runtime")]
+    Runtime(#[source] std::io::Error),
+}
+
+impl From<render::pack::PackDefError> for Error {
+    fn from(e: render::pack::PackDefError) -> Error {
+        Error::Render(e.into())
+    }
+}
+
+/// Whose fault an error is: what a caller (the command line) needs to
+/// choose an exit code or a retry.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Fault {
+    /// The user's input: definitions, extract, pack definitions, or what
+    /// was asked for. Fixing the input fixes it.
+    Input,
+    /// The environment: I/O, a missing browser, the cluster, the runtime.
+    Environment,
+    /// A bug of ours (a plan DataFusion refuses, a task that panicked, an
+    /// encoding that cannot fail).
+    Internal,
 }
 
 impl Error {
-    /// Exit code: 2 when the user's input is at fault, 1 otherwise.
-    pub fn exit_code(&self) -> i32 {
+    /// Whose fault this error is.
+    pub fn fault(&self) -> Fault {
         match self {
             // a query the cluster did not finish in time (the extract is not at fault)
             #[cfg(feature = "ballista")]
             Error::Execute(e)
                 if execute::ballista::cause(e).is_some_and(|b| !b.is_user_error()) =>
             {
-                1
+                Fault::Environment
             }
-            Error::Definition(definition::DefinitionError::Io { .. }) => 2,
-            Error::Definition(_)
-            | Error::Validate(_)
-            | Error::Extract(_)
-            | Error::Request { .. } => 2,
+            // an object store that cannot be reached (the input is not at fault)
+            Error::Extract(e) | Error::Execute(execute::ExecuteError::Extract(e))
+                if !e.is_user_error() =>
+            {
+                Fault::Environment
+            }
+            Error::Validate(validate::ValidateError::Extract(e))
+            | Error::Report(report::ReportError::Extract(e))
+                if !e.is_user_error() =>
+            {
+                Fault::Environment
+            }
+            Error::Report(report::ReportError::Extract(_)) => Fault::Input,
+            Error::Definition(_) | Error::Validate(_) | Error::Extract(_) | Error::Request(_) => {
+                Fault::Input
+            }
+            Error::Render(
+                render::RenderError::PackDefinition(_)
+                | render::RenderError::Request(_)
+                | render::RenderError::ChromiumNotFile { .. }
+                | render::RenderError::SourceDateEpoch { .. },
+            ) => Fault::Input,
+            Error::Render(render::RenderError::Encode { .. }) => Fault::Internal,
+            Error::Report(
+                report::ReportError::PackDefinition(_)
+                | report::ReportError::Execute(execute::ExecuteError::Run { .. }),
+            ) => Fault::Input,
             Error::Execute(
                 execute::ExecuteError::Register { .. }
                 | execute::ExecuteError::Read { .. }
                 | execute::ExecuteError::Run { .. }
                 | execute::ExecuteError::Geography { .. },
-            ) => 2,
-            Error::Generate(e) if e.is_user_error() => 2,
+            ) => Fault::Input,
+            Error::Render(render::RenderError::Destination { .. }) => Fault::Input,
+            Error::Execute(execute::ExecuteError::Task(_))
+            | Error::Plan(plan::PlanError::DataFusion { .. })
+            | Error::Execute(execute::ExecuteError::Plan(plan::PlanError::DataFusion { .. })) => {
+                Fault::Internal
+            }
+            Error::Generate(e) if e.is_user_error() => Fault::Input,
+            Error::Peers(e) if e.is_user_error() => Fault::Input,
             #[cfg(feature = "ballista")]
-            Error::Ballista(e) if e.is_user_error() => 2,
-            _ => 1,
+            Error::Ballista(e) if e.is_user_error() => Fault::Input,
+            _ => Fault::Environment,
         }
     }
 }
@@ -120,6 +180,48 @@ pub struct Run {
     pub execution: execute::Execution,
     /// Assessed result rows.
     pub rows: Vec<assess::ResultRow>,
+}
+
+impl Run {
+    /// Check `--quarter` against this run's extract (inside the data, ended).
+    pub fn quarter(&self, text: &str) -> Result<period::Period, request::RequestError> {
+        request::quarter(text, self.session.coverage_start, self.session.extract_date)
+    }
+
+    /// Check `--year` of `area`'s LAA report: a financial year the area
+    /// has targets for, started by the extract date.
+    pub fn laa_year(
+        &self,
+        area: &str,
+        text: &str,
+    ) -> Result<period::Period, request::RequestError> {
+        let y = request::financial_year(text)?;
+        let years = self.catalog.laa_target_years(area);
+        request::target_year(y, &years, area, None)?;
+        request::year_started(y, self.session.extract_date)
+    }
+}
+
+impl Run {
+    /// Read what a pack of `ids` needs from the extract (row and duplicate
+    /// counts, file hashes) into a [`report::Report`], which holds no
+    /// session: everything after works on data alone.
+    pub async fn report(
+        &self,
+        ids: &[String],
+        data_dir: &Path,
+        def: &report::LoadedPackDef,
+    ) -> Result<report::Report, Error> {
+        Ok(report::Report::gather(
+            &self.session,
+            &self.execution,
+            &self.rows,
+            ids,
+            data_dir,
+            def,
+        )
+        .await?)
+    }
 }
 
 /// Where the indicator plans run.
@@ -173,20 +275,9 @@ pub async fn compute_on(
     ids: &[String],
 ) -> Result<Run, Error> {
     let (valid, extract) = load_and_validate(indicators, &backend.data_dir(data))?;
-    for id in ids {
-        if valid.get(id).is_none() {
-            let known: Vec<&str> = valid.indicators.iter().map(|i| i.def.id.as_str()).collect();
-            return Err(Error::Request {
-                message: format!(
-                    "unknown indicator `{id}`: {}",
-                    validate::expr::suggest(id, &known)
-                ),
-            });
-        }
-    }
-    let catalog = Arc::new(valid);
-    let ctx = backend.context().await?;
-    let session = execute::Session::open_with_context(ctx, catalog.clone(), &extract).await?;
+    request::check_indicators(&valid, ids)?;
+    let session = open_on(backend, valid, &extract).await?;
+    let catalog = session.catalog.clone();
     let execution = session.execute(ids).await?;
     let rows = assess::assess(&catalog, &execution);
     Ok(Run {
@@ -197,6 +288,285 @@ pub async fn compute_on(
     })
 }
 
+/// Open a session on `backend` with every table of `catalog` registered
+/// and the geography and coverage read.
+async fn open_on(
+    backend: &Backend,
+    catalog: validate::ValidCatalog,
+    extract: &extract::Extract,
+) -> Result<execute::Session, Error> {
+    let ctx = backend.context().await?;
+    Ok(execute::Session::open_with_context(ctx, Arc::new(catalog), extract).await?)
+}
+
+/// An area's LAA target report, as `pireport laa` prints it.
+#[derive(Debug, Clone)]
+pub struct LaaOutcome {
+    /// The area, as the lookup names it.
+    pub area: geography::Area,
+    /// The financial year reported.
+    pub year: period::Period,
+    /// One line per designated indicator.
+    pub lines: Vec<assess::LaaLine>,
+    /// Execution notes (unknown area codes, ...).
+    pub notes: Vec<String>,
+}
+
+/// The LAA target report of `area` for `year` (the latest year with
+/// figures when none), computing only the area's designated indicators on
+/// `backend`.
+pub async fn laa_on(
+    backend: &Backend,
+    indicators: &Path,
+    data: &Path,
+    area: &str,
+    year: Option<period::Period>,
+) -> Result<LaaOutcome, Error> {
+    let (valid, extract) = load_and_validate(indicators, &backend.data_dir(data))?;
+    let session = open_on(backend, valid, &extract).await?;
+    let catalog = session.catalog.clone();
+    let la = request::area(&session.areas, area)?.clone();
+    let mut ids: Vec<String> = catalog
+        .catalog
+        .targets
+        .iter()
+        .flat_map(|t| t.value.iter())
+        .filter(|t| t.area == area)
+        .map(|t| t.indicator.clone())
+        .collect();
+    ids.sort();
+    ids.dedup();
+    if ids.is_empty() {
+        return Err(request::RequestError::NoTargets {
+            area: area.to_string(),
+            name: la.name.clone(),
+            file: indicators.join(definition::TARGETS_FILE),
+        }
+        .into());
+    }
+    if let Some(y) = year {
+        let years = catalog.laa_target_years(area);
+        request::target_year(y, &years, area, Some(&la.name))?;
+    }
+    let exec = session.execute(&ids).await?;
+    let rows = assess::assess(&catalog, &exec);
+    let Some(year) = year.or_else(|| assess::LaaLine::default_year(&catalog, &rows, area)) else {
+        return Err(request::RequestError::NoTargetYear {
+            area: area.to_string(),
+            name: la.name.clone(),
+        }
+        .into());
+    };
+    let lines = assess::laa_report(&catalog, &rows, area, year);
+    Ok(LaaOutcome {
+        area: la,
+        year,
+        lines,
+        notes: exec.notes,
+    })
+}
+
+/// The pack a user asked for, as given on the command line; [`pack_on`]
+/// checks it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PackRequest {
+    /// The DOM quarterly pack of `region` (a GSS code, or `all` for every
+    /// region) at `quarter` (e.g. `2009-10 Q2`).
+    Dom {
+        /// Region GSS code or `all`.
+        region: String,
+        /// The quarter, as given.
+        quarter: String,
+    },
+    /// The LAA target report of `area` for financial year `year`.
+    Laa {
+        /// LAA area GSS code.
+        area: String,
+        /// The financial year, as given.
+        year: String,
+    },
+    /// The national drug strategy report for financial year `year`.
+    Strategy {
+        /// The financial year, as given.
+        year: String,
+    },
+}
+
+impl PackRequest {
+    /// The pack definition it uses (`reports/KIND.yaml`) and the kind named
+    /// in its manifest.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            PackRequest::Dom { .. } => "dom",
+            PackRequest::Laa { .. } => "laa",
+            PackRequest::Strategy { .. } => "strategy",
+        }
+    }
+
+    /// The area (or `all`, or `national`) and the period, as given.
+    fn area_and_period(&self) -> (&str, &str) {
+        match self {
+            PackRequest::Dom { region, quarter } => (region, quarter),
+            PackRequest::Laa { area, year } => (area, year),
+            PackRequest::Strategy { year } => ("national", year),
+        }
+    }
+
+    /// The directory a pack goes to when `--out` is not given:
+    /// `pack-KIND-AREA-PERIOD`.
+    pub fn default_out(&self) -> std::path::PathBuf {
+        let (area, period) = self.area_and_period();
+        std::path::PathBuf::from(format!(
+            "pack-{}-{area}-{}",
+            self.kind(),
+            render::pack::safe_name(&period.replace(' ', "-"))
+        ))
+    }
+
+    /// Everything about the request that can be checked before any work:
+    /// the shape of the area code, the destination, `--previous`.
+    fn check_before(&self, out: &Path, previous: Option<&Path>) -> Result<(), Error> {
+        let (area, _) = self.area_and_period();
+        match self {
+            PackRequest::Dom { region, .. } if region != "all" => {
+                request::check_code(request::AreaKind::Region, region)?
+            }
+            PackRequest::Laa { area, .. } => request::check_code(request::AreaKind::Area, area)?,
+            _ => {}
+        }
+        request::check_out(out)?;
+        if let Some(prev) = previous {
+            let area = if self.kind() == "strategy" {
+                geography::NATIONAL_CODE
+            } else {
+                area
+            };
+            request::previous_pack(prev, self.kind(), area)?;
+        }
+        Ok(())
+    }
+
+    /// The checks that need the extract (the area exists, the period lies
+    /// inside the data and has ended), made on the run before the pack's
+    /// inputs are read.
+    fn check_on(&self, run: &Run) -> Result<(), Error> {
+        let (start, end) = (run.session.coverage_start, run.session.extract_date);
+        match self {
+            PackRequest::Dom { region, quarter } => {
+                run.quarter(quarter)?;
+                if region != "all" {
+                    request::region(&run.session.areas, region)?;
+                }
+            }
+            PackRequest::Laa { area, year } => {
+                request::area(&run.session.areas, area)?;
+                run.laa_year(area, year)?;
+            }
+            PackRequest::Strategy { year } => {
+                request::strategy_year(year, start, end)?;
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Where a pack goes and how it is written.
+#[derive(Debug, Clone)]
+pub struct PackSettings {
+    /// The directory of pack definitions (`dom.yaml`, `laa.yaml`, ...).
+    pub reports: std::path::PathBuf,
+    /// The pack directory (or, for every region, the directory of packs).
+    pub out: std::path::PathBuf,
+    /// An earlier edition of the same pack, to flag revisions.
+    pub previous: Option<std::path::PathBuf>,
+    /// Also print `pack.pdf` with headless Chromium.
+    pub pdf: bool,
+}
+
+/// Build and write the pack of `req` from the definitions in `indicators`
+/// and the extract in `data`, every query on `backend`: the request is
+/// checked before any work, the indicators the pack shows are computed
+/// once, the pack's inputs read into a [`report::Report`], and the pack
+/// rendered and written atomically. `progress` is called with each region
+/// code as its pack is done. Returns how many packs were written.
+pub async fn pack_on(
+    backend: &Backend,
+    indicators: &Path,
+    data: &Path,
+    req: &PackRequest,
+    settings: &PackSettings,
+    progress: &(dyn Fn(&str) + Sync),
+) -> Result<usize, Error> {
+    use render::pack;
+    req.check_before(&settings.out, settings.previous.as_deref())?;
+    let opts = pack::PackOptions {
+        previous: settings.previous.clone(),
+        pdf: if settings.pdf {
+            Some(pack::chromium()?)
+        } else {
+            None
+        },
+        pdf_timeout: if settings.pdf {
+            Some(request::pdf_timeout()?)
+        } else {
+            None
+        },
+    };
+    let def = pack::load_pack_def(&settings.reports, req.kind())?;
+    // an LAA report computes every indicator: which are designated is
+    // known only from the targets, after validation
+    let ids = match req {
+        PackRequest::Laa { .. } => Vec::new(),
+        _ => def.def.ids(),
+    };
+    let run = compute_on(backend, indicators, data, &ids).await?;
+    def.def.check(&def.file, &run.catalog)?;
+    req.check_on(&run)?;
+    let used = if ids.is_empty() {
+        run.catalog
+            .indicators
+            .iter()
+            .map(|i| i.def.id.clone())
+            .collect()
+    } else {
+        ids
+    };
+    let report = run.report(&used, &backend.data_dir(data), &def).await?;
+    drop(run);
+    let out = &settings.out;
+    let written = match req {
+        PackRequest::Dom { region, quarter } if region == "all" => {
+            let scopes = report.dom_scopes_all(report.quarter(quarter)?)?;
+            pack::write_dom_packs_all(&report, &def, &scopes, out, &opts, progress)?.len()
+        }
+        PackRequest::Dom { region, quarter } => {
+            let scope = report.dom_scope(region, report.quarter(quarter)?)?;
+            pack::write_pack(
+                out,
+                &pack::dom_pack_files(&report, &def, &scope, &opts)?,
+                &opts,
+            )?;
+            1
+        }
+        PackRequest::Laa { area, year } => {
+            let scope = report.laa_scope(area, report.laa_year(area, year)?)?;
+            pack::write_pack(
+                out,
+                &pack::laa_pack_files(&report, &def, &scope, &opts)?,
+                &opts,
+            )?;
+            1
+        }
+        PackRequest::Strategy { year } => {
+            let scope = report.strategy_scope(report.strategy_year(year)?);
+            let files = pack::strategy_pack_files(&report, &def, &scope, &opts)?;
+            pack::write_pack(out, &files, &opts)?;
+            1
+        }
+    };
+    Ok(written)
+}
+
 impl generate::GenerateError {
     /// Whether the options given by the user are at fault (exit code 2).
     pub fn is_user_error(&self) -> bool {
@@ -205,6 +575,8 @@ impl generate::GenerateError {
             self,
             G::InvalidScale { .. }
                 | G::ScaleTooLarge { .. }
+                | G::UnknownRegion { .. }
+                | G::DuplicateRegion { .. }
                 | G::ReversedRange { .. }
                 | G::OutputNotDirectory { .. }
                 | G::OutputNotEmpty { .. }

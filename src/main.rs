@@ -7,10 +7,11 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 use pireport::assess::ResultRow;
-use pireport::execute::AreaLevel;
-use pireport::period::Period;
+use pireport::geography::AreaLevel;
 use pireport::render::{TableFormat, render_table, write_table};
-use pireport::{Error, generate};
+use pireport::request::{self, RequestError};
+use pireport::stats::TargetStatus;
+use pireport::{Error, PackRequest, generate};
 
 /// Performance reports against the 2008-11 PSAs and National Indicators.
 #[derive(Parser, Debug)]
@@ -49,11 +50,19 @@ struct Engine {
     #[arg(long, env = "PIREPORT_BALLISTA_QUERY_TIMEOUT", value_name = "SECS",
           default_value_t = 3600, value_parser = clap::value_parser!(u64).range(1..))]
     ballista_query_timeout: u64,
+    /// Bound the engine's memory (local runs), e.g. `2G`, `512M` or bytes:
+    /// sorts and aggregations spill to temporary files instead of growing
+    /// past it, so a large extract runs more slowly in less memory.
+    #[arg(long, value_name = "SIZE", value_parser = parse_size)]
+    memory_limit: Option<usize>,
 }
 
 impl Engine {
     /// The backend the flags ask for.
     fn backend(&self) -> Result<pireport::Backend, Error> {
+        if let Some(bytes) = self.memory_limit {
+            pireport::execute::set_memory_limit(bytes);
+        }
         // an empty PIREPORT_BALLISTA counts as unset
         let Some(address) = self.ballista.as_deref().filter(|a| !a.trim().is_empty()) else {
             return Ok(pireport::Backend::Local);
@@ -74,12 +83,10 @@ impl Engine {
 
     #[cfg(not(feature = "ballista"))]
     fn ballista_backend(&self, address: &str) -> Result<pireport::Backend, Error> {
-        Err(Error::Request {
-            message: format!(
-                "--ballista {address} (or PIREPORT_BALLISTA) needs pireport built with Ballista support: \
-                 rebuild with `cargo build --release --features ballista`, or drop the flag to compute locally"
-            ),
-        })
+        Err(RequestError::BallistaNotBuilt {
+            address: address.to_string(),
+        }
+        .into())
     }
 }
 
@@ -93,6 +100,11 @@ enum Command {
         /// Random seed: the same seed and scale give identical files.
         #[arg(long, default_value_t = 2008)]
         seed: u64,
+        /// A region sampled at its own scale, as CODE=SCALE (repeatable),
+        /// e.g. `E12000002=0.4`. Populations are scaled with the volumes,
+        /// so rates per head stay true.
+        #[arg(long = "region-scale", value_name = "CODE=SCALE", value_parser = parse_region_scale)]
+        region_scale: Vec<(String, f64)>,
         /// Output directory (must not exist or be empty).
         #[arg(long)]
         out: PathBuf,
@@ -107,6 +119,22 @@ enum Command {
     Validate {
         #[command(flatten)]
         inputs: Inputs,
+        /// Directory of pack definitions: a definition no pack lists is noted.
+        #[arg(long, default_value = "reports")]
+        reports: PathBuf,
+    },
+    /// List an area's most similar group (reports/peer-groups.yaml) with
+    /// each peer's distance.
+    Peers {
+        /// The area's la_code, e.g. E08000003.
+        #[arg(long)]
+        area: String,
+        /// Directory holding peer-groups.yaml.
+        #[arg(long, default_value = "reports")]
+        reports: PathBuf,
+        /// Directory of the extract (its areas table).
+        #[arg(long, default_value = "data-samples")]
+        data: PathBuf,
     },
     /// Show an indicator's compiled plan as SQL and as a DataFusion logical plan.
     Explain {
@@ -167,7 +195,7 @@ enum Command {
     },
     /// Print the JSON Schema of indicator definition files.
     Schema,
-    /// Build a report pack: the DOM quarterly pack of a region, or an LSP's LAA target report.
+    /// Build a report pack: the DOM quarterly pack of a region, an LSP's LAA target report, or the national drug strategy report.
     Pack {
         #[command(subcommand)]
         pack: PackCommand,
@@ -194,6 +222,15 @@ enum FailOn {
     Worse,
 }
 
+/// The exit code of an error: 2 when the user's input is at fault (fix
+/// it and rerun), 1 for the environment or a bug of ours.
+fn exit_code(e: &Error) -> u8 {
+    match e.fault() {
+        pireport::Fault::Input => 2,
+        pireport::Fault::Environment | pireport::Fault::Internal => 1,
+    }
+}
+
 fn main() -> ExitCode {
     // Behave like other Unix tools when the reader of our output goes
     // away (`pireport explain NI40 | head`): end quietly on SIGPIPE
@@ -208,36 +245,101 @@ fn main() -> ExitCode {
         .with_env_filter(tracing_subscriber::EnvFilter::from_env("PIREPORT_LOG"))
         .with_writer(std::io::stderr)
         .init();
-    let cli = Cli::parse();
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => {
+            use clap::error::ErrorKind as K;
+            if matches!(e.kind(), K::DisplayHelp | K::DisplayVersion) {
+                return match write_stdout(e.render().to_string().as_bytes()) {
+                    Ok(()) => ExitCode::SUCCESS,
+                    Err(err) => report(err),
+                };
+            }
+            let _ = e.print();
+            return ExitCode::from(2);
+        }
+    };
     match run(cli) {
         Ok(code) => ExitCode::from(code),
-        Err(e) => {
-            let mut msg = format!("error: {e}");
-            let mut last = e.to_string();
-            let mut src = std::error::Error::source(&e);
-            while let Some(s) = src {
-                // a wrapper that prints its cause (DataFusion's `External
-                // error: ...`) is followed by that cause: say it once
-                let text = s.to_string();
-                if !last.ends_with(&text) {
-                    msg.push_str(&format!("\n  caused by: {text}"));
-                }
-                last = text;
-                src = s.source();
-            }
-            eprintln!("{msg}");
-            ExitCode::from(e.exit_code() as u8)
-        }
+        Err(e) => report(e),
     }
+}
+
+/// Print `e` with its causes, each once, and give its exit code.
+fn report(e: Error) -> ExitCode {
+    let mut msg = format!("error: {e}");
+    let mut last = e.to_string();
+    let mut src = std::error::Error::source(&e);
+    while let Some(s) = src {
+        // a wrapper that prints its cause (DataFusion's `External
+        // error: ...`) is followed by that cause: say it once
+        let text = s.to_string();
+        if !last.ends_with(&text) {
+            msg.push_str(&format!("\n  caused by: {text}"));
+        }
+        last = text;
+        src = s.source();
+    }
+    eprintln!("{msg}");
+    ExitCode::from(exit_code(&e))
+}
+
+/// Write to standard output and flush: a failed write (`> /dev/full`) is an
+/// error of the environment (exit 1), never output silently lost. A closed
+/// pipe (`| head`) ends the process by SIGPIPE, quietly, before this sees it.
+fn write_stdout(bytes: &[u8]) -> Result<(), Error> {
+    let mut out = std::io::stdout().lock();
+    out.write_all(bytes)
+        .and_then(|()| out.flush())
+        .map_err(|source| {
+            Error::Render(pireport::render::RenderError::Io {
+                path: PathBuf::from("standard output"),
+                source,
+            })
+        })
 }
 
 fn runtime() -> Result<tokio::runtime::Runtime, Error> {
     tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
-        .map_err(|e| Error::Request {
-            message: format!("cannot start the async runtime: {e}"),
-        })
+        .map_err(Error::Runtime)
+}
+
+/// Parses a `--memory-limit` size: bytes, or a number with a `K`, `M` or
+/// `G` suffix (powers of 1024).
+fn parse_size(text: &str) -> Result<usize, String> {
+    let t = text.trim();
+    let (digits, unit) = match t.char_indices().last() {
+        Some((i, c)) if c.is_ascii_alphabetic() => (&t[..i], c.to_ascii_uppercase()),
+        _ => (t, 'B'),
+    };
+    let shift = match unit {
+        'B' => 0,
+        'K' => 10,
+        'M' => 20,
+        'G' => 30,
+        _ => return Err(format!("unknown size unit in {text:?} (use K, M or G)")),
+    };
+    let n: usize = digits
+        .trim()
+        .parse()
+        .map_err(|_| format!("{text:?} is not a size such as 2G, 512M or 1000000"))?;
+    n.checked_mul(1usize << shift)
+        .filter(|b| *b > 0)
+        .ok_or_else(|| format!("{text:?} is not a usable memory limit"))
+}
+
+/// Parses `CODE=SCALE` of `--region-scale` (the values are checked by `generate`).
+fn parse_region_scale(text: &str) -> Result<(String, f64), String> {
+    let (code, scale) = text
+        .split_once('=')
+        .ok_or_else(|| format!("expected CODE=SCALE, e.g. E12000002=0.4, got {text:?}"))?;
+    let scale: f64 = scale
+        .trim()
+        .parse()
+        .map_err(|_| format!("the scale in {text:?} is not a number"))?;
+    Ok((code.trim().to_string(), scale))
 }
 
 fn run(cli: Cli) -> Result<u8, Error> {
@@ -245,45 +347,34 @@ fn run(cli: Cli) -> Result<u8, Error> {
         Command::Generate {
             scale,
             seed,
+            region_scale,
             out,
             from,
             to,
-        } => {
-            let opts = generate::GenerateOptions {
-                scale,
-                seed,
-                out: out.clone(),
-                from,
-                to,
-                progress: true,
-            };
-            let s = generate::generate(&opts)?;
-            let secs = s.elapsed.as_secs_f64();
-            eprintln!(
-                "wrote {} rows in {} tables to {} in {:.1} s ({:.0} rows/s); extract date {}",
-                s.total_rows,
-                s.tables.len(),
-                out.display(),
-                secs,
-                s.total_rows as f64 / secs.max(1e-9),
-                s.extract_date
-            );
-            Ok(0)
-        }
-        Command::Validate { inputs } => {
-            let (valid, _) = pireport::load_and_validate(&inputs.indicators, &inputs.data)?;
-            println!(
-                "{} definitions valid in {}",
-                valid.indicators.len(),
-                inputs.indicators.display()
-            );
-            Ok(0)
-        }
+        } => generate_command(generate::GenerateOptions {
+            scale,
+            seed,
+            out,
+            from,
+            to,
+            progress: true,
+            region_scales: region_scale,
+        }),
+        Command::Validate { inputs, reports } => validate_command(inputs, reports),
         Command::Explain {
             id,
             analyze,
             inputs,
         } => runtime()?.block_on(explain(id, analyze, inputs)),
+        Command::Peers {
+            area,
+            reports,
+            data,
+        } => {
+            let groups = pireport::peers::peer_groups(&reports, &data)?;
+            write_stdout(pireport::peers::render_group(&groups, &area, &data)?.as_bytes())?;
+            Ok(0)
+        }
         Command::Compute {
             inputs,
             engine,
@@ -294,43 +385,19 @@ fn run(cli: Cli) -> Result<u8, Error> {
             format,
             out,
             timings,
-        } => {
-            let backend = engine.backend()?;
-            let rt = runtime()?;
-            let started = std::time::Instant::now();
-            let run = rt.block_on(pireport::compute_on(
-                &backend,
-                &inputs.indicators,
-                &inputs.data,
-                &indicators_wanted,
-            ))?;
-            if timings {
-                let compute = started.elapsed().as_secs_f64();
-                let floor = rt.block_on(pireport::execute::scan_floor::scan_floor(
-                    &run.session,
-                    &indicators_wanted,
-                ))?;
-                let ratio = compute / floor.elapsed().as_secs_f64().max(1e-9);
-                eprintln!("{floor}\ncompute wall time {compute:.3} s ({ratio:.2}x the scan floor)");
-            }
-            let rows = filter_rows(run.rows, period.as_deref(), level, area.as_deref())?;
-            for n in &run.execution.notes {
-                eprintln!("note: {n}");
-            }
-            match out {
-                Some(path) => write_table(&rows, format, &path)?,
-                None if format == TableFormat::Parquet => {
-                    return Err(Error::Request {
-                        message: "parquet output needs --out FILE".into(),
-                    });
-                }
-                None => {
-                    let bytes = render_table(&rows, format)?;
-                    let _ = std::io::stdout().write_all(&bytes);
-                }
-            }
-            Ok(0)
-        }
+        } => compute_command(
+            inputs,
+            engine,
+            &indicators_wanted,
+            RowFilter {
+                period,
+                level,
+                area,
+            },
+            format,
+            out,
+            timings,
+        ),
         Command::Laa {
             inputs,
             area,
@@ -339,33 +406,113 @@ fn run(cli: Cli) -> Result<u8, Error> {
             fail_on,
         } => laa(inputs, area, year, format, fail_on),
         Command::Schema => {
-            print!("{}", pireport::definition::indicator_json_schema());
+            write_stdout(pireport::definition::indicator_json_schema().as_bytes())?;
             Ok(0)
         }
         Command::Pack { pack } => pack_command(pack),
     }
 }
 
+fn generate_command(opts: generate::GenerateOptions) -> Result<u8, Error> {
+    let s = generate::generate(&opts)?;
+    let secs = s.elapsed.as_secs_f64();
+    eprintln!(
+        "wrote {} rows in {} tables to {} in {:.1} s ({:.0} rows/s); extract date {}",
+        s.total_rows,
+        s.tables.len(),
+        opts.out.display(),
+        secs,
+        s.total_rows as f64 / secs.max(1e-9),
+        s.extract_date
+    );
+    Ok(0)
+}
+
+fn validate_command(inputs: Inputs, reports: PathBuf) -> Result<u8, Error> {
+    let (valid, _) = pireport::load_and_validate(&inputs.indicators, &inputs.data)?;
+    for (id, file) in pireport::render::pack::unlisted_indicators(&reports, &valid) {
+        eprintln!(
+            "note: {}: indicator `{id}` is listed by no pack in {}: it is computed but never published (add its id to the `indicators` of a pack in reports/, see indicators/README.md, adding an indicator)",
+            file.display(),
+            reports.display()
+        );
+    }
+    write_stdout(
+        format!(
+            "{} definitions valid in {}\n",
+            valid.indicators.len(),
+            inputs.indicators.display()
+        )
+        .as_bytes(),
+    )?;
+    Ok(0)
+}
+
+/// Which result rows `compute` prints (`--period`, `--level`, `--area`).
+struct RowFilter {
+    period: Option<String>,
+    level: Option<Level>,
+    area: Option<String>,
+}
+
+fn compute_command(
+    inputs: Inputs,
+    engine: Engine,
+    indicators_wanted: &[String],
+    filter: RowFilter,
+    format: TableFormat,
+    out: Option<PathBuf>,
+    timings: bool,
+) -> Result<u8, Error> {
+    let backend = engine.backend()?;
+    if let Some(path) = &out {
+        // a bad destination is refused before the work, not after
+        pireport::render::check_destination(path)?;
+    }
+    let rt = runtime()?;
+    let started = std::time::Instant::now();
+    let run = rt.block_on(pireport::compute_on(
+        &backend,
+        &inputs.indicators,
+        &inputs.data,
+        indicators_wanted,
+    ))?;
+    if timings {
+        let compute = started.elapsed().as_secs_f64();
+        let floor = rt.block_on(pireport::execute::scan_floor::scan_floor(
+            &run.session,
+            indicators_wanted,
+        ))?;
+        let ratio = compute / floor.elapsed().as_secs_f64().max(1e-9);
+        eprintln!("{floor}\ncompute wall time {compute:.3} s ({ratio:.2}x the scan floor)");
+    }
+    let rows = filter_rows(
+        run.rows,
+        filter.period.as_deref(),
+        filter.level,
+        filter.area.as_deref(),
+    )?;
+    for n in &run.execution.notes {
+        eprintln!("note: {n}");
+    }
+    match out {
+        Some(path) => write_table(&rows, format, &path)?,
+        None if format == TableFormat::Parquet => {
+            return Err(RequestError::ParquetNeedsOut.into());
+        }
+        None => write_stdout(&render_table(&rows, format)?)?,
+    }
+    Ok(0)
+}
+
 async fn explain(id: String, analyze: bool, inputs: Inputs) -> Result<u8, Error> {
     let (valid, extract) = pireport::load_and_validate(&inputs.indicators, &inputs.data)?;
     let catalog = std::sync::Arc::new(valid);
-    let Some(ind) = catalog.get(&id).cloned() else {
-        let known: Vec<&str> = catalog
-            .indicators
-            .iter()
-            .map(|i| i.def.id.as_str())
-            .collect();
-        return Err(Error::Request {
-            message: format!(
-                "unknown indicator `{id}`: {}",
-                pireport::validate::expr::suggest(&id, &known)
-            ),
-        });
-    };
+    let ind = request::indicator(&catalog, &id)?.clone();
     let session = pireport::execute::Session::open(catalog.clone(), &extract).await?;
     let periods = session.periods(&ind);
     let plan = pireport::plan_indicator(&session.ctx, &ind, &periods.computed).await?;
-    print!("{}", pireport::plan::explain_indicator(&id, &plan));
+    write_stdout(pireport::plan::explain_indicator(&id, &plan).as_bytes())?;
     if analyze {
         let text = pireport::plan::explain_analyze(&session.ctx, plan)
             .await
@@ -373,7 +520,9 @@ async fn explain(id: String, analyze: bool, inputs: Inputs) -> Result<u8, Error>
                 indicator: id.clone(),
                 source,
             })?;
-        print!("\n-- {id}: physical plan as run (EXPLAIN ANALYZE)\n{text}");
+        write_stdout(
+            format!("\n-- {id}: physical plan as run (EXPLAIN ANALYZE)\n{text}").as_bytes(),
+        )?;
     }
     Ok(0)
 }
@@ -384,12 +533,8 @@ fn filter_rows(
     level: Option<Level>,
     area: Option<&str>,
 ) -> Result<Vec<ResultRow>, Error> {
-    if let Some(p) = period
-        && p.parse::<Period>().is_err()
-    {
-        return Err(Error::Request {
-            message: format!("`{p}` is not a period: write e.g. 2009-10, \"2009-10 Q2\" or 2008"),
-        });
+    if let Some(p) = period {
+        request::period(p)?;
     }
     let want_level = level.map(|l| match l {
         Level::La => AreaLevel::La,
@@ -398,14 +543,13 @@ fn filter_rows(
     });
     let out: Vec<ResultRow> = rows
         .into_iter()
-        .filter(|r| period.is_none_or(|p| r.period == p))
+        // by label: `2009-10 Q2` names the quarter and the rolling year ending with it
+        .filter(|r| period.is_none_or(|p| r.period.to_string() == p))
         .filter(|r| want_level.is_none_or(|l| r.area_level == l))
         .filter(|r| area.is_none_or(|a| r.area_code == a))
         .collect();
     if out.is_empty() {
-        return Err(Error::Request {
-            message: "no results match the given --period, --level and --area".into(),
-        });
+        return Err(RequestError::NoMatchingRows.into());
     }
     Ok(out)
 }
@@ -417,89 +561,42 @@ fn laa(
     format: LaaFormat,
     fail_on: Option<FailOn>,
 ) -> Result<u8, Error> {
-    use pireport::assess::LaaLine;
-
-    let request = |message: String| Error::Request { message };
-    let year = match year.as_deref().map(|y| (y, y.parse::<Period>())) {
-        None => None,
-        Some((_, Ok(p @ Period::FinancialYear(_)))) => Some(p),
-        Some((y, _)) => {
-            return Err(request(format!(
-                "`{y}` is not a financial year: write e.g. --year 2009-10"
-            )));
-        }
-    };
-    let targets_file = inputs.indicators.join(pireport::definition::TARGETS_FILE);
+    let year = year.as_deref().map(request::financial_year).transpose()?;
     let rt = runtime()?;
-    let (valid, extract) = pireport::load_and_validate(&inputs.indicators, &inputs.data)?;
-    let catalog = std::sync::Arc::new(valid);
-    let session = rt.block_on(pireport::execute::Session::open(catalog.clone(), &extract))?;
-    let Some(la) = session.areas.las.get(&area) else {
-        let codes: Vec<&str> = session.areas.las.keys().map(|s| s.as_str()).collect();
-        let s = pireport::validate::expr::suggest(&area, &codes);
-        let hint = if s.starts_with("did you mean") {
-            s
-        } else {
-            "give the GSS code of an LA, e.g. E08000003".into()
-        };
-        return Err(request(format!("unknown area `{area}`: {hint}")));
-    };
-    let mut ids: Vec<String> = catalog
-        .catalog
-        .targets
-        .iter()
-        .flat_map(|t| t.value.iter())
-        .filter(|t| t.area == area)
-        .map(|t| t.indicator.clone())
-        .collect();
-    ids.sort();
-    ids.dedup();
-    if ids.is_empty() {
-        return Err(request(format!(
-            "{area} ({}) has no LAA targets in {}",
-            la.name,
-            targets_file.display()
-        )));
-    }
-    let years = LaaLine::target_years(&catalog, &area);
-    if let Some(y) = year
-        && !years.contains(&y)
-    {
-        let list: Vec<String> = years.iter().map(|p| p.to_string()).collect();
-        return Err(request(format!(
-            "{area} ({}) has no LAA targets for {y}: choose one of {}",
-            la.name,
-            list.join(", ")
-        )));
-    }
-    let exec = rt.block_on(session.execute(&ids))?;
-    for n in &exec.notes {
+    let pireport::LaaOutcome {
+        area: la,
+        year,
+        lines,
+        notes,
+    } = rt.block_on(pireport::laa_on(
+        &pireport::Backend::Local,
+        &inputs.indicators,
+        &inputs.data,
+        &area,
+        year,
+    ))?;
+    for n in &notes {
         eprintln!("note: {n}");
     }
-    let rows = pireport::assess::assess(&catalog, &exec);
-    let Some(year) = year.or_else(|| LaaLine::default_year(&catalog, &rows, &area)) else {
-        return Err(request(format!(
-            "{area} ({}) has no LAA targets for any financial year",
-            la.name
-        )));
-    };
-    let lines = pireport::assess::laa_report(&catalog, &rows, &area, year);
     let out = match format {
         LaaFormat::Json => {
-            serde_json::to_string_pretty(&lines)
-                .map_err(|e| request(format!("cannot write the report as JSON: {e}")))?
-                + "\n"
+            serde_json::to_string_pretty(&lines).map_err(|e| {
+                pireport::render::RenderError::Encode {
+                    format: "JSON",
+                    message: e.to_string(),
+                }
+            })? + "\n"
         }
-        LaaFormat::Csv => LaaLine::render_csv(&lines),
-        LaaFormat::Table => LaaLine::render_table(&lines, &area, &la.name, year),
+        LaaFormat::Csv => pireport::render::laa_csv(&lines),
+        LaaFormat::Table => pireport::render::laa_table(&lines, &area, &la.name, year),
     };
-    let _ = std::io::stdout().write_all(out.as_bytes());
-    let failing = |s: &str| match fail_on {
-        Some(FailOn::Worse) => s == "worse",
-        Some(FailOn::OffTrack) => s == "worse" || s == "off track",
+    write_stdout(out.as_bytes())?;
+    let failing = |s: TargetStatus| match fail_on {
+        Some(FailOn::Worse) => s == TargetStatus::Worse,
+        Some(FailOn::OffTrack) => s.is_behind(),
         None => false,
     };
-    Ok(if lines.iter().any(|l| failing(&l.status)) {
+    Ok(if lines.iter().any(|l| failing(l.status)) {
         1
     } else {
         0
@@ -509,7 +606,7 @@ fn laa(
 /// Where a pack goes and what else it does.
 #[derive(clap::Args, Debug, Clone)]
 struct PackOutput {
-    /// Directory of pack definitions (dom.yaml, laa.yaml).
+    /// Directory of pack definitions (dom.yaml, laa.yaml, strategy.yaml).
     #[arg(long, default_value = "reports")]
     reports: PathBuf,
     /// Output directory (must not exist, or be empty); default pack-KIND-AREA-PERIOD.
@@ -555,134 +652,72 @@ enum PackCommand {
         #[arg(long)]
         year: String,
     },
+    /// The national drug strategy report: Strategic Outcomes, regions, prison and probation.
+    Strategy {
+        #[command(flatten)]
+        inputs: Inputs,
+        #[command(flatten)]
+        output: PackOutput,
+        #[command(flatten)]
+        engine: Engine,
+        /// Financial year, e.g. 2009-10.
+        #[arg(long)]
+        year: String,
+    },
 }
 
 fn pack_command(cmd: PackCommand) -> Result<u8, Error> {
-    use pireport::render::pack;
-
     let started = std::time::Instant::now();
-    let (inputs, output, engine, kind, code, period) = match &cmd {
+    let (inputs, output, engine, req) = match cmd {
         PackCommand::Dom {
             inputs,
             output,
             engine,
             region,
             quarter,
-        } => (inputs, output, engine, "dom", region, quarter),
+        } => (inputs, output, engine, PackRequest::Dom { region, quarter }),
         PackCommand::Laa {
             inputs,
             output,
             engine,
             area,
             year,
-        } => (inputs, output, engine, "laa", area, year),
+        } => (inputs, output, engine, PackRequest::Laa { area, year }),
+        PackCommand::Strategy {
+            inputs,
+            output,
+            engine,
+            year,
+        } => (inputs, output, engine, PackRequest::Strategy { year }),
+    };
+    let settings = pireport::PackSettings {
+        out: output.out.unwrap_or_else(|| req.default_out()),
+        reports: output.reports,
+        previous: output.previous,
+        pdf: output.pdf,
     };
     let backend = engine.backend()?;
-    let all = kind == "dom" && code == "all";
-    if !all {
-        pack::check_code(if kind == "dom" { "region" } else { "area" }, code)?;
-    }
-    let out = output.out.clone().unwrap_or_else(|| {
-        PathBuf::from(format!(
-            "pack-{kind}-{code}-{}",
-            pack::safe_name(&period.replace(' ', "-"))
-        ))
-    });
-    pack::check_out(&out)?;
-    if let Some(prev) = &output.previous
-        && !prev.is_dir()
-    {
-        return Err(Error::Request {
-            message: format!("--previous {} is not a pack directory", prev.display()),
-        });
-    }
-    let opts = pack::PackOptions {
-        previous: output.previous.clone(),
-        pdf: if output.pdf {
-            Some(pack::chromium()?)
-        } else {
-            None
-        },
-    };
-    let def = pack::load_pack_def(&output.reports, kind)?;
-    let ids = if kind == "dom" {
-        def.def.ids()
-    } else {
-        Vec::new()
-    };
-    let rt = runtime()?;
-    let run = rt.block_on(pireport::compute_on(
+    // every region's packs: a bar counting the regions done
+    let bar = matches!(&req, PackRequest::Dom { region, .. } if region == "all")
+        .then(|| indicatif::ProgressBar::new(10).with_message("regions"));
+    let written = runtime()?.block_on(pireport::pack_on(
         &backend,
         &inputs.indicators,
         &inputs.data,
-        &ids,
+        &req,
+        &settings,
+        &|_region: &str| {
+            if let Some(b) = &bar {
+                b.inc(1)
+            }
+        },
     ))?;
-    def.def.check(&def.file, &run.catalog)?;
-    let wanted = if ids.is_empty() { def.def.ids() } else { ids };
-    let check_inputs = |run: &pireport::Run| -> Result<(), Error> {
-        match &cmd {
-            PackCommand::Dom { .. } => {
-                pack::resolve_quarter(run, period)?;
-                if !all {
-                    pack::resolve_region(run, code)?;
-                }
-            }
-            PackCommand::Laa { .. } => {
-                pack::resolve_area(run, code)?;
-                pack::resolve_year(run, code, period)?;
-            }
-        }
-        Ok(())
-    };
-    check_inputs(&run)?;
-    let mut used = wanted.clone();
-    if kind == "laa" {
-        used = run
-            .catalog
-            .indicators
-            .iter()
-            .map(|i| i.def.id.clone())
-            .collect();
+    if let Some(b) = bar {
+        b.finish_and_clear();
     }
-    let gathered = rt.block_on(pack::gather_pack_inputs(
-        &run,
-        &used,
-        &backend.data_dir(&inputs.data),
-        &def,
-    ))?;
-    let written = match &cmd {
-        PackCommand::Dom { .. } if all => {
-            let quarter = pack::resolve_quarter(&run, period)?;
-            let n = run.session.areas.regions().len() as u64;
-            let bar = indicatif::ProgressBar::new(n).with_message("regions");
-            let packs = pack::write_dom_packs_all(
-                &run,
-                &def,
-                &gathered,
-                quarter,
-                &out,
-                &opts,
-                &|_r: &str| bar.inc(1),
-            )?;
-            bar.finish_and_clear();
-            packs.len()
-        }
-        PackCommand::Dom { .. } => {
-            let quarter = pack::resolve_quarter(&run, period)?;
-            let files = pack::dom_pack_files(&run, &def, &gathered, code, quarter, &opts)?;
-            pack::write_pack(&out, &files, &opts)?;
-            1
-        }
-        PackCommand::Laa { .. } => {
-            let year = pack::resolve_year(&run, code, period)?;
-            let files = pack::laa_pack_files(&run, &def, &gathered, code, year, &opts)?;
-            pack::write_pack(&out, &files, &opts)?;
-            1
-        }
-    };
     eprintln!(
         "wrote {written} pack(s) to {} in {:.1} s",
-        out.display(),
+        settings.out.display(),
         started.elapsed().as_secs_f64()
     );
     Ok(0)

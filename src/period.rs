@@ -13,6 +13,22 @@ use std::str::FromStr;
 use chrono::{Datelike, Days, NaiveDate};
 use serde::{Deserialize, Serialize};
 
+/// The earliest date an extract may hold or be drawn on (1980-01-01):
+/// anything earlier is a data error, and periods are never listed before it.
+pub fn earliest_date() -> NaiveDate {
+    NaiveDate::from_ymd_opt(1980, 1, 1).unwrap_or(NaiveDate::MIN) // ok: a valid date
+}
+
+/// The latest date an extract may hold or be drawn on (2099-12-31).
+pub fn latest_date() -> NaiveDate {
+    NaiveDate::from_ymd_opt(2099, 12, 31).unwrap_or(NaiveDate::MAX) // ok: a valid date
+}
+
+/// Whether `d` lies in the plausible range [`earliest_date`]..=[`latest_date`].
+pub fn plausible(d: NaiveDate) -> bool {
+    d >= earliest_date() && d <= latest_date()
+}
+
 /// The grain an indicator is reported at.
 #[derive(
     Debug,
@@ -56,6 +72,12 @@ impl Grain {
             Grain::RollingQuarter => "rolling_quarter",
             Grain::CalendarYear => "calendar_year",
         }
+    }
+
+    /// Whether a period of this grain is a whole year (financial or
+    /// calendar), the grains a year-on-year target compares.
+    pub fn is_yearly(self) -> bool {
+        matches!(self, Grain::FinancialYear | Grain::CalendarYear)
     }
 
     /// Whether consecutive periods of this grain share data (rolling 12
@@ -206,6 +228,8 @@ impl Period {
 
     /// Every period of `grain` that lies wholly inside `[from, to]`.
     pub fn all_within(grain: Grain, from: NaiveDate, to: NaiveDate) -> Vec<Period> {
+        // never more periods than the plausible range holds, whatever the dates
+        let (from, to) = (from.max(earliest_date()), to.min(latest_date()));
         let first = match grain {
             Grain::FinancialYear => Period::FinancialYear(from.year() - 1),
             Grain::CalendarYear => Period::CalendarYear(from.year() - 1),
@@ -371,6 +395,16 @@ mod tests {
     }
 
     #[test]
+    fn all_within_is_bounded_by_the_plausible_range() {
+        let q = Period::all_within(Grain::Quarter, NaiveDate::MIN, NaiveDate::MAX);
+        // Jan-Mar 1980 .. Oct-Dec 2099: 1 + 119 * 4 + 3 quarters
+        assert_eq!(q.len(), 480);
+        assert_eq!(q[0].start(), date(1980, 1, 1));
+        assert_eq!(q[479].end(), date(2099, 12, 31));
+        assert!(Period::all_within(Grain::Quarter, date(2010, 1, 1), date(2009, 1, 1)).is_empty());
+    }
+
+    #[test]
     fn all_within_lists_whole_periods_only() {
         let from = date(2005, 4, 1);
         let to = date(2007, 3, 31);
@@ -394,4 +428,13 @@ mod tests {
             date(2009, 10, 31)
         );
     }
+}
+
+/// The periods of one indicator.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct PeriodSet {
+    /// Periods with complete data and follow-up, computed.
+    pub computed: Vec<Period>,
+    /// Periods that have ended but whose follow-up is incomplete.
+    pub not_yet_available: Vec<Period>,
 }

@@ -15,6 +15,9 @@ use std::process::{Command, Output};
 use std::time::{Duration, Instant};
 
 mod common;
+#[cfg(feature = "ballista")]
+#[path = "common/s3.rs"]
+mod s3;
 
 const BIN: &str = env!("CARGO_BIN_EXE_pireport");
 
@@ -107,6 +110,7 @@ mod cluster {
     use pireport::Backend;
     use pireport::execute::ballista::{
         BallistaOptions, SchedulerAddress, StandaloneCluster, start_standalone_cluster,
+        start_standalone_cluster_with_runtime,
     };
 
     /// Ballista's and pireport's logs, when PIREPORT_LOG asks for them
@@ -130,8 +134,26 @@ mod cluster {
                 .enable_all()
                 .build()
                 .expect("runtime");
+            // the cluster reads s3:// through a store for the test's
+            // in-process S3 server (the stock executor would build it from
+            // its AWS_* environment, as env_runtime() does)
+            let runtime_env = pireport::extract::remote::env_runtime().expect("runtime env");
+            let s3 = super::s3::server();
+            let store = object_store::aws::AmazonS3Builder::new()
+                .with_bucket_name("extract")
+                .with_endpoint(s3.endpoint())
+                .with_allow_http(true)
+                .with_region("us-east-1")
+                .with_access_key_id(super::s3::KEY)
+                .with_secret_access_key(super::s3::SECRET)
+                .build()
+                .expect("s3 store");
+            runtime_env.register_object_store(
+                &url::Url::parse("s3://extract").expect("url"),
+                std::sync::Arc::new(store),
+            );
             let cluster = rt
-                .block_on(start_standalone_cluster(2, 2))
+                .block_on(start_standalone_cluster_with_runtime(2, 2, runtime_env))
                 .expect("in-process cluster");
             (rt, cluster)
         })
@@ -232,6 +254,56 @@ mod cluster {
             .to_string();
         assert!(shown.starts_with("DeadlineExec: timeout=3600s"), "{shown}");
         assert!(shown.contains("DistributedQueryExec"), "{shown}");
+    }
+
+    #[test]
+    fn the_cluster_reads_an_extract_from_s3() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let local = dir.path().join("local.csv");
+        let remote = dir.path().join("s3.csv");
+        let ids = ["--indicator", "NI16", "--indicator", "NI40"];
+        let mut args = vec!["compute", "--out", path_arg(&local)];
+        args.extend(ids);
+        let (o, local_t) = pireport(&args, &[]);
+        assert!(o.status.success(), "{}", stderr(&o));
+        let addr = address();
+        let s3 = super::s3::server();
+        let endpoint = s3.endpoint();
+        let mut args = vec![
+            "compute",
+            "--ballista",
+            &addr,
+            "--data",
+            "s3://extract/sample",
+            "--out",
+            path_arg(&remote),
+        ];
+        args.extend(ids);
+        let (o, remote_t) = pireport(
+            &args,
+            &[
+                ("AWS_ENDPOINT", &endpoint),
+                ("AWS_ALLOW_HTTP", "true"),
+                ("AWS_ACCESS_KEY_ID", super::s3::KEY),
+                ("AWS_SECRET_ACCESS_KEY", super::s3::SECRET),
+                ("AWS_REGION", "us-east-1"),
+            ],
+        );
+        assert!(o.status.success(), "{}", stderr(&o));
+        eprintln!(
+            "NI16+NI40: local {:.1} s, cluster from s3 {:.1} s",
+            local_t.as_secs_f64(),
+            remote_t.as_secs_f64()
+        );
+        let (l, r) = (
+            std::fs::read(&local).unwrap(),
+            std::fs::read(&remote).unwrap(),
+        );
+        assert!(l.len() > 1000, "{} bytes", l.len());
+        assert!(
+            l == r,
+            "the CSV from s3 on the cluster differs from the local one"
+        );
     }
 
     #[test]
@@ -415,8 +487,8 @@ mod cluster {
         );
         assert!(text.contains("--ballista-query-timeout"), "{text}");
         assert_eq!(
-            e.exit_code(),
-            1,
+            e.fault(),
+            pireport::Fault::Environment,
             "a cluster failure, not the input's: {e:?}"
         );
     }
@@ -525,7 +597,6 @@ mod cluster {
                     text.starts_with("computing ") && (timed_out || job_failed),
                     "{text}"
                 );
-                assert_ne!(e.exit_code(), 0);
                 assert!(finished_at.duration_since(killed_at) < Duration::from_secs(90));
                 eprintln!("the run failed clearly after losing an executor: {text}");
                 return;
@@ -599,7 +670,11 @@ mod cluster {
             "{text}"
         );
         assert!(text.contains("one may have died"), "{text}");
-        assert_eq!(e.exit_code(), 1, "a cluster failure, not the input's");
+        assert_eq!(
+            e.fault(),
+            pireport::Fault::Environment,
+            "a cluster failure, not the input's"
+        );
 
         // the scheduler, still up, was told to drop the job
         let mut cause: Option<&dyn std::error::Error> = Some(&e);

@@ -4,7 +4,9 @@
 mod common;
 
 use common::*;
-use pireport::execute::AreaLevel;
+use pireport::assess::Status;
+use pireport::geography::AreaLevel;
+use pireport::stats::{CiMethod, TargetStatus};
 
 /// NI38 cohort for 2008-09 Q1 (April-June 2008):
 /// - person 1: positive tests on 10 Apr (test 1, A, predicted 2.0) and 1 May
@@ -124,7 +126,7 @@ fn ni38_hand_worked() {
     close(a.numerator, 2.0);
     close(a.denominator, 2.0);
     close(a.value, 1.0);
-    assert_eq!(a.ci_method.as_deref(), Some("exact"));
+    assert_eq!(a.ci_method, Some(CiMethod::Exact));
     close(a.ci_lower, 0.121105);
     close(a.ci_upper, 3.612344);
     let b = find(&rows, "NI38", AreaLevel::La, "E08000002", "2008-09 Q1");
@@ -145,7 +147,7 @@ fn ni38_hand_worked() {
     // Gamma has no tests: zero predicted, so no value
     let g = find(&rows, "NI38", AreaLevel::La, "E09000002", "2008-09 Q1");
     assert_eq!(g.value, None);
-    assert_eq!(g.status, "no data");
+    assert_eq!(g.status, Some(Status::NoData));
     // person 4 alone in Q2: no offences, predicted 3.0
     let q2 = find(&rows, "NI38", AreaLevel::La, "E08000001", "2008-09 Q2");
     close(q2.numerator, 0.0);
@@ -158,7 +160,10 @@ fn ni38_hand_worked() {
         "E92000001+W92000004",
         "2010-11 Q3",
     );
-    assert_eq!(late.status, "not yet available");
+    assert_eq!(
+        late.status,
+        Some(Status::Target(TargetStatus::NotYetAvailable))
+    );
     assert_eq!(late.value, None);
 }
 

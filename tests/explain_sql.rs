@@ -58,6 +58,10 @@ async fn check_every_plan() {
             "reoffending_cohort",
             "treatment_episodes",
             "tellus_survey",
+            "prison_mdt",
+            "probation_orders",
+            "place_survey",
+            "ypsms_custody",
         ] {
             let file = data.join(format!("{name}.parquet"));
             ctx.register_parquet(name, file.to_str().unwrap(), ParquetReadOptions::default())

@@ -5,7 +5,7 @@
 mod support;
 
 use pireport::generate::{GenerateOptions, generate};
-use support::{file_bytes, generate_into, small};
+use support::{file_bytes, generate_into, ints, small, strings};
 
 #[test]
 fn same_seed_gives_identical_bytes() {
@@ -60,8 +60,30 @@ fn another_seed_gives_other_data() {
             "{table} is the same under another seed"
         );
     }
+    // the geography and populations do not depend on the seed; the peer-group
+    // characteristics are drawn with the areas' effects, so they do
+    for column in [
+        "la_code",
+        "la_name",
+        "region_code",
+        "region_name",
+        "probation_area",
+    ] {
+        assert_eq!(
+            strings(&first.path, "areas", column),
+            strings(&other.path, "areas", column),
+            "areas.{column} depends on the seed"
+        );
+    }
+    for column in ["population", "population_18plus", "population_10_17"] {
+        assert_eq!(
+            ints(&first.path, "areas", column),
+            ints(&other.path, "areas", column),
+            "areas.{column} depends on the seed"
+        );
+    }
     assert!(
-        a["areas.parquet"] == b["areas.parquet"],
-        "areas do not depend on the seed"
+        a["areas.parquet"] != b["areas.parquet"],
+        "the areas' characteristics follow the seed"
     );
 }

@@ -48,6 +48,10 @@ fn every_area_code_is_in_the_lookup() {
         "treatment_episodes",
         "tellus_survey",
         "reoffending_cohort",
+        "prison_mdt",
+        "probation_orders",
+        "place_survey",
+        "ypsms_custody",
     ] {
         let codes: HashSet<String> = strings(&extract.path, table, "la_code")
             .into_iter()

@@ -137,3 +137,45 @@ fn a_negative_scale_on_the_command_line_gets_the_scale_message() {
     );
     assert!(!out.exists());
 }
+
+#[test]
+fn bad_region_scales_are_refused_and_create_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("out");
+    let cases: [(&[(&str, f64)], &str); 4] = [
+        (
+            &[("E12000099", 0.1)],
+            "--region-scale E12000099: no such region; use one of E12000001, E12000002,",
+        ),
+        (
+            &[("E12000002", 0.1), ("E12000002", 0.2)],
+            "--region-scale E12000002 is given twice; give each region once",
+        ),
+        (
+            &[("E12000002", 0.0)],
+            "scale must be a positive finite number, got 0",
+        ),
+        (&[("E12000002", 1e6)], "scale 1000000 is above the maximum"),
+    ];
+    for (scales, want) in cases {
+        let mut opts = GenerateOptions::new(0.001, 1, &out);
+        opts.region_scales = scales.iter().map(|(c, s)| (c.to_string(), *s)).collect();
+        let err = generate(&opts).unwrap_err();
+        assert!(err.to_string().starts_with(want), "{scales:?}: {err}");
+        assert!(err.is_user_error(), "{err}");
+        assert!(entries(dir.path()).is_empty(), "{:?}", entries(dir.path()));
+    }
+    // on the command line: exit 2, one line, nothing written
+    let o = std::process::Command::new(env!("CARGO_BIN_EXE_pireport"))
+        .args(["generate", "--region-scale", "E12000002", "--out"])
+        .arg(&out)
+        .output()
+        .expect("run pireport");
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(2), "{err}");
+    assert!(
+        err.contains("expected CODE=SCALE, e.g. E12000002=0.4"),
+        "{err}"
+    );
+    assert!(!out.exists());
+}

@@ -21,6 +21,12 @@ fn contract(table: &str) -> Vec<(&'static str, DataType, bool)> {
             ("population", Int64, false),
             ("population_18plus", Int64, false),
             ("population_10_17", Int64, false),
+            ("imd_score", Float64, false),
+            ("population_density", Float64, false),
+            ("prop_aged_18_24", Float64, false),
+            ("prop_social_housing", Float64, false),
+            ("prop_single_person", Float64, false),
+            ("urban_rural", Utf8, false),
         ],
         "offences" => vec![
             ("person_id", Int64, false),
@@ -82,6 +88,47 @@ fn contract(table: &str) -> Vec<(&'static str, DataType, bool)> {
             ("la_code", Utf8, false),
             ("predicted_reoffences_1y", Float64, false),
         ],
+        "prison_mdt" => vec![
+            ("test_id", Int64, false),
+            ("person_id", Int64, false),
+            ("prison_code", Utf8, false),
+            ("la_code", Utf8, false),
+            ("test_date", Date32, false),
+            ("test_type", Utf8, false),
+            ("result", Utf8, false),
+            ("drug", Utf8, true),
+        ],
+        "probation_orders" => vec![
+            ("order_id", Int64, false),
+            ("person_id", Int64, false),
+            ("la_code", Utf8, false),
+            ("order_type", Utf8, false),
+            ("start_date", Date32, false),
+            ("drr", Boolean, false),
+            ("termination_date", Date32, true),
+            ("termination_reason", Utf8, true),
+            ("accommodation_at_end", Utf8, true),
+            ("employment_at_end", Utf8, true),
+        ],
+        "place_survey" => vec![
+            ("respondent_id", Int64, false),
+            ("la_code", Utf8, false),
+            ("survey_year", Int64, false),
+            ("weight", Float64, false),
+            ("drug_problem", Utf8, true),
+        ],
+        "ypsms_custody" => vec![
+            ("person_id", Int64, false),
+            ("establishment_code", Utf8, false),
+            ("la_code", Utf8, false),
+            ("sex", Utf8, false),
+            ("reception_date", Date32, false),
+            ("assessment_date", Date32, true),
+            ("care_plan_date", Date32, true),
+            ("engaged", Boolean, false),
+            ("detox", Boolean, false),
+        ],
+        "bank_holidays" => vec![("date", Date32, false)],
         other => panic!("unknown table {other}"),
     }
 }
@@ -89,7 +136,7 @@ fn contract(table: &str) -> Vec<(&'static str, DataType, bool)> {
 #[test]
 fn every_table_has_the_contract_schema() {
     let extract = small();
-    assert_eq!(TABLES.len(), 9);
+    assert_eq!(TABLES.len(), 14);
     for table in TABLES {
         let files = table_files(&extract.path, table);
         assert!(!files.is_empty(), "{table} has no files");

@@ -136,3 +136,70 @@ fn a_tiny_scale_still_gives_every_table_rows() {
     }
     assert_eq!(read_table(&extract.path, "areas")[0].num_rows(), 174);
 }
+
+/// The committed sample (`data-samples/README.md`): populations are the
+/// embedded mid-2009 figures times the region's scale, and serious
+/// acquisitive crime per head of those populations is the contract's
+/// national rate (700,000 a year over the real England and Wales
+/// population) in the scaled-up North West as in the rest.
+#[test]
+fn the_committed_sample_keeps_rates_per_head_true() {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("data-samples");
+    let real = pireport::generate::areas().unwrap();
+    let codes = strings(&dir, "areas", "la_code");
+    let regions = strings(&dir, "areas", "region_code");
+    let pops = ints(&dir, "areas", "population");
+    let scale = |region: &str| if region == "E12000002" { 0.1 } else { 0.01 };
+    let mut sampled = std::collections::BTreeMap::new();
+    for ((code, region), pop) in codes.iter().zip(&regions).zip(&pops) {
+        let r = real.iter().find(|a| &a.la_code == code).unwrap();
+        let want = (r.population as f64 * scale(region)).round() as i64;
+        assert_eq!(*pop, want, "{code} population");
+        sampled.insert(code.clone(), (region.clone(), *pop as f64));
+    }
+    let national_rate = 700_000.0 / real.iter().map(|a| a.population as f64).sum::<f64>();
+    let la = strings(&dir, "recorded_crime", "la_code");
+    let kind = strings(&dir, "recorded_crime", "crime_type");
+    let (mut nw, mut rest) = (0.0, 0.0);
+    for (code, t) in la.iter().zip(&kind) {
+        let sac = matches!(
+            t.as_str(),
+            "domestic_burglary"
+                | "theft_of_vehicle"
+                | "theft_from_vehicle"
+                | "robbery_personal"
+                | "robbery_business"
+        );
+        if sac {
+            if sampled[code].0 == "E12000002" {
+                nw += 1.0;
+            } else {
+                rest += 1.0;
+            }
+        }
+    }
+    let pop_of = |nw_only: bool| -> f64 {
+        sampled
+            .values()
+            .filter(|(r, _)| (r == "E12000002") == nw_only)
+            .map(|(_, p)| p)
+            .sum()
+    };
+    // the North West is more urban than average (urban factors of 1.1 to
+    // 1.45 on crime per head), the rest a little less: both within 35%
+    near(
+        "NW crimes per head a year",
+        nw / YEARS / pop_of(true),
+        national_rate,
+        0.35,
+    );
+    near(
+        "rest per head a year",
+        rest / YEARS / pop_of(false),
+        national_rate,
+        0.35,
+    );
+    // and at 10% against 1% the counts differ tenfold, the rates do not
+    let ratio = (nw / pop_of(true)) / (rest / pop_of(false));
+    assert!((0.7..1.5).contains(&ratio), "NW/rest rate ratio {ratio}");
+}

@@ -9,7 +9,9 @@
 //!   value (periods with no value must have an empty cohort in the oracle);
 //! - LA rows of one region (North West) in the two periods with the most
 //!   unsuppressed LA rows (set `ORACLE_ALL_LAS=1` to compare every
-//!   unsuppressed LA row of every period instead);
+//!   unsuppressed LA row of every period instead); for the drug strategy's
+//!   indicators (RMDT, DRR, NI 143, NI 144, NI 42, YPSMS), run with
+//!   disclosure control off, every LA row of every period;
 //! - the `not yet available` status against the extract date of the manifest.
 //!
 //! Counts must agree exactly; sums of predicted values and weights, and the
@@ -30,12 +32,43 @@ use datafusion::arrow::compute::cast;
 use datafusion::arrow::datatypes::{DataType, Field, Schema};
 use datafusion::prelude::{ParquetReadOptions, SessionContext};
 use pireport::assess::ResultRow;
-use pireport::execute::AreaLevel;
+use pireport::assess::Status;
+use pireport::geography::AreaLevel;
+use pireport::stats::TargetStatus;
+
+/// A row's status as published (empty for none), for messages.
+fn status(r: &ResultRow) -> &'static str {
+    r.status.map(|s| s.as_str()).unwrap_or("")
+}
 
 const NATIONAL: &str = "E92000001+W92000004";
+/// The drug strategy's definitions: every LA row of every period compared,
+/// with disclosure control off.
+const STRATEGY_FILES: [&str; 9] = [
+    "rmdt.yaml",
+    "drr-orders.yaml",
+    "drr-completion.yaml",
+    "ni143.yaml",
+    "ni144.yaml",
+    "ni42.yaml",
+    "ypsms-engaged.yaml",
+    "ypsms-assessed.yaml",
+    "ypsms-care-plan.yaml",
+];
+const STRATEGY_IDS: [&str; 9] = [
+    "RMDT",
+    "DRR.orders",
+    "DRR.completion",
+    "NI143",
+    "NI144",
+    "NI42",
+    "YPSMS.engaged",
+    "YPSMS.assessed",
+    "YPSMS.care_plan",
+];
 /// The region whose LAs are compared.
 const REGION: &str = "E12000002";
-const TABLES: [&str; 9] = [
+const TABLES: [&str; 14] = [
     "areas",
     "offences",
     "recorded_crime",
@@ -45,6 +78,11 @@ const TABLES: [&str; 9] = [
     "treatment_episodes",
     "tellus_survey",
     "reoffending_cohort",
+    "prison_mdt",
+    "probation_orders",
+    "place_survey",
+    "ypsms_custody",
+    "bank_holidays",
 ];
 
 // ---------------------------------------------------------------------------
@@ -451,6 +489,199 @@ fn ni115_sql() -> String {
         .to_string()
 }
 
+/// A percentage of rows of `table` dated in the period by `date_col`: the
+/// rows meeting `keep` are the denominator, those also meeting `hit` the
+/// numerator.
+fn share_sql(table: &str, date_col: &str, keep: &str, hit: &str) -> String {
+    format!(
+        "WITH
+        kept AS (
+            SELECT p.period, t.la_code, CASE WHEN {hit} THEN 1 ELSE 0 END AS hit
+            FROM {table} t
+            JOIN periods p ON t.{date_col} >= p.p_start AND t.{date_col} <= p.p_end
+            WHERE {keep}
+        )
+        SELECT period, la_code,
+               CAST(SUM(hit) AS DOUBLE) AS numerator,
+               CAST(COUNT(*) AS DOUBLE) AS denominator,
+               CAST(NULL AS DOUBLE) AS expected,
+               100.0 * CAST(SUM(hit) AS DOUBLE) / CAST(COUNT(*) AS DOUBLE) AS value
+        FROM kept
+        GROUP BY GROUPING SETS ((period, la_code), (period))"
+    )
+}
+
+/// RMDT: random tests; positive or refused over all.
+fn rmdt_sql() -> String {
+    share_sql(
+        "prison_mdt",
+        "test_date",
+        "t.test_type = 'random'",
+        "t.result = 'positive' OR t.result = 'refused'",
+    )
+}
+
+/// Terminated orders that are not excluded: the reason is neither `died`
+/// nor `transferred` (an order with no reason recorded is kept).
+const NOT_EXCLUDED: &str =
+    "(t.termination_reason IS NULL OR t.termination_reason NOT IN ('died', 'transferred'))";
+
+/// DRR.completion: DRR orders terminating in the period, not excluded;
+/// completed or early good progress over all.
+fn drr_completion_sql() -> String {
+    share_sql(
+        "probation_orders",
+        "termination_date",
+        &format!("t.drr AND {NOT_EXCLUDED}"),
+        "t.termination_reason = 'completed' OR t.termination_reason = 'early_good_progress'",
+    )
+}
+
+/// NI143: terminated orders, not excluded, accommodation recorded and known.
+fn ni143_sql() -> String {
+    share_sql(
+        "probation_orders",
+        "termination_date",
+        &format!(
+            "{NOT_EXCLUDED} AND t.accommodation_at_end IS NOT NULL \
+             AND t.accommodation_at_end <> 'not_known'"
+        ),
+        "t.accommodation_at_end = 'settled'",
+    )
+}
+
+/// NI144: terminated orders, not excluded, employment recorded and known.
+fn ni144_sql() -> String {
+    share_sql(
+        "probation_orders",
+        "termination_date",
+        &format!(
+            "{NOT_EXCLUDED} AND t.employment_at_end IS NOT NULL \
+             AND t.employment_at_end <> 'not_known'"
+        ),
+        "t.employment_at_end = 'employed' OR t.employment_at_end = 'self_employed'",
+    )
+}
+
+/// YPSMS.engaged: receptions in the period; engaged over all.
+fn ypsms_engaged_sql() -> String {
+    share_sql("ypsms_custody", "reception_date", "true", "t.engaged")
+}
+
+/// DRR.orders: orders with a DRR starting in the period. LAs come from
+/// `areas`, so an LA with none has a 0.
+fn drr_orders_sql() -> String {
+    "WITH
+    started AS (
+        SELECT p.period, o.la_code
+        FROM probation_orders o
+        JOIN periods p ON o.start_date >= p.p_start AND o.start_date <= p.p_end
+        WHERE o.drr
+    ),
+    by_la AS (
+        SELECT period, la_code, COUNT(*) AS n FROM started GROUP BY period, la_code
+    )
+    SELECT p.period, CAST(a.la_code AS VARCHAR) AS la_code,
+           CAST(COALESCE(b.n, 0) AS DOUBLE) AS numerator,
+           CAST(NULL AS DOUBLE) AS denominator,
+           CAST(NULL AS DOUBLE) AS expected,
+           CAST(COALESCE(b.n, 0) AS DOUBLE) AS value
+    FROM periods p
+    CROSS JOIN areas a
+    LEFT JOIN by_la b ON b.period = p.period AND b.la_code = a.la_code
+    UNION ALL
+    SELECT period, CAST(NULL AS VARCHAR), CAST(COUNT(*) AS DOUBLE),
+           CAST(NULL AS DOUBLE), CAST(NULL AS DOUBLE), CAST(COUNT(*) AS DOUBLE)
+    FROM started
+    GROUP BY period"
+        .to_string()
+}
+
+/// NI42: per survey year, respondents with an opinion; weighted share
+/// calling drugs a very or fairly big problem.
+fn ni42_sql() -> String {
+    "WITH
+    answered AS (
+        SELECT p.period, s.la_code, s.weight,
+               s.drug_problem IN ('very_big', 'fairly_big') AS problem
+        FROM place_survey s
+        JOIN periods p ON s.survey_year = p.p_year
+        WHERE s.drug_problem IS NOT NULL AND s.drug_problem <> 'dont_know'
+    )
+    SELECT period, la_code,
+           SUM(CASE WHEN problem THEN weight ELSE 0.0 END) AS numerator,
+           SUM(weight) AS denominator,
+           CAST(NULL AS DOUBLE) AS expected,
+           100.0 * SUM(CASE WHEN problem THEN weight ELSE 0.0 END) / SUM(weight) AS value
+    FROM answered
+    GROUP BY GROUPING SETS ((period, la_code), (period))"
+        .to_string()
+}
+
+/// YPSMS.assessed and YPSMS.care_plan: receptions in the period; those
+/// whose `done` date is on or after reception with at most `n` working days
+/// in (reception, done], counted one day at a time against `all_days`
+/// (every date, 2004 to 2013) less weekends and `bank_holidays`.
+fn ypsms_within_sql(done: &str, n: u32) -> String {
+    format!(
+        "WITH
+        working AS (
+            SELECT d.day
+            FROM all_days d
+            LEFT JOIN bank_holidays h ON h.date = d.day
+            WHERE h.date IS NULL AND date_part('dow', d.day) NOT IN (0, 6)
+        ),
+        received AS (
+            SELECT p.period, t.la_code, t.reception_date AS r, t.{done} AS done,
+                   ROW_NUMBER() OVER () AS rid
+            FROM ypsms_custody t
+            JOIN periods p ON t.reception_date >= p.p_start AND t.reception_date <= p.p_end
+        ),
+        counted AS (
+            SELECT x.rid, COUNT(w.day) AS days
+            FROM received x
+            LEFT JOIN working w ON w.day > x.r AND w.day <= x.done
+            GROUP BY x.rid
+        ),
+        kept AS (
+            SELECT x.period, x.la_code,
+                   CASE WHEN x.done IS NOT NULL AND x.done >= x.r AND c.days <= {n}
+                        THEN 1 ELSE 0 END AS hit
+            FROM received x
+            JOIN counted c ON c.rid = x.rid
+        )
+        SELECT period, la_code,
+               CAST(SUM(hit) AS DOUBLE) AS numerator,
+               CAST(COUNT(*) AS DOUBLE) AS denominator,
+               CAST(NULL AS DOUBLE) AS expected,
+               100.0 * CAST(SUM(hit) AS DOUBLE) / CAST(COUNT(*) AS DOUBLE) AS value
+        FROM kept
+        GROUP BY GROUPING SETS ((period, la_code), (period))"
+    )
+}
+
+fn ypsms_assessed_sql() -> String {
+    ypsms_within_sql("assessment_date", 5)
+}
+
+fn ypsms_care_plan_sql() -> String {
+    ypsms_within_sql("care_plan_date", 10)
+}
+
+/// Every date from 2004 to 2013, the days the working-day oracle walks.
+fn all_days_batch() -> RecordBatch {
+    let first = days(ymd(2004, 1, 1));
+    let last = days(ymd(2013, 12, 31));
+    let schema = Schema::new(vec![Field::new("day", DataType::Date32, false)]);
+    RecordBatch::try_new(
+        Arc::new(schema),
+        vec![Arc::new(Date32Array::from(
+            (first..=last).collect::<Vec<_>>(),
+        ))],
+    )
+    .unwrap()
+}
+
 // ---------------------------------------------------------------------------
 // Running the oracle.
 // ---------------------------------------------------------------------------
@@ -494,6 +725,15 @@ fn specs() -> Vec<Spec> {
         s("PSA23.5", psa23_5_sql, false, 365 + 182, true, true),
         s("NI19", ni19_sql, false, 365 + 182, true, true),
         s("NI115", ni115_sql, false, 0, false, false),
+        s("RMDT", rmdt_sql, true, 0, true, true),
+        s("DRR.orders", drr_orders_sql, true, 0, true, true),
+        s("DRR.completion", drr_completion_sql, true, 0, true, true),
+        s("NI143", ni143_sql, false, 0, true, true),
+        s("NI144", ni144_sql, false, 0, true, true),
+        s("NI42", ni42_sql, false, 0, false, false),
+        s("YPSMS.engaged", ypsms_engaged_sql, false, 0, true, true),
+        s("YPSMS.assessed", ypsms_assessed_sql, false, 0, true, true),
+        s("YPSMS.care_plan", ypsms_care_plan_sql, false, 0, true, true),
     ]
 }
 
@@ -655,7 +895,21 @@ async fn oracle_matches_engine() {
     let started = Instant::now();
     let repo = common::repo();
     let data = repo.join("data-samples");
-    let run = pireport::compute(&repo.join("indicators"), &data, &[])
+    // The drug strategy's indicators are run with disclosure control off
+    // (their LA counts in the 1% sample are mostly 1 to 4), so that every
+    // one of their LA rows can be compared; the others as shipped.
+    let defs = tempfile::tempdir().unwrap();
+    for entry in std::fs::read_dir(repo.join("indicators")).unwrap() {
+        let path = entry.unwrap().path();
+        let name = path.file_name().unwrap().to_string_lossy().to_string();
+        let mut text = std::fs::read_to_string(&path).unwrap();
+        if STRATEGY_FILES.contains(&name.as_str()) {
+            assert!(text.contains("disclosure_threshold: 5"), "{name}");
+            text = text.replace("disclosure_threshold: 5", "disclosure_threshold: 1");
+        }
+        std::fs::write(defs.path().join(&name), text).unwrap();
+    }
+    let run = pireport::compute(defs.path(), &data, &[])
         .await
         .expect("engine runs on the sample");
     let engine_secs = started.elapsed().as_secs_f64();
@@ -670,6 +924,7 @@ async fn oracle_matches_engine() {
             .await
             .unwrap();
     }
+    ctx.register_batch("all_days", all_days_batch()).unwrap();
     // an empty `periods` so that the first deregister has something to drop
     ctx.register_batch("periods", periods_batch(&[], false))
         .unwrap();
@@ -708,17 +963,19 @@ async fn oracle_matches_engine() {
         // the status against the extract date
         for r in &national {
             let last_day = if spec.rolling {
-                rolling_span(&r.period).end
+                rolling_span(&r.period.to_string()).end
             } else {
-                label_span(&r.period).end
+                label_span(&r.period.to_string()).end
             };
             let complete = last_day + chrono::Days::new(spec.follow_up_days as u64);
-            let nya = r.status == "not yet available";
+            let nya = r.status == Some(Status::Target(TargetStatus::NotYetAvailable));
             if nya != (complete > extract) {
                 errors.push(format!(
                     "{} {}: status `{}` but follow-up complete on {complete} \
                      and the extract date is {extract}",
-                    spec.id, r.period, r.status
+                    spec.id,
+                    r.period,
+                    status(r)
                 ));
             }
         }
@@ -726,14 +983,14 @@ async fn oracle_matches_engine() {
         let available: Vec<&ResultRow> = national
             .iter()
             .copied()
-            .filter(|r| r.status != "not yet available")
+            .filter(|r| r.status != Some(Status::Target(TargetStatus::NotYetAvailable)))
             .collect();
-        let labels: Vec<String> = available.iter().map(|r| r.period.clone()).collect();
+        let labels: Vec<String> = available.iter().map(|r| r.period.to_string()).collect();
         let oracle = run_oracle(&ctx, &spec, &labels).await;
 
         let mut compared_national = 0;
         for r in &available {
-            let o = oracle.get(&(r.period.clone(), None));
+            let o = oracle.get(&(r.period.to_string(), None));
             if r.value.is_some() {
                 compare(&spec, r, o, &mut errors);
                 compared_national += 1;
@@ -745,7 +1002,9 @@ async fn oracle_matches_engine() {
                 if !empty {
                     errors.push(format!(
                         "{} {NATIONAL} {}: engine has no value ({}), oracle {o:?}",
-                        spec.id, r.period, r.status
+                        spec.id,
+                        r.period,
+                        status(r)
                     ));
                 }
             }
@@ -754,8 +1013,9 @@ async fn oracle_matches_engine() {
 
         // LA rows: unsuppressed rows with a value in the region, in the two
         // periods with the most of them (ties: the later period)
+        let all_las = all_las || STRATEGY_IDS.contains(&spec.id);
         let la_rows: Vec<&ResultRow> = of(AreaLevel::La)
-            .filter(|r| labels.contains(&r.period))
+            .filter(|r| labels.contains(&r.period.to_string()))
             .filter(|r| all_las || region_las.contains(&r.area_code))
             .filter(|r| !r.suppressed && r.value.is_some())
             .collect();
@@ -767,7 +1027,10 @@ async fn oracle_matches_engine() {
                 .enumerate()
                 .map(|(i, p)| {
                     (
-                        la_rows.iter().filter(|r| &r.period == p).count(),
+                        la_rows
+                            .iter()
+                            .filter(|r| r.period.to_string() == *p)
+                            .count(),
                         i,
                         p.as_str(),
                     )
@@ -779,16 +1042,16 @@ async fn oracle_matches_engine() {
         let mut compared_la = 0;
         for r in la_rows
             .iter()
-            .filter(|r| chosen.contains(r.period.as_str()))
+            .filter(|r| chosen.contains(r.period.to_string().as_str()))
         {
-            let o = oracle.get(&(r.period.clone(), Some(r.area_code.clone())));
+            let o = oracle.get(&(r.period.to_string(), Some(r.area_code.clone())));
             compare(&spec, r, o, &mut errors);
             compared_la += 1;
         }
         // every LA of the region has a row in the engine's output
         for p in &chosen {
             for la in &region_las {
-                if !of(AreaLevel::La).any(|r| &r.period == p && &r.area_code == la) {
+                if !of(AreaLevel::La).any(|r| r.period.to_string() == *p && &r.area_code == la) {
                     errors.push(format!("{} {la} {p}: engine has no LA row", spec.id));
                 }
             }

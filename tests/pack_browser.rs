@@ -411,3 +411,96 @@ fn pdf_prints_the_pack_to_a4() {
         pack.join("pack.pdf").display()
     );
 }
+
+/// The national drug strategy report in Chromium: every chart rendered
+/// with its text laid out, the scorecard and region grid tables laid out
+/// with a row per outcome and per region, nothing fetched, no console error.
+#[test]
+fn strategy_report_renders_in_chromium_without_console_errors() {
+    let Some(bin) = chromium("strategy_report_renders_in_chromium_without_console_errors") else {
+        return;
+    };
+    let dir = output_dir("pack_browser_strategy");
+    let pack = dir.join("pack");
+    let o = Command::new(env!("CARGO_BIN_EXE_pireport"))
+        .current_dir(root())
+        .env("SOURCE_DATE_EPOCH", EPOCH)
+        .args(["pack", "strategy", "--year", "2009-10", "--out"])
+        .arg(&pack)
+        .output()
+        .expect("run pireport");
+    assert!(
+        o.status.success(),
+        "pack strategy failed: {}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    let html = std::fs::read_to_string(pack.join("index.html")).expect("index.html");
+    let in_html = html.matches("<figure>\n<svg").count();
+    assert!(in_html >= 6, "only {in_html} charts");
+
+    let profile = tempfile::tempdir().expect("profile dir");
+    let browser = launch(&bin, profile.path());
+    let tab = browser.new_tab().expect("tab");
+    let seen = listen(&tab);
+    open(&tab, &pack.join("index.html"));
+    let charts = json(&tab, CHARTS_JS);
+    let charts = charts.as_array().expect("array");
+    assert_eq!(charts.len(), in_html, "charts rendered against the HTML");
+    for c in charts {
+        let title = c["title"].as_str().unwrap_or_default();
+        assert!(!title.is_empty(), "untitled chart {c}");
+        assert!(
+            c["width"].as_f64().unwrap_or(0.0) > 300.0,
+            "{title}: not laid out {c}"
+        );
+        assert_eq!(
+            c["unlaid"].as_u64(),
+            Some(0),
+            "{title}: text not laid out {c}"
+        );
+    }
+    // the scorecard: four outcomes, two contributing; the grid: nine
+    // regions of England, Wales and England and Wales, each row laid out
+    let tables = json(
+        &tab,
+        r#"JSON.stringify({
+  outcomes: document.querySelectorAll('#strategic-outcomes table')[0].tBodies[0].rows.length,
+  contributing: document.querySelectorAll('#strategic-outcomes table')[1].tBodies[0].rows.length,
+  grid: document.querySelector('#region-grid table').tBodies[0].rows.length,
+  grid_height: document.querySelector('#region-grid table').getBoundingClientRect().height,
+  links: [...document.querySelectorAll('#strategic-outcomes a')].filter(a => !document.getElementById(a.getAttribute('href').slice(1))).length
+})"#,
+    );
+    assert_eq!(tables["outcomes"], 4, "{tables}");
+    assert_eq!(tables["contributing"], 2, "{tables}");
+    assert_eq!(tables["grid"], 11, "{tables}");
+    assert!(
+        tables["grid_height"].as_f64().unwrap_or(0.0) > 100.0,
+        "{tables}"
+    );
+    assert_eq!(
+        tables["links"], 0,
+        "trend links that lead nowhere: {tables}"
+    );
+    let resources = json(
+        &tab,
+        "JSON.stringify(performance.getEntriesByType('resource').map(e => e.name))",
+    );
+    assert_eq!(
+        resources,
+        serde_json::json!([]),
+        "the report loaded resources"
+    );
+    let errors = problems(&seen);
+    assert!(errors.is_empty(), "console errors: {errors:#?}");
+    let shot = tab
+        .capture_screenshot(CaptureScreenshotFormatOption::Png, None, None, true)
+        .expect("screenshot");
+    let cover = dir.join("screenshot-cover.png");
+    std::fs::write(&cover, &shot).expect("write screenshot");
+    let (w, h, ink) = png_ink(&cover);
+    assert!(
+        w >= 1000 && h >= 200 && ink > 1.0,
+        "{w} x {h}, {ink:.2}% ink"
+    );
+}

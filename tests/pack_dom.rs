@@ -154,7 +154,9 @@ fn xlsx_cells_equal_the_results_rows() {
             let want = run
                 .rows
                 .iter()
-                .find(|x| x.indicator == id && x.area_code == code && x.period == period)
+                .find(|x| {
+                    x.indicator == id && x.area_code == code && x.period.to_string() == period
+                })
                 .unwrap_or_else(|| panic!("{id} {code} {period} not in the results"));
             let v = &r[col("value")];
             if want.suppressed {
@@ -173,7 +175,10 @@ fn xlsx_cells_equal_the_results_rows() {
                     (got, w) => panic!("{id} {code} {period} numerator: {got:?} against {w:?}"),
                 }
             }
-            assert_eq!(cell_text(&r[col("status")]), want.status);
+            assert_eq!(
+                cell_text(&r[col("status")]),
+                want.status.map(|s| s.as_str()).unwrap_or("")
+            );
             checked += 1;
         }
         assert!(checked > 50, "{id}: only {checked} rows");
@@ -403,7 +408,9 @@ fn colours_meet_wcag_aa_contrast() {
 /// ending by the quarter's end, the region's row and its LAs' rows that
 /// are not suppressed and are significantly worse than the region or
 /// England and Wales (not for counts), worsening, worse than baseline, or
-/// off their LAA trajectory for the financial year.
+/// off their LAA trajectory for the financial year; then Benjamini-Hochberg
+/// over every test made for those rows, keeping a statistical flag only
+/// when its q-value is at most the pack's false-discovery rate.
 #[test]
 fn summary_counts_the_exceptions_listed() {
     // planning and unparsing the SQL of every indicator recurses deeply:
@@ -417,11 +424,12 @@ fn summary_counts_the_exceptions_listed() {
 }
 
 fn count_exceptions() {
-    use pireport::assess::{LaaLine, laa_report};
+    use pireport::assess::{LaaLine, Status, laa_report};
     use pireport::definition::ValueKind;
-    use pireport::execute::AreaLevel;
+    use pireport::geography::AreaLevel;
     use pireport::period::{Grain, Period};
     use pireport::render::pack;
+    use pireport::stats::{BaselineStatus, Comparison, TargetStatus, Trend};
 
     let rt = tokio::runtime::Runtime::new().expect("runtime");
     let def = pack::load_pack_def(&root().join("reports"), "dom").expect("dom.yaml");
@@ -430,19 +438,11 @@ fn count_exceptions() {
     let run = rt
         .block_on(pireport::compute(&root().join("indicators"), &data, &ids))
         .expect("compute");
-    let inputs = rt
-        .block_on(pack::gather_pack_inputs(&run, &ids, &data, &def))
-        .expect("inputs");
-    let quarter = pack::resolve_quarter(&run, QUARTER).expect("quarter");
-    let built = pack::dom_pack_files(
-        &run,
-        &def,
-        &inputs,
-        REGION,
-        quarter,
-        &pack::PackOptions::default(),
-    )
-    .expect("pack");
+    let report = rt.block_on(run.report(&ids, &data, &def)).expect("report");
+    let quarter = run.quarter(QUARTER).expect("quarter");
+    let scope = report.dom_scope(REGION, quarter).expect("region");
+    let built =
+        pack::dom_pack_files(&report, &def, &scope, &pack::PackOptions::default()).expect("pack");
     let dir = tempfile::tempdir().expect("temp dir");
     let summary = pack::write_pack(
         &dir.path().join("out"),
@@ -456,10 +456,14 @@ fn count_exceptions() {
     let rows: Vec<_> = run
         .rows
         .iter()
-        .filter(|r| r.period_parsed.is_some_and(|p| p.end() <= as_at))
+        .filter(|r| r.period.end() <= as_at)
         .cloned()
         .collect();
-    let mut want = 0;
+    // every test made for the candidates (the Benjamini-Hochberg family),
+    // and per candidate row its flags: Some(index of the test) or None for
+    // a reason that is not a test (off the LAA trajectory)
+    let mut family: Vec<f64> = Vec::new();
+    let mut flagged_rows: Vec<Vec<Option<usize>>> = Vec::new();
     for id in &ids {
         let ind = run.catalog.get(id).expect("indicator");
         let grain = [
@@ -474,7 +478,7 @@ fn count_exceptions() {
         let own: Vec<_> = rows.iter().filter(|r| &r.indicator == id).collect();
         let Some(latest) = own
             .iter()
-            .filter_map(|r| r.period_parsed)
+            .map(|r| r.period)
             .filter(|p| p.grain() == grain)
             .max_by_key(|p| p.end())
         else {
@@ -482,28 +486,85 @@ fn count_exceptions() {
         };
         let comparable = ind.def.value.kind != ValueKind::Count;
         for r in own.iter().filter(|r| {
-            r.period_parsed == Some(latest)
+            r.period == latest
                 && !r.suppressed
                 && ((r.area_level == AreaLevel::Region && r.area_code == REGION)
                     || (r.area_level == AreaLevel::La && r.region_code == REGION))
         }) {
-            let worse = |c: &Option<String>| matches!(c.as_deref(), Some("worse" | "worst"));
+            let mut test = |p: Option<f64>| {
+                p.map(|p| {
+                    family.push(p);
+                    family.len() - 1
+                })
+            };
+            let t_region = if comparable {
+                test(r.p_vs_region)
+            } else {
+                None
+            };
+            let t_national = if comparable {
+                test(r.p_vs_national)
+            } else {
+                None
+            };
+            let t_trend = test(r.p_trend);
+            let t_change = test(r.p_change);
+            let worse =
+                |c: &Option<Comparison>| matches!(c, Some(Comparison::Worse | Comparison::Worst));
+            let mut flags = Vec::new();
+            if comparable && worse(&r.vs_region) {
+                flags.push(Some(t_region.expect("a p-value for the region flag")));
+            }
+            if comparable && worse(&r.vs_national) {
+                flags.push(Some(t_national.expect("a p-value for the national flag")));
+            }
+            if r.trend == Some(Trend::Worsening) {
+                flags.push(Some(t_trend.expect("a p-value for the trend flag")));
+            }
+            if matches!(
+                r.status,
+                Some(Status::Target(TargetStatus::Worse) | Status::Baseline(BaselineStatus::Worse))
+            ) {
+                flags.push(Some(t_change.expect("a p-value for the baseline flag")));
+            }
             let laa_off = r.area_level == AreaLevel::La
                 && LaaLine::target_years(&run.catalog, &r.area_code).contains(&fy)
                 && laa_report(&run.catalog, &rows, &r.area_code, fy)
                     .iter()
                     .any(|l| {
-                        &l.indicator == id && matches!(l.status.as_str(), "off track" | "worse")
+                        &l.indicator == id
+                            && matches!(l.status, TargetStatus::OffTrack | TargetStatus::Worse)
                     });
-            if (comparable && (worse(&r.vs_region) || worse(&r.vs_national)))
-                || r.trend.as_deref() == Some("worsening")
-                || r.status == "worse"
-                || laa_off
-            {
-                want += 1;
+            if laa_off {
+                flags.push(None);
+            }
+            if !flags.is_empty() {
+                flagged_rows.push(flags);
             }
         }
     }
+    let q = pireport::stats::benjamini_hochberg(&family).expect("p-values in [0, 1]");
+    let rate = def.def.fdr().value();
+    let before = flagged_rows.len();
+    let want = flagged_rows
+        .iter()
+        .filter(|flags| flags.iter().any(|f| f.is_none_or(|i| q[i] <= rate)))
+        .count();
+    let flags_before = flagged_rows
+        .iter()
+        .flatten()
+        .filter(|f| f.is_some())
+        .count();
+    let flags_after = flagged_rows
+        .iter()
+        .flatten()
+        .filter(|f| f.is_some_and(|i| q[i] <= rate))
+        .count();
+    assert_eq!(built.fdr.tests, family.len());
+    assert_eq!(built.fdr.exceptions_before, before);
+    assert_eq!(built.fdr.flags_before, flags_before);
+    assert_eq!(built.fdr.flags_after, flags_after);
+    assert!(want <= before);
     assert!(want > 0, "the sample has exceptions to count");
     assert_eq!(built.exceptions, want);
     assert_eq!(summary.exceptions, want);
@@ -553,4 +614,100 @@ fn funnel_plots_name_their_control_limit_method() {
     }
     let ni115 = std::fs::read_to_string(dir.join("NI115-funnel.svg")).expect("NI115");
     assert!(ni115.contains("Effective sample size (Kish, from the survey weights)"));
+}
+
+#[test]
+fn cover_says_when_it_was_produced_apart_from_the_extract_date() {
+    let html = std::fs::read_to_string(pack().join("index.html")).expect("index.html");
+    // SOURCE_DATE_EPOCH 1270000000 = 14,699 days + 6,400 s after 1970-01-01:
+    // 2010-01-01 is day 14,610 (40 years, 10 of them leap), +89 days is
+    // 31 March, and 6,400 s is 01:46:40
+    assert!(
+        html.contains("<dt>Produced</dt><dd>2010-03-31 01:46:40 UTC</dd>"),
+        "produced-at not from SOURCE_DATE_EPOCH"
+    );
+    assert!(html.contains("<dt>Extract date</dt><dd>2012-03-31</dd>"));
+}
+
+#[test]
+fn without_source_date_epoch_the_cover_has_the_time_of_the_run() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let out = dir.path().join("pack");
+    let before = chrono::Utc::now().timestamp();
+    let o = Command::new(env!("CARGO_BIN_EXE_pireport"))
+        .current_dir(root())
+        .env_remove("SOURCE_DATE_EPOCH")
+        .args([
+            "pack",
+            "dom",
+            "--region",
+            REGION,
+            "--quarter",
+            QUARTER,
+            "--out",
+        ])
+        .arg(&out)
+        .output()
+        .expect("run pireport");
+    let after = chrono::Utc::now().timestamp();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let html = std::fs::read_to_string(out.join("index.html")).expect("index.html");
+    let start = html.find("<dt>Produced</dt><dd>").expect("produced") + 21;
+    let text = &html[start..start + 19];
+    let at = chrono::NaiveDateTime::parse_from_str(text, "%Y-%m-%d %H:%M:%S")
+        .expect("a timestamp")
+        .and_utc()
+        .timestamp();
+    assert!((before..=after).contains(&at), "{text} not within the run");
+    assert!(html.contains("<dt>Extract date</dt><dd>2012-03-31</dd>"));
+}
+
+/// Every indicator page with a trend series carries the Making Data Count
+/// icons as text: each icon is hidden from screen readers and followed by
+/// its label, so nothing rests on colour; the assurance icon appears only
+/// with its target.
+#[test]
+fn spc_icons_carry_text_labels() {
+    let html = std::fs::read_to_string(pack().join("index.html")).expect("index.html");
+    let variation = [
+        "Common cause variation",
+        "Special cause: improvement (high)",
+        "Special cause: improvement (low)",
+        "Special cause: concern (high)",
+        "Special cause: concern (low)",
+    ];
+    let assurance = [
+        "Target consistently met",
+        "Target consistently missed",
+        "Target hit and miss",
+    ];
+    let paragraphs: Vec<&str> = html
+        .split("<p class=\"spc\">")
+        .skip(1)
+        .map(|p| p.split("</p>").next().expect("paragraph"))
+        .collect();
+    let pages = html.matches("<section id=\"ind-").count();
+    assert!(!paragraphs.is_empty() && paragraphs.len() <= pages);
+    for p in &paragraphs {
+        let icons: Vec<&str> = p.split("aria-hidden=\"true\">").skip(1).collect();
+        assert!(!icons.is_empty() && icons.len() <= 2, "{p}");
+        let label = |icon: &str| {
+            icon.split_once("</span> ")
+                .map(|(_, rest)| rest.to_string())
+                .expect("a label after the icon")
+        };
+        let first = label(icons[0]);
+        assert!(
+            variation.iter().any(|v| first.starts_with(v)),
+            "variation icon without its label: {p}"
+        );
+        if let Some(second) = icons.get(1) {
+            let second = label(second);
+            assert!(
+                assurance.iter().any(|a| second.starts_with(a)),
+                "assurance icon without its label: {p}"
+            );
+            assert!(second.contains("(target "), "{p}");
+        }
+    }
 }

@@ -196,3 +196,47 @@ fn pdf_that_fails_to_print_leaves_nothing() {
         nothing,
     );
 }
+
+/// A false-discovery rate outside (0, 1) in the pack definition is refused
+/// with the file and line, before anything is computed.
+#[test]
+fn false_discovery_rate_outside_the_unit_interval() {
+    for bad in ["0", "1", "1.5", "-0.05"] {
+        let reports = tempfile::tempdir().expect("temp dir");
+        for entry in std::fs::read_dir(root().join("reports")).expect("reports") {
+            let path = entry.expect("entry").path();
+            if path.is_file() {
+                let name = path.file_name().expect("name");
+                std::fs::copy(&path, reports.path().join(name)).expect("copy");
+            }
+        }
+        let dom = reports.path().join("dom.yaml");
+        let text = std::fs::read_to_string(&dom).expect("dom.yaml");
+        let text: String = text
+            .lines()
+            .map(|l| {
+                if l.starts_with("false_discovery_rate:") {
+                    format!("false_discovery_rate: {bad}\n")
+                } else {
+                    format!("{l}\n")
+                }
+            })
+            .collect();
+        assert!(text.contains(&format!("false_discovery_rate: {bad}\n")));
+        std::fs::write(&dom, text).expect("write");
+        let reports_arg = reports.path().to_string_lossy().to_string();
+        refuses(
+            &[
+                "dom",
+                "--region",
+                "E12000002",
+                "--quarter",
+                "2009-10 Q2",
+                "--reports",
+                &reports_arg,
+            ],
+            "false_discovery_rate must lie strictly between 0 and 1",
+            nothing,
+        );
+    }
+}

@@ -191,7 +191,7 @@ fn data_quality_counts_duplicate_rows_by_key() {
     let html = std::fs::read_to_string(out.join("index.html")).expect("index.html");
     assert_eq!(
         quality_row(&html, "dip_tests"),
-        ["dip_tests", "10", "0", "test_id", "3"]
+        ["dip_tests", "10", "0", "0 (test_date)", "test_id", "3"]
     );
     assert_eq!(
         quality_row(&html, "offences"),
@@ -199,13 +199,14 @@ fn data_quality_counts_duplicate_rows_by_key() {
             "offences",
             "12",
             "",
+            "",
             "person_id, offence_date, disposal_date, offence_group, la_code",
             "3"
         ]
     );
     assert_eq!(
         quality_row(&html, "areas"),
-        ["areas", "3", "", "la_code", "0"]
+        ["areas", "3", "", "", "la_code", "0"]
     );
     // the keys file is an input of the pack, hashed in the manifest
     let m: serde_json::Value =

@@ -1,7 +1,7 @@
 //! The statistics module against the golden values of PHEindicatormethods
-//! (UKHSA), read at run time from `../shared/reference/phe-indicator-methods`
-//! (or `$PIREPORT_SHARED/reference/phe-indicator-methods`). The files are
-//! never copied into the repository.
+//! (UKHSA), committed under `tests/reference/phe-indicator-methods` (source,
+//! version and licence in `tests/reference/README.md`), so the test needs
+//! nothing beside the repository.
 //!
 //! Interval files hold full-precision floats and are matched to a relative
 //! error of 1e-9. The funnel output files are rounded (6 decimal places for
@@ -23,18 +23,10 @@ const REL_TOL: f64 = 1e-9;
 // ---- reading the reference files ------------------------------------------
 
 fn reference_dir() -> PathBuf {
-    let relative = "reference/phe-indicator-methods";
-    let beside = PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../shared")).join(relative);
-    if beside.is_dir() {
-        return beside;
-    }
-    if let Ok(shared) = std::env::var("PIREPORT_SHARED") {
-        let from_env = PathBuf::from(shared).join(relative);
-        if from_env.is_dir() {
-            return from_env;
-        }
-    }
-    panic!("reference data not found at {beside:?}; set PIREPORT_SHARED to the shared directory");
+    PathBuf::from(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/reference/phe-indicator-methods"
+    ))
 }
 
 /// Splits CSV text into records: quoted fields may hold commas, doubled

@@ -17,7 +17,7 @@ fn broken(from: &str, to: &str) -> String {
     match pireport::load_and_validate(&defs, &data) {
         Ok(_) => panic!("`{to}` should be rejected"),
         Err(e) => {
-            assert_eq!(e.exit_code(), 2);
+            assert_eq!(e.fault(), pireport::Fault::Input);
             e.to_string().replace(&defs.display().to_string(), "defs")
         }
     }
@@ -360,7 +360,7 @@ fn corrupt_parquet_is_named_once_at_its_source() {
     let defs = tmp.path().join("defs");
     copy_definitions(&defs, &["ni38.yaml"], |t| t.to_string());
     let err = pireport::load_and_validate(&defs, &data).err().unwrap();
-    assert_eq!(err.exit_code(), 2);
+    assert_eq!(err.fault(), pireport::Fault::Input);
     let s = err.to_string();
     assert_has(
         &s,

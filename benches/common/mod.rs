@@ -19,9 +19,15 @@ pub const PACK_REGION: &str = "E12000002";
 /// The quarter of every pack benchmark.
 pub const PACK_QUARTER: &str = "2010-11 Q2";
 
-/// The repository root.
+/// The repository root: the checkout cargo is running the bench from
+/// (cargo sets `CARGO_MANIFEST_DIR` at run time), else the one it was built
+/// from. The run-time value matters when checkouts share a target directory:
+/// a binary cargo considers fresh may have been built from another clone,
+/// and `--bless` must write the baseline of the checkout it was run in.
 pub fn repo() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+    std::env::var_os("CARGO_MANIFEST_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")))
 }
 
 /// The shipped definitions.
@@ -61,14 +67,35 @@ pub fn scale_name(scale: f64) -> String {
 /// (`benches/peer/compare.py` uses the same directories). Generation
 /// writes beside the destination and renames when complete, so an
 /// interrupted run leaves nothing that looks finished.
-pub fn bench_data(scale: f64) -> Result<PathBuf, Error> {
+/// Why the benchmark extract could not be made.
+#[derive(Debug, thiserror::Error)]
+pub enum BenchDataError {
+    /// A file operation on the extract's directory failed.
+    #[error("cannot {what} {}", .path.display())]
+    Io {
+        /// What was being done.
+        what: &'static str,
+        /// The path.
+        path: PathBuf,
+        /// The cause.
+        #[source]
+        source: std::io::Error,
+    },
+    /// Generating the extract failed.
+    #[error(transparent)]
+    Generate(#[from] pireport::generate::GenerateError),
+}
+
+pub fn bench_data(scale: f64) -> Result<PathBuf, BenchDataError> {
     let root = target_dir().join("bench-data");
     let dir = root.join(scale_name(scale));
     if dir.join("manifest.yaml").is_file() {
         return Ok(dir);
     }
-    let io = |what: &str, p: &Path, e: std::io::Error| Error::Request {
-        message: format!("cannot {what} {}: {e}", p.display()),
+    let io = |what: &'static str, p: &Path, source: std::io::Error| BenchDataError::Io {
+        what,
+        path: p.to_path_buf(),
+        source,
     };
     std::fs::create_dir_all(&root).map_err(|e| io("create", &root, e))?;
     let partial = root.join(format!(
@@ -155,9 +182,10 @@ pub async fn dom_pack(
     out: &Path,
 ) -> Result<usize, Error> {
     let opts = PackOptions::default();
-    let quarter = pack::resolve_quarter(run, PACK_QUARTER)?;
-    let inputs = pack::gather_pack_inputs(run, ids, data, def).await?;
-    let built = pack::dom_pack_files(run, def, &inputs, region, quarter, &opts)?;
+    let quarter = run.quarter(PACK_QUARTER)?;
+    let report = run.report(ids, data, def).await?;
+    let scope = report.dom_scope(region, quarter)?;
+    let built = pack::dom_pack_files(&report, def, &scope, &opts)?;
     Ok(pack::write_pack(out, &built, &opts)?.files)
 }
 
@@ -171,8 +199,9 @@ pub async fn dom_packs_all(
     out: &Path,
 ) -> Result<usize, Error> {
     let opts = PackOptions::default();
-    let quarter = pack::resolve_quarter(run, PACK_QUARTER)?;
-    let inputs = pack::gather_pack_inputs(run, ids, data, def).await?;
-    let packs = pack::write_dom_packs_all(run, def, &inputs, quarter, out, &opts, &|_: &str| {})?;
+    let quarter = run.quarter(PACK_QUARTER)?;
+    let report = run.report(ids, data, def).await?;
+    let scopes = report.dom_scopes_all(quarter)?;
+    let packs = pack::write_dom_packs_all(&report, def, &scopes, out, &opts, &|_: &str| {})?;
     Ok(packs.len())
 }

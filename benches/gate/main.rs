@@ -112,6 +112,9 @@ enum GateError {
     /// The pipeline failed (in-process workload).
     #[error(transparent)]
     Pipeline(#[from] pireport::Error),
+    /// No workload has this name.
+    #[error("unknown workload `{0}`")]
+    UnknownWorkload(String),
     /// Counts differed between repeated runs.
     #[error("instruction counts are not repeatable: {0}")]
     NotRepeatable(String),
@@ -235,9 +238,7 @@ fn run_workload(name: &str) -> Result<(), GateError> {
             let rt = tokio::runtime::Builder::new_current_thread()
                 .enable_all()
                 .build()
-                .map_err(|e| pireport::Error::Request {
-                    message: format!("cannot start the async runtime: {e}"),
-                })?;
+                .map_err(pireport::Error::Runtime)?;
             workload(&rt, &name)
         })
         .map_err(|e| GateError::Io {
@@ -246,7 +247,7 @@ fn run_workload(name: &str) -> Result<(), GateError> {
             source: e,
         })?;
     match worker.join() {
-        Ok(r) => r.map_err(GateError::from),
+        Ok(r) => r,
         Err(panic) => std::panic::resume_unwind(panic),
     }
 }
@@ -265,7 +266,7 @@ fn gate_measured<F: Future>(rt: &Runtime, work: F) -> F::Output {
     rt.block_on(work)
 }
 
-fn workload(rt: &Runtime, name: &str) -> Result<(), pireport::Error> {
+fn workload(rt: &Runtime, name: &str) -> Result<(), GateError> {
     let (ind, data) = (common::indicators_dir(), common::sample_dir());
     match name {
         "compile" => gate_measured(rt, async {
@@ -274,12 +275,14 @@ fn workload(rt: &Runtime, name: &str) -> Result<(), pireport::Error> {
                 Session::open_with_context(deterministic_context(), valid.into(), &extract).await?;
             common::compile_all(&session, &ind, &data).await
         })
-        .map(|_| ()),
+        .map(|_| ())
+        .map_err(GateError::from),
         "compute" => gate_measured(
             rt,
             common::compute_on(deterministic_context(), &ind, &data, &[]),
         )
-        .map(|_| ()),
+        .map(|_| ())
+        .map_err(GateError::from),
         "pack_dom_one" => {
             let (def, ids) = common::dom_pack_def()?;
             let run = rt.block_on(common::compute_on(
@@ -288,8 +291,10 @@ fn workload(rt: &Runtime, name: &str) -> Result<(), pireport::Error> {
                 &data,
                 &ids,
             ))?;
-            let dir = tempfile::tempdir().map_err(|e| pireport::Error::Request {
-                message: format!("cannot create a temporary directory: {e}"),
+            let dir = tempfile::tempdir().map_err(|source| GateError::Io {
+                action: "create",
+                path: PathBuf::from("a temporary directory"),
+                source,
             })?;
             let out = dir.path().join("pack");
             gate_measured(
@@ -297,10 +302,9 @@ fn workload(rt: &Runtime, name: &str) -> Result<(), pireport::Error> {
                 common::dom_pack(&run, &def, &ids, &data, common::PACK_REGION, &out),
             )
             .map(|_| ())
+            .map_err(GateError::from)
         }
-        other => Err(pireport::Error::Request {
-            message: format!("unknown workload `{other}`"),
-        }),
+        other => Err(GateError::UnknownWorkload(other.to_string())),
     }
 }
 

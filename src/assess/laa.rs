@@ -8,7 +8,7 @@
 //! value after the baseline within the year).
 
 use crate::definition::{LaaTargetDef, ValueKind};
-use crate::execute::AreaLevel;
+use crate::geography::AreaLevel;
 use crate::period::{Grain, Period};
 use crate::stats::{self, ConfidenceLevel, TargetStatus};
 use crate::validate::{ValidCatalog, ValidIndicator};
@@ -24,7 +24,8 @@ pub struct LaaLine {
     /// Area name.
     pub area_name: String,
     /// The financial year reported on.
-    pub year: String,
+    #[serde(serialize_with = "as_text")]
+    pub year: Period,
     /// Indicator id.
     pub indicator: String,
     /// Indicator title.
@@ -39,7 +40,8 @@ pub struct LaaLine {
     /// Agreed baseline value.
     pub baseline_value: f64,
     /// Latest period with a published value, within the year.
-    pub latest_period: Option<String>,
+    #[serde(serialize_with = "as_optional_text")]
+    pub latest_period: Option<Period>,
     /// Latest value.
     pub latest_value: Option<f64>,
     /// 95% interval of the latest value, lower.
@@ -54,23 +56,30 @@ pub struct LaaLine {
     pub trajectory: Option<f64>,
     /// Whether the latest value differs significantly (95%) from the baseline.
     pub significant: Option<bool>,
-    /// `met`, `on track`, `off track`, `worse`, `not yet available`.
-    pub status: String,
+    /// Met, on track, off track, worse, or not yet available.
+    #[serde(serialize_with = "as_text")]
+    pub status: TargetStatus,
+}
+
+/// A typed field in JSON as the word or label the other formats print.
+fn as_text<S: serde::Serializer, T: std::fmt::Display>(v: &T, s: S) -> Result<S::Ok, S::Error> {
+    s.collect_str(v)
+}
+
+fn as_optional_text<S: serde::Serializer, T: std::fmt::Display>(
+    v: &Option<T>,
+    s: S,
+) -> Result<S::Ok, S::Error> {
+    match v {
+        Some(v) => s.collect_str(v),
+        None => s.serialize_none(),
+    }
 }
 
 impl LaaLine {
     /// The financial years `area` has targets for, in order.
     pub fn target_years(catalog: &ValidCatalog, area: &str) -> Vec<Period> {
-        let mut years: Vec<Period> = area_targets(catalog, area)
-            .flat_map(|t| t.targets.keys())
-            .filter_map(|k| match k.parse::<Period>() {
-                Ok(p @ Period::FinancialYear(_)) => Some(p),
-                _ => None,
-            })
-            .collect();
-        years.sort();
-        years.dedup();
-        years
+        catalog.laa_target_years(area)
     }
 
     /// The default year of `area`'s report: the latest financial year that
@@ -90,170 +99,11 @@ impl LaaLine {
                     designated.contains(&r.indicator.as_str())
                         && is_area_row(r, area)
                         && r.value.is_some()
-                        && r.period_parsed.is_some_and(|p| in_year(p, **y))
+                        && in_year(r.period, **y)
                 })
             })
             .or(years.first())
             .copied()
-    }
-
-    /// The lines as CSV, one row per line, numbers at full precision.
-    pub fn render_csv(lines: &[LaaLine]) -> String {
-        let f = |v: Option<f64>| v.map(crate::render::format_number).unwrap_or_default();
-        let field = |s: &str| {
-            if s.contains([',', '"', '\n']) {
-                format!("\"{}\"", s.replace('"', "\"\""))
-            } else {
-                s.to_string()
-            }
-        };
-        let mut out = String::from(
-            "area_code,area_name,year,indicator,title,units,baseline_period,baseline_value,\
-         latest_period,latest_value,ci_lower,ci_upper,target,trajectory,significant,status\n",
-        );
-        for l in lines {
-            let cells = [
-                field(&l.area_code),
-                field(&l.area_name),
-                field(&l.year),
-                field(&l.indicator),
-                field(&l.title),
-                field(&l.units),
-                field(&l.baseline_period),
-                f(Some(l.baseline_value)),
-                field(l.latest_period.as_deref().unwrap_or_default()),
-                f(l.latest_value),
-                f(l.ci_lower),
-                f(l.ci_upper),
-                f(l.target),
-                f(l.trajectory),
-                l.significant.map(|b| b.to_string()).unwrap_or_default(),
-                field(&l.status),
-            ];
-            out.push_str(&cells.join(","));
-            out.push('\n');
-        }
-        out
-    }
-
-    /// The lines as an aligned text table with a title and a summary of statuses.
-    pub fn render_table(lines: &[LaaLine], area: &str, name: &str, year: Period) -> String {
-        let header = [
-            "indicator",
-            "title",
-            "baseline",
-            "latest",
-            "95% CI",
-            "target",
-            "trajectory",
-            "significant",
-            "status",
-        ];
-        let with_period = |v: String, p: &str| {
-            if v.is_empty() {
-                v
-            } else {
-                format!("{v} ({p})")
-            }
-        };
-        let mut table: Vec<Vec<String>> = vec![header.iter().map(|h| h.to_string()).collect()];
-        for l in lines {
-            let d = line_decimals(l.baseline_value, l.decimals);
-            let n = |v: Option<f64>| display_number(v, d);
-            let ci = match (l.ci_lower, l.ci_upper) {
-                (Some(a), Some(b)) => format!("{} to {}", n(Some(a)), n(Some(b))),
-                _ => String::new(),
-            };
-            table.push(vec![
-                l.indicator.clone(),
-                l.title.clone(),
-                with_period(n(Some(l.baseline_value)), &l.baseline_period),
-                with_period(n(l.latest_value), l.latest_period.as_deref().unwrap_or("")),
-                ci,
-                n(l.target),
-                n(l.trajectory),
-                match l.significant {
-                    Some(true) => "yes".into(),
-                    Some(false) => "no".into(),
-                    None => String::new(),
-                },
-                l.status.clone(),
-            ]);
-        }
-        let widths: Vec<usize> = (0..header.len())
-            .map(|c| {
-                table
-                    .iter()
-                    .map(|r| r[c].chars().count())
-                    .max()
-                    .unwrap_or(0)
-            })
-            .collect();
-        // text columns left-aligned, figures right-aligned
-        let left = [true, true, false, false, false, false, false, true, true];
-        let mut out = format!("LAA targets of {area} {name}, {year}\n\n");
-        for (i, row) in table.iter().enumerate() {
-            let cells: Vec<String> = row
-                .iter()
-                .enumerate()
-                .map(|(c, s)| {
-                    if left[c] || i == 0 {
-                        format!("{s:<w$}", w = widths[c])
-                    } else {
-                        format!("{s:>w$}", w = widths[c])
-                    }
-                })
-                .collect();
-            out.push_str(cells.join("  ").trim_end());
-            out.push('\n');
-            if i == 0 {
-                let rule: Vec<String> = widths.iter().map(|w| "-".repeat(*w)).collect();
-                out.push_str(&rule.join("  "));
-                out.push('\n');
-            }
-        }
-        let mut counts: Vec<(&str, usize)> = Vec::new();
-        for s in ["met", "on track", "off track", "worse", "not yet available"] {
-            let k = lines.iter().filter(|l| l.status == s).count();
-            if k > 0 {
-                counts.push((s, k));
-            }
-        }
-        let summary: Vec<String> = counts.iter().map(|(s, k)| format!("{k} {s}")).collect();
-        out.push_str(&format!(
-        "\n{} designated: {}. Trajectory: the straight line from baseline to the {year} target, at the latest period.\n",
-        lines.len(),
-        summary.join(", ")
-    ));
-        out
-    }
-}
-
-/// Decimals to show a line with: the indicator's, or more when its
-/// baseline is below 1 in magnitude, to keep three significant digits
-/// (NI16 rates of a small extract are about 0.1 per 1,000).
-fn line_decimals(baseline: f64, decimals: u8) -> usize {
-    let d = decimals as usize;
-    if baseline.is_finite() && baseline != 0.0 && baseline.abs() < 1.0 {
-        d.max((2.0 - baseline.abs().log10().floor()) as usize)
-            .min(6)
-    } else {
-        d
-    }
-}
-
-fn display_number(v: Option<f64>, d: usize) -> String {
-    let Some(v) = v.filter(|v| v.is_finite()) else {
-        return String::new();
-    };
-    let s = format!("{v:.d$}");
-    if s.trim_start_matches('-')
-        .bytes()
-        .all(|b| b == b'0' || b == b'.')
-    {
-        s.trim_start_matches('-').to_string()
-    } else {
-        s
     }
 }
 
@@ -374,13 +224,7 @@ fn significant_vs_baseline(
             .map(|c| c.is_significant(&ConfidenceLevel::P95))
         }
         _ => {
-            let grain = latest.period_parsed.map(|p| p.grain());
-            let own = latest
-                .baseline_period
-                .as_deref()
-                .zip(grain)
-                .and_then(|(l, g)| Period::parse_for(l, g).ok());
-            if own.is_some_and(|o| same_data(o, bp)) {
+            if latest.baseline_period.is_some_and(|o| same_data(o, bp)) {
                 return latest.significant;
             }
             let weighted = ind
@@ -426,7 +270,7 @@ pub fn laa_report(
         let latest = own
             .iter()
             .filter(|r| r.value.is_some())
-            .filter_map(|r| Some((r.period_parsed?, *r)))
+            .map(|r| (r.period, *r))
             .filter(|(p, _)| in_year(*p, year))
             // a value after the baseline: the baseline itself is no progress report
             .filter(|(p, _)| bp.is_none_or(|b| p.end() > b.end()))
@@ -435,15 +279,15 @@ pub fn laa_report(
         let base_row = bp.and_then(|b| {
             own.iter()
                 .filter(|r| r.value.is_some())
-                .filter(|r| r.period_parsed.is_some_and(|p| same_data(p, b)))
-                .max_by_key(|r| r.period_parsed.map(|p| p == b))
+                .filter(|r| same_data(r.period, b))
+                .max_by_key(|r| r.period == b)
                 .copied()
         });
         let target = bp.and_then(|b| year_target(t, b, year));
         let mut line = LaaLine {
             area_code: area.to_string(),
             area_name: area_name.clone(),
-            year: year.to_string(),
+            year,
             indicator: t.indicator.clone(),
             title: ind.def.title.clone(),
             units: ind.def.units.clone(),
@@ -457,12 +301,12 @@ pub fn laa_report(
             target: target.map(|(at_year, _, _)| at_year),
             trajectory: None,
             significant: None,
-            status: TargetStatus::NotYetAvailable.as_str().to_string(),
+            status: TargetStatus::NotYetAvailable,
         };
         if let (Some(r), Some(v), Some(p), Some(b), Some((year_tv, tp, tv))) = (
             latest,
             latest.and_then(|r| r.value),
-            latest.and_then(|r| r.period_parsed),
+            latest.map(|r| r.period),
             bp,
             target,
         ) {
@@ -475,16 +319,14 @@ pub fn laa_report(
             );
             let sig = significant_vs_baseline(ind, r, base_row, b);
             let worse = sig == Some(true) && pol.is_better(t.baseline.value, v);
-            line.latest_period = Some(r.period.clone());
+            line.latest_period = Some(r.period);
             line.latest_value = Some(v);
             line.ci_lower = r.ci_lower;
             line.ci_upper = r.ci_upper;
             line.trajectory = traj;
             line.significant = sig;
             line.status =
-                stats::target_status(Some(v), year_tv, traj.unwrap_or(year_tv), worse, pol)
-                    .as_str()
-                    .to_string();
+                stats::target_status(Some(v), year_tv, traj.unwrap_or(year_tv), worse, pol);
         }
         out.push(line);
     }

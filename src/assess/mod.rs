@@ -11,15 +11,19 @@ mod value;
 use std::collections::BTreeMap;
 
 use crate::definition::LaaTargetDef;
-use crate::execute::{Aggregate, AreaLevel, Execution};
+use crate::execute::{Aggregate, Execution};
+use crate::geography::AreaLevel;
 use crate::period::{Grain, Period};
 use crate::stats::{self, Polarity};
 use crate::validate::{ValidCatalog, ValidIndicator};
 
 pub use laa::{LaaLine, laa_report};
 pub use psa::{PsaRow, psa_progress_rows};
-pub use row::{RESULT_COLUMNS, ResultRow};
-pub use value::{Figures, estimate, figures, interval_method, significance_kind, significant};
+pub use row::{RESULT_COLUMNS, ResultRow, Status};
+pub use value::{
+    Figures, estimate, figures, interval_at, interval_method, significance_kind, significance_test,
+    significant,
+};
 
 /// The stats polarity of a definition.
 pub fn polarity(ind: &ValidIndicator) -> Polarity {
@@ -33,14 +37,7 @@ pub fn polarity(ind: &ValidIndicator) -> Polarity {
 /// for rolling 12 months the rolling quarter that equals a financial-year
 /// baseline.
 pub fn baseline_for(ind: &ValidIndicator, grain: Grain) -> Option<Period> {
-    let b = ind.baseline?;
-    match (b, grain) {
-        (p, g) if p.grain() == g => Some(p),
-        (Period::FinancialYear(fy), Grain::RollingQuarter) => {
-            Some(Period::RollingQuarter { fy, q: 4 })
-        }
-        _ => None,
-    }
+    ind.baseline_for(grain)
 }
 
 type AreaKey = (AreaLevel, String);
@@ -94,7 +91,7 @@ fn not_yet_available(
     for p in periods {
         for ((level, code), (name, region)) in &areas {
             let mut r = ResultRow::empty(ind, *level, code, name, region, *p);
-            r.status = stats::TargetStatus::NotYetAvailable.as_str().to_string();
+            r.status = Some(Status::Target(stats::TargetStatus::NotYetAvailable));
             out.push(r);
         }
     }
@@ -106,15 +103,9 @@ fn assess_indicator(
     aggs: &[&Aggregate],
     targets: &[LaaTargetDef],
 ) -> Vec<ResultRow> {
-    let grain_of = |g: &str| Grain::ALL.into_iter().find(|x| x.as_str() == g);
     let mut computed: BTreeMap<(AreaKey, Period), Computed> = BTreeMap::new();
     for a in aggs {
-        let Some(grain) = grain_of(&a.grain) else {
-            continue;
-        };
-        let Ok(period) = Period::parse_for(&a.period, grain) else {
-            continue;
-        };
+        let period = a.period;
         let f = figures(ind, a);
         let est = estimate(ind, &f);
         computed.insert(
@@ -145,7 +136,7 @@ fn assess_indicator(
         r.denominator_n = c.figures.denominator_n;
         r.sample_size = value::sample_size(ind, &c.figures);
         let Some((value, ci)) = c.est else {
-            r.status = "no data".into();
+            r.status = Some(Status::NoData);
             rows.push(r);
             continue;
         };
@@ -155,12 +146,18 @@ fn assess_indicator(
         }
         let baseline = baseline_for(ind, period.grain());
         let base = baseline.and_then(|b| computed.get(&(key.clone(), b)));
-        if let Some(b) = baseline {
-            r.baseline_period = Some(b.to_string());
-        }
+        r.baseline_period = baseline;
         let base_value = base.and_then(|b| b.est.map(|e| e.0));
         r.baseline_value = base_value;
-        if let Some(bv) = base_value {
+        let against_baseline = !matches!(
+            ind.def.value.kind,
+            crate::definition::ValueKind::ExcessPercent
+                | crate::definition::ValueKind::PercentChange
+        );
+        // a period that ends before the baseline is not measured against it:
+        // no change, no significance, no status
+        let before_baseline = against_baseline && baseline.is_some_and(|b| period.end() < b.end());
+        if let Some(bv) = base_value.filter(|_| !before_baseline) {
             r.change = match ind.def.change {
                 crate::definition::ChangeKind::Difference => Some(value - bv),
                 crate::definition::ChangeKind::Percent if bv != 0.0 => {
@@ -169,16 +166,13 @@ fn assess_indicator(
                 _ => None,
             };
         }
-        let against_baseline = !matches!(
-            ind.def.value.kind,
-            crate::definition::ValueKind::ExcessPercent
-                | crate::definition::ValueKind::PercentChange
-        );
-        r.significant = if against_baseline && Some(*period) == baseline {
+        let test = if before_baseline || (against_baseline && Some(*period) == baseline) {
             None
         } else {
-            significant(ind, &c.figures, base.map(|b| &b.figures))
+            significance_test(ind, &c.figures, base.map(|b| &b.figures))
         };
+        r.significant = test.map(|(sig, _)| sig);
+        r.p_change = test.map(|(_, p)| p);
         // the reference a status is judged against: the baseline, or zero
         // (expected / before) for kinds that are themselves a change
         let reference = if against_baseline {
@@ -187,31 +181,64 @@ fn assess_indicator(
             Some(0.0)
         };
         let target = target_for(ind, targets, c, base_value);
+        let yoy = year_on_year(ind, &computed, key, *period, value);
         r.status = match (baseline, reference) {
-            (Some(b), _) if against_baseline && period.end() < b.end() => String::new(),
-            (Some(b), _) if against_baseline && *period == b => "baseline".into(),
+            _ if yoy.is_some() => {
+                let (previous, met) = yoy.unwrap_or((value, false)); // ok: is_some checked
+                r.target = Some(previous);
+                Some(Status::YearOnYear { met })
+            }
+            (Some(b), _) if against_baseline && period.end() < b.end() => None,
+            (Some(b), _) if against_baseline && *period == b => Some(Status::IsBaseline),
             (_, Some(refv)) => {
                 let sig = r.significant.unwrap_or(false);
                 let worse = sig && pol.is_better(refv, value);
                 match target {
                     Some((t, traj)) => {
                         r.target = Some(t);
-                        stats::target_status(Some(value), t, traj, worse, pol)
-                            .as_str()
-                            .to_string()
+                        Some(Status::Target(stats::target_status(
+                            Some(value),
+                            t,
+                            traj,
+                            worse,
+                            pol,
+                        )))
                     }
-                    None => stats::baseline_status(value, refv, sig, pol)
-                        .as_str()
-                        .to_string(),
+                    None => Some(Status::Baseline(stats::baseline_status(
+                        value, refv, sig, pol,
+                    ))),
                 }
             }
-            _ => String::new(),
+            _ => None,
         };
         rows.push(r);
     }
     compare_and_trend(ind, &computed, &mut rows);
     suppress(ind, &mut rows);
     rows
+}
+
+/// For a year-on-year target and a row of a yearly grain whose previous
+/// year has a value in the same area: that value and whether this year
+/// beat it (strictly lower for a fall, higher for a rise).
+fn year_on_year(
+    ind: &ValidIndicator,
+    computed: &BTreeMap<(AreaKey, Period), Computed>,
+    key: &AreaKey,
+    period: Period,
+    value: f64,
+) -> Option<(f64, bool)> {
+    use crate::definition::TargetKind;
+    let kind = ind.def.target.as_ref()?.kind;
+    if kind == TargetKind::ByDate || !period.grain().is_yearly() {
+        return None;
+    }
+    let previous = computed.get(&(key.clone(), period.offset(-1)))?.est?.0;
+    let met = match kind {
+        TargetKind::FallYearOnYear => value < previous,
+        _ => value > previous,
+    };
+    Some((previous, met))
 }
 
 /// The target and the trajectory value for this row: LAA targets for LA
@@ -283,25 +310,32 @@ fn compare_and_trend(
             .get(&((level, code.to_string()), p))
             .and_then(|c| c.est.map(|e| e.0))
     };
-    let national_code = crate::execute::NATIONAL_CODE;
+    let national_code = crate::geography::NATIONAL_CODE;
     for r in rows.iter_mut() {
-        let Some(p) = r.period_parsed else { continue };
+        let p = r.period;
         let Some(iv) = r.intervals() else { continue };
         // an area's count is not comparable with a larger area's total
         let comparable = ind.def.value.kind != crate::definition::ValueKind::Count;
+        let own = computed.get(&((r.area_level, r.area_code.clone()), p));
+        // the p-value of a comparison, by inverting the row's own interval
+        let p_value = |bench: f64| {
+            own.and_then(|c| {
+                stats::interval_p_value(bench, |l| value::interval_at(ind, &c.figures, l))
+            })
+        };
         if comparable
             && r.area_level == AreaLevel::La
             && let Some(bench) = value_of(AreaLevel::Region, &r.region_code, p)
         {
-            r.vs_region =
-                stats::compare_with_benchmark(&iv, bench, pol).map(|c| c.as_str().to_string());
+            r.vs_region = stats::compare_with_benchmark(&iv, bench, pol);
+            r.p_vs_region = p_value(bench);
         }
         if comparable
             && r.area_level != AreaLevel::National
             && let Some(bench) = value_of(AreaLevel::National, national_code, p)
         {
-            r.vs_national =
-                stats::compare_with_benchmark(&iv, bench, pol).map(|c| c.as_str().to_string());
+            r.vs_national = stats::compare_with_benchmark(&iv, bench, pol);
+            r.p_vs_national = p_value(bench);
         }
         // recent trend over the last five non-overlapping periods
         let step = if p.grain().overlapping() { 4 } else { 1 };
@@ -340,7 +374,8 @@ fn compare_and_trend(
                 .collect();
             pts.and_then(|p| stats::value_trend(&p, pol))
         };
-        r.trend = test.map(|t| t.trend.as_str().to_string());
+        r.trend = test.map(|t| t.trend);
+        r.p_trend = test.and_then(|t| stats::chi_square_1df_p_value(t.statistic));
     }
 }
 
@@ -349,7 +384,7 @@ fn suppress(ind: &ValidIndicator, rows: &mut [ResultRow]) {
     let mut groups: BTreeMap<String, Vec<usize>> = BTreeMap::new();
     for (i, r) in rows.iter().enumerate() {
         if r.area_level == AreaLevel::La && r.value.is_some() {
-            groups.entry(r.period.clone()).or_default().push(i);
+            groups.entry(r.period.to_string()).or_default().push(i);
         }
     }
     for idx in groups.values() {

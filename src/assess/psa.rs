@@ -1,7 +1,7 @@
 //! PSA progress: from the national rows of each PSA's indicators.
 
 use crate::definition::PsaDef;
-use crate::execute::AreaLevel;
+use crate::geography::AreaLevel;
 use crate::period::Period;
 use crate::stats::{self, BaselineStatus};
 use crate::validate::ValidCatalog;
@@ -16,11 +16,11 @@ pub struct PsaRow {
     /// PSA title.
     pub title: String,
     /// Financial year.
-    pub period: String,
-    /// `strong progress`, `some progress`, `no progress`, `not yet assessed`.
-    pub progress: String,
-    /// Each member indicator and its change against baseline (empty when not assessed).
-    pub indicators: Vec<(String, String)>,
+    pub period: Period,
+    /// Strong, some or no progress, or not yet assessed.
+    pub progress: stats::PsaProgress,
+    /// Each member indicator and its change against baseline (None when not assessed).
+    pub indicators: Vec<(String, Option<BaselineStatus>)>,
 }
 
 /// The national row of `id` that stands for financial year `fy`.
@@ -32,16 +32,15 @@ fn row_for_year<'a>(rows: &'a [ResultRow], id: &str, fy: i32) -> Option<&'a Resu
         Period::CalendarYear(fy),
     ];
     wanted.iter().find_map(|p| {
-        rows.iter().find(|r| {
-            r.indicator == id && r.area_level == AreaLevel::National && r.period_parsed == Some(*p)
-        })
+        rows.iter()
+            .find(|r| r.indicator == id && r.area_level == AreaLevel::National && r.period == *p)
     })
 }
 
 fn status(catalog: &ValidCatalog, r: &ResultRow) -> Option<BaselineStatus> {
     let ind = catalog.get(&r.indicator)?;
     let (v, b) = (r.value?, r.baseline_value?);
-    let base = r.baseline_period.as_deref()?;
+    let base = r.baseline_period?;
     if r.period == base {
         return None;
     }
@@ -66,10 +65,10 @@ pub fn psa_progress_rows(catalog: &ValidCatalog, rows: &[ResultRow]) -> Vec<PsaR
     };
     let mut years: Vec<i32> = rows
         .iter()
-        .filter_map(|r| match r.period_parsed? {
-            Period::FinancialYear(fy) => Some(fy),
-            Period::Quarter { fy, .. } | Period::RollingQuarter { fy, .. } => Some(fy),
-            Period::CalendarYear(y) => Some(y),
+        .map(|r| match r.period {
+            Period::FinancialYear(fy) => fy,
+            Period::Quarter { fy, .. } | Period::RollingQuarter { fy, .. } => fy,
+            Period::CalendarYear(y) => y,
         })
         .collect();
     years.sort();
@@ -89,16 +88,13 @@ fn one(catalog: &ValidCatalog, psa: &PsaDef, rows: &[ResultRow], fy: i32) -> Psa
     for id in &psa.indicators {
         let s = row_for_year(rows, id, fy).and_then(|r| status(catalog, r));
         statuses.push(s);
-        members.push((
-            id.clone(),
-            s.map(|s| s.as_str().to_string()).unwrap_or_default(),
-        ));
+        members.push((id.clone(), s));
     }
     PsaRow {
         psa: psa.id.clone(),
         title: psa.title.clone(),
-        period: Period::FinancialYear(fy).to_string(),
-        progress: stats::psa_progress(&statuses).as_str().to_string(),
+        period: Period::FinancialYear(fy),
+        progress: stats::psa_progress(&statuses),
         indicators: members,
     }
 }

@@ -1,8 +1,10 @@
 //! The published result row (one per indicator x area x period).
 
-use crate::execute::AreaLevel;
+use crate::geography::AreaLevel;
 use crate::period::Period;
-use crate::stats::{Interval, Intervals};
+use crate::stats::{
+    BaselineStatus, CiMethod, Comparison, Interval, Intervals, TargetStatus, Trend,
+};
 use crate::validate::ValidIndicator;
 
 /// The columns of the results table, in order (the spec's "Result row").
@@ -33,6 +35,55 @@ pub const RESULT_COLUMNS: &[&str] = &[
     "suppressed",
 ];
 
+/// The status of a result row: how its value stands against a target or
+/// the baseline, or why it has none. [`Status::as_str`] is the published word.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Status {
+    /// Against a target (LAA targets for LA rows, the definition's target
+    /// for national rows); `not yet available` for a period not yet computed.
+    Target(TargetStatus),
+    /// Against the baseline, for rows without a target.
+    Baseline(BaselineStatus),
+    /// The row is the baseline period itself.
+    IsBaseline,
+    /// Against a year-on-year target (a fall or a rise every year): whether
+    /// this year beat the year before.
+    YearOnYear {
+        /// This year beat the previous one.
+        met: bool,
+    },
+    /// No value could be computed (e.g. a zero denominator).
+    NoData,
+}
+
+impl Status {
+    /// The `status` column value.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Status::Target(t) => t.as_str(),
+            Status::Baseline(b) => b.as_str(),
+            Status::IsBaseline => "baseline",
+            Status::YearOnYear { met: true } => "met",
+            Status::YearOnYear { met: false } => "not met",
+            Status::NoData => "no data",
+        }
+    }
+
+    /// Significantly worse than baseline (as a target or a baseline status).
+    pub fn is_worse(self) -> bool {
+        matches!(
+            self,
+            Status::Target(TargetStatus::Worse) | Status::Baseline(BaselineStatus::Worse)
+        )
+    }
+}
+
+impl std::fmt::Display for Status {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
 /// One result row. Optional fields are empty in the published table.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ResultRow {
@@ -44,8 +95,8 @@ pub struct ResultRow {
     pub area_code: String,
     /// Area name.
     pub area_name: String,
-    /// Period label.
-    pub period: String,
+    /// The period.
+    pub period: Period,
     /// Numerator (weighted where the indicator is weighted).
     pub numerator: Option<f64>,
     /// Denominator.
@@ -62,10 +113,10 @@ pub struct ResultRow {
     pub ci998_lower: Option<f64>,
     /// 99.8% interval, upper.
     pub ci998_upper: Option<f64>,
-    /// `wilson`, `byar`, `exact` or empty.
-    pub ci_method: Option<String>,
-    /// Baseline period label.
-    pub baseline_period: Option<String>,
+    /// How the intervals were computed.
+    pub ci_method: Option<CiMethod>,
+    /// The baseline period.
+    pub baseline_period: Option<Period>,
     /// Baseline value of the same area.
     pub baseline_value: Option<f64>,
     /// Change on baseline (difference or percent, per definition).
@@ -74,20 +125,18 @@ pub struct ResultRow {
     pub significant: Option<bool>,
     /// Target value in force for this row.
     pub target: Option<f64>,
-    /// Status: target status, baseline status, `baseline`, `no data` or `not yet available`.
-    pub status: String,
+    /// Status: against a target, against the baseline, or why there is none.
+    pub status: Option<Status>,
     /// Comparison with the region.
-    pub vs_region: Option<String>,
+    pub vs_region: Option<Comparison>,
     /// Comparison with England and Wales.
-    pub vs_national: Option<String>,
+    pub vs_national: Option<Comparison>,
     /// Recent trend.
-    pub trend: Option<String>,
+    pub trend: Option<Trend>,
     /// Withheld by disclosure control.
     pub suppressed: bool,
     /// Region code of the area (not published as a column).
     pub region_code: String,
-    /// The parsed period (not published).
-    pub period_parsed: Option<Period>,
     /// Unweighted numerator count (not published).
     pub numerator_n: i64,
     /// Unweighted denominator count (not published).
@@ -97,6 +146,17 @@ pub struct ResultRow {
     pub sample_size: Option<f64>,
     /// Display decimals of the indicator.
     pub decimals: u8,
+    /// Two-sided p-value of the comparison with the region (`vs_region`),
+    /// by inverting the indicator's interval: below 0.05 exactly when the
+    /// region lies outside the 95% interval.
+    pub p_vs_region: Option<f64>,
+    /// The same for the comparison with England and Wales (`vs_national`).
+    pub p_vs_national: Option<f64>,
+    /// Two-sided p-value of the recent trend test (`trend`).
+    pub p_trend: Option<f64>,
+    /// Two-sided p-value of the test behind `significant` (against
+    /// baseline, expected or the earlier count).
+    pub p_change: Option<f64>,
 }
 
 impl ResultRow {
@@ -114,7 +174,7 @@ impl ResultRow {
             area_level: level,
             area_code: code.to_string(),
             area_name: name.to_string(),
-            period: period.to_string(),
+            period,
             numerator: None,
             denominator: None,
             expected: None,
@@ -129,17 +189,20 @@ impl ResultRow {
             change: None,
             significant: None,
             target: None,
-            status: String::new(),
+            status: None,
             vs_region: None,
             vs_national: None,
             trend: None,
             suppressed: false,
             region_code: region.to_string(),
-            period_parsed: Some(period),
             numerator_n: 0,
             denominator_n: None,
             sample_size: None,
             decimals: ind.def.decimals,
+            p_vs_region: None,
+            p_vs_national: None,
+            p_trend: None,
+            p_change: None,
         }
     }
 
@@ -149,18 +212,13 @@ impl ResultRow {
         self.ci_upper = Some(i.ci95.upper);
         self.ci998_lower = Some(i.ci998.lower);
         self.ci998_upper = Some(i.ci998.upper);
-        self.ci_method = Some(i.method.as_str().to_string());
+        self.ci_method = Some(i.method);
     }
 
     /// The intervals, when both are set.
     pub fn intervals(&self) -> Option<Intervals> {
-        let method = match self.ci_method.as_deref()? {
-            "wilson" => crate::stats::CiMethod::Wilson,
-            "byar" => crate::stats::CiMethod::Byar,
-            _ => crate::stats::CiMethod::Exact,
-        };
         Some(Intervals {
-            method,
+            method: self.ci_method?,
             ci95: Interval {
                 lower: self.ci_lower?,
                 upper: self.ci_upper?,
@@ -188,7 +246,7 @@ impl ResultRow {
         self.baseline_value = None;
         self.change = None;
         self.significant = None;
-        self.status = String::new();
+        self.status = None;
         self.vs_region = None;
         self.vs_national = None;
         self.trend = None;
@@ -196,10 +254,7 @@ impl ResultRow {
 
     /// Deterministic order: indicator, period (by end then grain), level, area code.
     pub fn sort_key(&self) -> (String, i64, u8, AreaLevel, String) {
-        let (end, grain) = self
-            .period_parsed
-            .map(|p| (p.end_quarter_index(), p.grain() as u8))
-            .unwrap_or((0, 0));
+        let (end, grain) = (self.period.end_quarter_index(), self.period.grain() as u8);
         (
             self.indicator.clone(),
             end,

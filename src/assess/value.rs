@@ -183,6 +183,18 @@ fn interval_at_own_level(ind: &ValidIndicator, f: &Figures) -> Option<stats::Int
         return None;
     }
     let cl = ConfidenceLevel::new(level).ok()?;
+    interval_at(ind, f, &cl)
+}
+
+/// The figure's interval at any confidence level, by the indicator's own
+/// method (exact or Byar's Poisson, Wilson); `None` for a method with no
+/// interval or an undefined figure.
+pub fn interval_at(
+    ind: &ValidIndicator,
+    f: &Figures,
+    cl: &ConfidenceLevel,
+) -> Option<stats::Interval> {
+    let cl = *cl;
     let v = &ind.def.value;
     let den = f.denominator.unwrap_or(0.0);
     let scale = |i: stats::Interval, k: f64| stats::Interval {
@@ -253,6 +265,15 @@ fn count(x: f64) -> u64 {
 /// Whether a figure differs significantly: from its expected or base count
 /// in the same period (excess, percent change), else from its baseline.
 pub fn significant(ind: &ValidIndicator, f: &Figures, base: Option<&Figures>) -> Option<bool> {
+    significance_test(ind, f, base).map(|(s, _)| s)
+}
+
+/// [`significant`] with the p-value of the test made.
+pub fn significance_test(
+    ind: &ValidIndicator,
+    f: &Figures,
+    base: Option<&Figures>,
+) -> Option<(bool, f64)> {
     let level = ConfidenceLevel::P95;
     let kind = ind.def.value.kind;
     match (significance_kind(ind), kind) {
@@ -262,11 +283,11 @@ pub fn significant(ind: &ValidIndicator, f: &Figures, base: Option<&Figures>) ->
             stats::actual_vs_expected(count(f.numerator), n, exp.min(n as f64), &level)
                 .ok()
                 .flatten()
-                .map(|t| t.significant)
+                .map(|t| (t.significant, t.p_value))
         }
         (SignificanceKind::PoissonCounts, ValueKind::PercentChange) => {
             stats::compare_poisson_counts(count(f.numerator), 1.0, count(f.denominator?), 1.0)
-                .map(|c| c.is_significant(&level))
+                .map(|c| (c.is_significant(&level), c.p_value))
         }
         (SignificanceKind::PoissonCounts, _) => {
             let b = base?;
@@ -280,7 +301,7 @@ pub fn significant(ind: &ValidIndicator, f: &Figures, base: Option<&Figures>) ->
                 return None;
             }
             stats::compare_poisson_counts(count(f.numerator), t1, count(b.numerator), t2)
-                .map(|c| c.is_significant(&level))
+                .map(|c| (c.is_significant(&level), c.p_value))
         }
         (SignificanceKind::Proportions, _) => {
             let b = base?;
@@ -306,7 +327,7 @@ pub fn significant(ind: &ValidIndicator, f: &Figures, base: Option<&Figures>) ->
             stats::compare_proportions(x1.min(n1), n1, x2.min(n2), n2)
                 .ok()
                 .flatten()
-                .map(|c| c.is_significant(&level))
+                .map(|c| (c.is_significant(&level), c.p_value))
         }
     }
 }

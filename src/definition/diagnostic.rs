@@ -41,8 +41,28 @@ pub fn render_diagnostics(diags: &[Diagnostic]) -> String {
     let mut d = diags.to_vec();
     d.sort();
     d.dedup();
-    d.iter()
-        .map(|d| d.to_string())
-        .collect::<Vec<_>>()
-        .join("\n")
+    let mut lines: Vec<String> = d.iter().take(MAX_SHOWN).map(|d| d.to_string()).collect();
+    if d.len() > MAX_SHOWN {
+        lines.push(format!(
+            "... and {} more problems not shown: fix these first",
+            group_digits(d.len() - MAX_SHOWN)
+        ));
+    }
+    lines.join("\n")
+}
+
+/// Diagnostics shown at once: more flood the terminal and hide the first.
+pub const MAX_SHOWN: usize = 50;
+
+/// `1234567` as `1,234,567`.
+pub fn group_digits(n: usize) -> String {
+    let s = n.to_string();
+    let mut out = String::new();
+    for (i, c) in s.chars().enumerate() {
+        if i > 0 && (s.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
 }

@@ -8,6 +8,7 @@ use serde::de::DeserializeOwned;
 use super::diagnostic::{Diagnostic, render_diagnostics};
 use super::model::{GeographyDef, IndicatorDef, PsaDef};
 use super::positions::PositionIndex;
+use super::precheck::{MAX_YAML_BYTES, precheck, read_regular, strip_bom};
 use super::targets::LaaTargetDef;
 
 /// File names with a special meaning in the indicators directory.
@@ -92,10 +93,33 @@ impl DefinitionError {
 }
 
 fn read(path: &Path) -> Result<String, DefinitionError> {
-    std::fs::read_to_string(path).map_err(|source| DefinitionError::Io {
+    read_regular(path, MAX_YAML_BYTES).map_err(|source| DefinitionError::Io {
         path: path.to_path_buf(),
         source,
     })
+}
+
+/// Pre-check `text` (see [`precheck`]) and parse it: the file's problems as
+/// located diagnostics.
+pub fn parse_checked_file<T: DeserializeOwned>(
+    path: &Path,
+    text: &str,
+) -> Result<Located<T>, Vec<Diagnostic>> {
+    let text = strip_bom(text);
+    if let Err(problems) = precheck(text) {
+        return Err(problems
+            .into_iter()
+            .map(|p| Diagnostic {
+                file: path.display().to_string(),
+                line: p.line,
+                column: p.column,
+                path: String::new(),
+                message: p.message,
+                hint: p.hint,
+            })
+            .collect());
+    }
+    parse_file(path, text).map_err(|d| vec![d])
 }
 
 /// Parse one YAML file into `T`, remembering positions.
@@ -177,21 +201,21 @@ pub fn load_definitions(dir: &Path) -> Result<Catalog, DefinitionError> {
             .and_then(|n| n.to_str())
             .unwrap_or_default();
         match name {
-            PSA_FILE => match parse_file::<Vec<PsaDef>>(&path, &text) {
+            PSA_FILE => match parse_checked_file::<Vec<PsaDef>>(&path, &text) {
                 Ok(v) => psas = Some(v),
-                Err(d) => diags.push(d),
+                Err(d) => diags.extend(d),
             },
-            GEOGRAPHY_FILE => match parse_file::<GeographyDef>(&path, &text) {
+            GEOGRAPHY_FILE => match parse_checked_file::<GeographyDef>(&path, &text) {
                 Ok(v) => geography = v.value,
-                Err(d) => diags.push(d),
+                Err(d) => diags.extend(d),
             },
-            TARGETS_FILE => match parse_file::<Vec<LaaTargetDef>>(&path, &text) {
+            TARGETS_FILE => match parse_checked_file::<Vec<LaaTargetDef>>(&path, &text) {
                 Ok(v) => targets = Some(v),
-                Err(d) => diags.push(d),
+                Err(d) => diags.extend(d),
             },
-            _ => match parse_file::<IndicatorDef>(&path, &text) {
+            _ => match parse_checked_file::<IndicatorDef>(&path, &text) {
                 Ok(v) => indicators.push(v),
-                Err(d) => diags.push(d),
+                Err(d) => diags.extend(d),
             },
         }
     }

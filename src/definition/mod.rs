@@ -11,12 +11,13 @@ mod diagnostic;
 mod load;
 mod model;
 mod positions;
+pub mod precheck;
 mod targets;
 
 pub use diagnostic::{Diagnostic, render_diagnostics};
 pub use load::{
     Catalog, DefinitionError, GEOGRAPHY_FILE as GEOGRAPHY_FILE_NAME, Located, PSA_FILE,
-    TARGETS_FILE, load_definitions, parse_file,
+    TARGETS_FILE, load_definitions, parse_checked_file, parse_file,
 };
 pub use model::*;
 pub use positions::{Position, PositionIndex};

@@ -59,6 +59,25 @@ pub struct IndicatorDef {
     /// How change on baseline is expressed.
     #[serde(default)]
     pub change: ChangeKind,
+    /// The working-day calendar read by `working_days(a, b)` in expressions.
+    #[serde(default)]
+    pub calendar: Option<CalendarDef>,
+}
+
+/// A table of non-working days (bank holidays): working days are Monday to
+/// Friday except its dates.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CalendarDef {
+    /// Table of the extract: `NAME.parquet` or a directory `NAME/`.
+    pub table: String,
+    /// Its Date32 column of holiday dates.
+    #[serde(default = "default_calendar_date")]
+    pub date: String,
+}
+
+fn default_calendar_date() -> String {
+    "date".to_string()
 }
 
 fn default_decimals() -> u8 {
@@ -312,18 +331,40 @@ pub enum ChangeKind {
     Percent,
 }
 
-/// A national target.
+/// A target: a value to reach by a date (`by_date`, the default: a
+/// reduction or an increase on baseline, or an absolute value), or a
+/// change every year against the year before (`fall_year_on_year`,
+/// `rise_year_on_year`).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct TargetDef {
-    /// Period by which the target is to be met, e.g. `2010-11`.
-    pub period: String,
+    /// What kind of target this is.
+    #[serde(default)]
+    pub kind: TargetKind,
+    /// Period by which a `by_date` target is to be met, e.g. `2010-11`.
+    #[serde(default)]
+    pub period: Option<String>,
     /// Target as a % change on baseline, e.g. -10.
     #[serde(default)]
     pub change_percent: Option<f64>,
     /// Target as an absolute value.
     #[serde(default)]
     pub value: Option<f64>,
+}
+
+/// The kinds of target the language declares.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum TargetKind {
+    /// Reach `value`, or `change_percent` on baseline, by `period`; judged
+    /// against the straight-line trajectory from baseline (national rows).
+    #[default]
+    ByDate,
+    /// Each year lower than the year before: `met` when a year's value is
+    /// below the previous year's, `not met` otherwise (every area level).
+    FallYearOnYear,
+    /// Each year higher than the year before.
+    RiseYearOnYear,
 }
 
 /// A PSA: a group of indicators assessed together (`indicators/psa.yaml`).

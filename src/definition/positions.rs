@@ -82,9 +82,11 @@ impl PositionIndex {
                 line: pos.line,
                 column: pos.column + 1 + col0,
             },
+            // the parser marks a block scalar at its first content line
+            // and indentation, so lines and columns inside it add directly
             Some((pos, ScalarLayout::Block)) => Position {
-                line: pos.line + 1 + line0,
-                column: 0,
+                line: pos.line + line0,
+                column: pos.column + col0,
             },
             Some((pos, _)) => Position {
                 line: pos.line + line0,

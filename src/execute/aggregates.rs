@@ -6,38 +6,13 @@ use datafusion::arrow::array::{Array, AsArray, RecordBatch};
 use datafusion::arrow::datatypes::{Float64Type, Int64Type};
 use datafusion::error::{DataFusionError, Result};
 
+use crate::geography::AreaLevel;
+use crate::period::{Grain, Period};
 use crate::plan::{
     AREA_COLUMN, GRAIN_COLUMN, PERIOD_COLUMN, SUM_W2_COLUMN, measure_count_column,
     measure_value_column,
 };
 use crate::validate::ValidIndicator;
-
-/// Code of the England and Wales total.
-pub const NATIONAL_CODE: &str = "E92000001+W92000004";
-/// Name of the England and Wales total.
-pub const NATIONAL_NAME: &str = "England and Wales";
-
-/// The level of an area.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub enum AreaLevel {
-    /// England and Wales.
-    National,
-    /// A DOM region.
-    Region,
-    /// A local authority.
-    La,
-}
-
-impl AreaLevel {
-    /// `national`, `region` or `la`.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            AreaLevel::National => "national",
-            AreaLevel::Region => "region",
-            AreaLevel::La => "la",
-        }
-    }
-}
 
 /// A measure's value and its unweighted count.
 #[derive(Debug, Clone, Copy, PartialEq, Default)]
@@ -59,10 +34,8 @@ impl MeasureValue {
 /// One LA row as the plan returns it.
 #[derive(Debug, Clone, PartialEq)]
 pub struct LaRow {
-    /// Grain name.
-    pub grain: String,
-    /// Period label.
-    pub period: String,
+    /// The period, read back from the plan's grain and label columns.
+    pub period: Period,
     /// LA code.
     pub area_code: String,
     /// Measures by name.
@@ -76,10 +49,8 @@ pub struct LaRow {
 pub struct Aggregate {
     /// Indicator id.
     pub indicator: String,
-    /// Grain name.
-    pub grain: String,
-    /// Period label.
-    pub period: String,
+    /// The period.
+    pub period: Period,
     /// Area level.
     pub level: AreaLevel,
     /// Area code.
@@ -114,6 +85,22 @@ fn string_at(a: &dyn Array, i: usize) -> String {
         return s.value(i).to_string();
     }
     String::new()
+}
+
+/// The period of row `i` from its grain and label: the plan writes both
+/// from the periods it was given, so a label that does not read back is a
+/// bug, not a row to skip.
+fn period_at(g: &dyn Array, p: &dyn Array, i: usize) -> Result<Period> {
+    let (grain, label) = (string_at(g, i), string_at(p, i));
+    Grain::ALL
+        .into_iter()
+        .find(|x| x.as_str() == grain)
+        .and_then(|g| Period::parse_for(&label, g).ok())
+        .ok_or_else(|| {
+            DataFusionError::Internal(format!(
+                "plan output has period `{label}` of grain `{grain}`, which is not a period"
+            ))
+        })
 }
 
 /// Convert record batches of an indicator plan into rows.
@@ -153,8 +140,7 @@ pub fn read_la_rows(ind: &ValidIndicator, batches: &[RecordBatch]) -> Result<Vec
                 measures.insert(m.clone(), MeasureValue { value, n: cnt });
             }
             out.push(LaRow {
-                grain: string_at(g, i),
-                period: string_at(p, i),
+                period: period_at(g, p, i)?,
                 area_code: string_at(a, i),
                 measures,
                 sum_w2: w2

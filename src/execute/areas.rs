@@ -1,4 +1,4 @@
-//! The area lookup: LAs, their names, regions and numeric attributes.
+//! Reading the area lookup (`crate::geography`) from the geography table.
 
 use std::collections::BTreeMap;
 
@@ -8,44 +8,8 @@ use datafusion::logical_expr::cast;
 use datafusion::prelude::{SessionContext, col};
 
 use super::ExecuteError;
+use crate::geography::{Area, AreaLookup};
 use crate::validate::ValidCatalog;
-
-/// One local authority.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Area {
-    /// GSS code.
-    pub code: String,
-    /// Name.
-    pub name: String,
-    /// Region GSS code.
-    pub region_code: String,
-    /// Region name.
-    pub region_name: String,
-    /// Numeric attributes (population, ...) by column name.
-    pub attributes: BTreeMap<String, f64>,
-}
-
-/// Every LA of the geography table, sorted by code.
-#[derive(Debug, Clone, Default)]
-pub struct AreaLookup {
-    /// LAs by code.
-    pub las: BTreeMap<String, Area>,
-}
-
-impl AreaLookup {
-    /// Regions: code -> name, sorted by code.
-    pub fn regions(&self) -> BTreeMap<String, String> {
-        self.las
-            .values()
-            .map(|a| (a.region_code.clone(), a.region_name.clone()))
-            .collect()
-    }
-
-    /// The LAs of a region, by code.
-    pub fn in_region<'a>(&'a self, region: &'a str) -> impl Iterator<Item = &'a Area> + 'a {
-        self.las.values().filter(move |a| a.region_code == region)
-    }
-}
 
 fn text(a: &dyn Array, i: usize) -> String {
     a.as_string_opt::<i32>()

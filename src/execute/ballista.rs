@@ -38,7 +38,9 @@ use datafusion::execution::{SessionState, SessionStateBuilder};
 use datafusion::logical_expr::{LogicalPlanBuilder, lit};
 use datafusion::prelude::SessionContext;
 
-pub use standalone::{StandaloneCluster, start_standalone_cluster};
+pub use standalone::{
+    StandaloneCluster, start_standalone_cluster, start_standalone_cluster_with_runtime,
+};
 
 /// The Ballista version this build's client speaks; scheduler and
 /// executors must have the same major version.

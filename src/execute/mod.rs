@@ -16,16 +16,18 @@ use std::sync::Arc;
 use chrono::NaiveDate;
 use datafusion::error::DataFusionError;
 use datafusion::execution::options::ParquetReadOptions;
+use datafusion::logical_expr::LogicalPlan;
 use datafusion::prelude::{SessionConfig, SessionContext};
 
 use crate::extract::{Extract, ExtractError};
+use crate::geography::AreaLookup;
 use crate::period::Period;
 use crate::plan::{PlanError, plan_indicator};
 use crate::validate::{ValidCatalog, ValidIndicator};
 
-pub use aggregates::{Aggregate, AreaLevel, MeasureValue, NATIONAL_CODE, NATIONAL_NAME};
-pub use areas::{Area, AreaLookup};
-pub use periods::{PeriodSet, coverage, periods_for};
+pub use crate::period::PeriodSet;
+pub use aggregates::{Aggregate, MeasureValue};
+pub use periods::{coverage, periods_for};
 
 /// Errors of the execution stage.
 #[derive(Debug, thiserror::Error)]
@@ -73,9 +75,10 @@ pub enum ExecuteError {
         /// What is wrong.
         message: String,
     },
-    /// A task failed to join.
-    #[error("an indicator task failed: {0}")]
-    Task(String),
+    /// An indicator's task panicked or was cancelled (a bug, not the
+    /// user's input).
+    #[error("an indicator task failed")]
+    Task(#[source] tokio::task::JoinError),
 }
 
 /// A run's session: the context with tables registered, the areas, the
@@ -102,6 +105,9 @@ pub struct Execution {
     pub periods: BTreeMap<String, PeriodSet>,
     /// Notes for the data-quality section (unknown area codes, ...).
     pub notes: Vec<String>,
+    /// Each indicator's compiled plan as SQL text, captured as it ran
+    /// (`-- no period is computed` when there was nothing to plan).
+    pub sql: BTreeMap<String, String>,
 }
 
 impl Session {
@@ -120,6 +126,7 @@ impl Session {
         catalog: Arc<ValidCatalog>,
         extract: &Extract,
     ) -> Result<Session, ExecuteError> {
+        extract.location.register_store(&ctx);
         let mut tables: BTreeMap<String, String> = BTreeMap::new();
         tables.insert(
             catalog.geography.name.clone(),
@@ -165,6 +172,7 @@ impl Session {
             .filter(|i| ids.is_empty() || ids.contains(&i.def.id))
             .cloned()
             .collect();
+        let dated = cohort_date_columns(&chosen);
         let mut set = tokio::task::JoinSet::new();
         let mut periods = BTreeMap::new();
         let permits = Arc::new(tokio::sync::Semaphore::new(plan_concurrency()));
@@ -183,21 +191,98 @@ impl Session {
         }
         let mut results = Vec::new();
         while let Some(joined) = set.join_next().await {
-            let (idx, ind, r) = joined.map_err(|e| ExecuteError::Task(e.to_string()))?;
+            let (idx, ind, r) = joined.map_err(ExecuteError::Task)?;
             results.push((idx, ind, r?));
         }
         results.sort_by_key(|(i, _, _)| *i);
         let mut aggregates = Vec::new();
         let mut notes = Vec::new();
-        for (_, ind, la_rows) in results {
+        let mut sql = BTreeMap::new();
+        for (_, ind, (la_rows, plan)) in results {
+            // unparsed here, not in the task: the unparser recurses deeply
+            // and a runtime worker's stack is small (2 MiB)
+            let text = match &plan {
+                Some(plan) => crate::plan::plan_to_sql_text(plan),
+                None => "-- no period is computed".to_string(),
+            };
+            sql.insert(ind.def.id.clone(), text);
             let ps = &periods[&ind.def.id];
             let rolled = rollup::roll_up(&ind, la_rows, &ps.computed, &self.areas, &mut notes);
             aggregates.extend(rolled);
+        }
+        for ((table, column), ids) in &dated {
+            let n = self.null_count(table, column).await?;
+            if n > 0 {
+                notes.push(format!(
+                    "{table}: {n} rows with no {column} are counted in no period by {} (their cohort is placed by {column})",
+                    ids.join(", ")
+                ));
+            }
         }
         Ok(Execution {
             aggregates,
             periods,
             notes,
+            sql,
+        })
+    }
+}
+
+/// (table, physical cohort date column) -> the indicators whose cohort
+/// is placed in periods by that column.
+fn cohort_date_columns(chosen: &[ValidIndicator]) -> BTreeMap<(String, String), Vec<String>> {
+    let mut out: BTreeMap<(String, String), Vec<String>> = BTreeMap::new();
+    for ind in chosen {
+        let c = &ind.def.cohort;
+        let (Some(date), Some(src)) = (&c.date, ind.sources.get(&c.source)) else {
+            continue;
+        };
+        let Some(col) = src.columns.get(date) else {
+            continue;
+        };
+        out.entry((src.table.name.clone(), col.clone()))
+            .or_default()
+            .push(ind.def.id.clone());
+    }
+    out
+}
+
+impl Session {
+    /// Rows of `table` whose `column` is null.
+    async fn null_count(&self, table: &str, column: &str) -> Result<u64, ExecuteError> {
+        use datafusion::functions_aggregate::expr_fn::count;
+        use datafusion::prelude::{col, lit};
+        let read = |source| ExecuteError::Read {
+            table: table.to_string(),
+            source,
+        };
+        let batches = self
+            .ctx
+            .table(table)
+            .await
+            .map_err(read)?
+            .aggregate(
+                vec![],
+                vec![
+                    count(lit(1)).alias("n"),
+                    count(col(format!("\"{column}\""))).alias("dated"),
+                ],
+            )
+            .map_err(read)?
+            .collect()
+            .await
+            .map_err(read)?;
+        let get = |i: usize| -> Option<i64> {
+            let b = batches.first()?;
+            let a = b
+                .column(i)
+                .as_any()
+                .downcast_ref::<datafusion::arrow::array::Int64Array>()?;
+            (!a.is_empty()).then(|| a.value(0))
+        };
+        Ok(match (get(0), get(1)) {
+            (Some(n), Some(d)) => (n - d).max(0) as u64,
+            _ => 0,
         })
     }
 }
@@ -224,20 +309,51 @@ pub fn plan_concurrency() -> usize {
         .max(1)
 }
 
-/// A local context with [`session_config`].
-pub fn local_context() -> SessionContext {
-    SessionContext::new_with_config(session_config())
+/// The memory bound of local contexts, in bytes ([`set_memory_limit`]).
+static MEMORY_LIMIT: std::sync::OnceLock<usize> = std::sync::OnceLock::new();
+
+/// Bound the memory of every local context made after this call (the
+/// process's first call wins; returns whether this one did): DataFusion's
+/// fair spill pool of `bytes` is shared by the operators of the running
+/// plans, and sorts and aggregations that would exceed their share spill
+/// to temporary files (in the OS temporary directory) instead. Hash join
+/// build sides cannot spill: a bound below what they need fails the run
+/// with "resources exhausted" rather than exceeding it.
+pub fn set_memory_limit(bytes: usize) -> bool {
+    MEMORY_LIMIT.set(bytes).is_ok()
 }
 
+/// A local context with [`session_config`], its memory bounded when
+/// [`set_memory_limit`] was called.
+pub fn local_context() -> SessionContext {
+    let Some(&bytes) = MEMORY_LIMIT.get() else {
+        return SessionContext::new_with_config(session_config());
+    };
+    use datafusion::execution::memory_pool::FairSpillPool;
+    use datafusion::execution::runtime_env::RuntimeEnvBuilder;
+    // the default disk manager (temporary files in the OS directory) is
+    // created lazily, so building the runtime does not fail
+    match RuntimeEnvBuilder::new()
+        .with_memory_pool(Arc::new(FairSpillPool::new(bytes)))
+        .build_arc()
+    {
+        Ok(rt) => SessionContext::new_with_config_rt(session_config(), rt),
+        Err(_) => SessionContext::new_with_config(session_config()),
+    }
+}
+
+/// Plan and run one indicator: its LA rows and the plan it ran (`None`
+/// when no period is computed).
 async fn run_one(
     ctx: &SessionContext,
     ind: &ValidIndicator,
     periods: &[Period],
-) -> Result<Vec<aggregates::LaRow>, ExecuteError> {
+) -> Result<(Vec<aggregates::LaRow>, Option<LogicalPlan>), ExecuteError> {
     if periods.is_empty() {
-        return Ok(Vec::new());
+        return Ok((Vec::new(), None));
     }
     let plan = plan_indicator(ctx, ind, periods).await?;
+    let ran = plan.clone();
     let wrap = |source| ExecuteError::Run {
         indicator: ind.def.id.clone(),
         source,
@@ -249,5 +365,8 @@ async fn run_one(
         .collect()
         .await
         .map_err(wrap)?;
-    aggregates::read_la_rows(ind, &batches).map_err(wrap)
+    Ok((
+        aggregates::read_la_rows(ind, &batches).map_err(wrap)?,
+        Some(ran),
+    ))
 }

@@ -10,18 +10,9 @@ use datafusion::prelude::SessionContext;
 
 use super::ExecuteError;
 use crate::extract::Extract;
-use crate::period::{Period, from_date32};
+use crate::period::{Period, PeriodSet, from_date32};
 use crate::plan::follow_up_days;
 use crate::validate::{ValidCatalog, ValidIndicator};
-
-/// The periods of one indicator.
-#[derive(Debug, Clone, Default, PartialEq)]
-pub struct PeriodSet {
-    /// Periods with complete data and follow-up, computed.
-    pub computed: Vec<Period>,
-    /// Periods that have ended but whose follow-up is incomplete.
-    pub not_yet_available: Vec<Period>,
-}
 
 /// Periods of every grain of `ind` inside the coverage.
 pub fn periods_for(

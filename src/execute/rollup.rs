@@ -4,12 +4,17 @@
 
 use std::collections::BTreeMap;
 
-use super::aggregates::{Aggregate, AreaLevel, LaRow, MeasureValue, NATIONAL_CODE, NATIONAL_NAME};
-use super::areas::AreaLookup;
+use super::aggregates::{Aggregate, LaRow, MeasureValue};
+use crate::geography::{AreaLevel, AreaLookup, NATIONAL_CODE, NATIONAL_NAME};
 use crate::period::Period;
 use crate::validate::ValidIndicator;
 
-type Key = (String, String); // (grain, period)
+/// (grain, period label): the order the sums are taken in.
+type Key = (String, String);
+
+fn key_of(p: &Period) -> Key {
+    (p.grain().as_str().to_string(), p.to_string())
+}
 
 fn empty_measures(ind: &ValidIndicator) -> BTreeMap<String, MeasureValue> {
     ind.def
@@ -31,8 +36,12 @@ pub fn roll_up(
     let mut la: BTreeMap<(Key, String), (BTreeMap<String, MeasureValue>, f64)> = BTreeMap::new();
     let mut national: BTreeMap<Key, (BTreeMap<String, MeasureValue>, f64)> = BTreeMap::new();
     let mut unknown: BTreeMap<String, i64> = BTreeMap::new();
+    // every key of `la`, `region` and `national` comes from `periods`, so
+    // `period_of[key]` below always finds it
+    let mut period_of: BTreeMap<Key, Period> = BTreeMap::new();
     for p in periods {
-        let key = (p.grain().as_str().to_string(), p.to_string());
+        let key = key_of(p);
+        period_of.insert(key.clone(), *p);
         national.insert(key.clone(), (empty_measures(ind), 0.0));
         for a in areas.las.values() {
             let mut m = empty_measures(ind);
@@ -52,7 +61,7 @@ pub fn roll_up(
         }
     }
     for r in rows {
-        let key = (r.grain.clone(), r.period.clone());
+        let key = key_of(&r.period);
         let Some(nat) = national.get_mut(&key) else {
             continue;
         };
@@ -97,8 +106,7 @@ pub fn roll_up(
         }
         out.push(Aggregate {
             indicator: id.clone(),
-            grain: key.0.clone(),
-            period: key.1.clone(),
+            period: period_of[key],
             level: AreaLevel::La,
             area_code: code.clone(),
             area_name: a.name.clone(),
@@ -111,8 +119,7 @@ pub fn roll_up(
     for ((key, code), (m, w2)) in region {
         out.push(Aggregate {
             indicator: id.clone(),
-            grain: key.0.clone(),
-            period: key.1.clone(),
+            period: period_of[&key],
             level: AreaLevel::Region,
             area_code: code.clone(),
             area_name: names.get(&code).cloned().unwrap_or_default(),
@@ -124,8 +131,7 @@ pub fn roll_up(
     for (key, (m, w2)) in national {
         out.push(Aggregate {
             indicator: id.clone(),
-            grain: key.0.clone(),
-            period: key.1.clone(),
+            period: period_of[&key],
             level: AreaLevel::National,
             area_code: NATIONAL_CODE.to_string(),
             area_name: NATIONAL_NAME.to_string(),

@@ -126,6 +126,68 @@ pub fn parse_areas(text: &str) -> Result<Vec<Area>, GenerateError> {
     Ok(areas)
 }
 
+/// Samples the geography: each area's populations multiplied by the scale
+/// of its region (from `region_scales`, else `scale`) and rounded, so the
+/// written populations are the ones the sampled volumes stand for and every
+/// rate per head stays at its national level. Returns the sampled areas and
+/// the volume multiplier that keeps that true: `scale` when every region has
+/// it, else the sampled share of the national population.
+pub(crate) fn sample_areas(
+    areas: Vec<Area>,
+    scale: f64,
+    region_scales: &[(String, f64)],
+) -> Result<(Vec<Area>, f64), GenerateError> {
+    let mut known: Vec<&str> = areas.iter().map(|a| a.region_code.as_str()).collect();
+    known.sort_unstable();
+    known.dedup();
+    for (i, (code, _)) in region_scales.iter().enumerate() {
+        if !known.contains(&code.as_str()) {
+            return Err(GenerateError::UnknownRegion {
+                code: code.clone(),
+                known: known.join(", "),
+            });
+        }
+        if region_scales[..i].iter().any(|(c, _)| c == code) {
+            return Err(GenerateError::DuplicateRegion { code: code.clone() });
+        }
+    }
+    let scale_of = |a: &Area| {
+        region_scales
+            .iter()
+            .find(|(c, _)| *c == a.region_code)
+            .map_or(scale, |(_, s)| *s)
+    };
+    let national: f64 = areas.iter().map(|a| a.population as f64).sum();
+    let sampled_share: f64 = areas
+        .iter()
+        .map(|a| a.population as f64 * scale_of(a))
+        .sum::<f64>()
+        / national.max(1.0);
+    let volume_scale = if region_scales.is_empty() {
+        scale
+    } else {
+        sampled_share
+    };
+    let sampled = areas
+        .into_iter()
+        .map(|a| {
+            let s = scale_of(&a);
+            // Populations are at most tens of millions and s at most 100,
+            // so the products are far inside i64.
+            let times = |n: i64| (n as f64 * s).round() as i64;
+            let adults = times(a.population_18plus);
+            let young = times(a.population_10_17);
+            Area {
+                population: times(a.population).max(adults + young).max(1),
+                population_18plus: adults,
+                population_10_17: young,
+                ..a
+            }
+        })
+        .collect();
+    Ok((sampled, volume_scale))
+}
+
 /// Whether `code` looks like `E06`/`E08`/`E09`/`E10`/`W06` followed by six digits.
 pub fn is_la_code(code: &str) -> bool {
     let prefix_ok = matches!(code.get(..3), Some("E06" | "E08" | "E09" | "E10" | "W06"));
@@ -177,6 +239,48 @@ mod tests {
                 .iter()
                 .all(|a| a.population >= a.population_18plus + a.population_10_17)
         );
+    }
+
+    #[test]
+    fn sampling_scales_populations_and_volumes_together() {
+        let csv = format!(
+            "{HEADER}\nE06000001,A,R1,One,P,1000,700,150\nE06000002,B,R2,Two,P,3000,2000,500\n"
+        );
+        let areas = parse_areas(&csv).unwrap();
+        // uniform: populations times the scale, volumes at the scale itself
+        let (uniform, v) = sample_areas(areas.clone(), 0.01, &[]).unwrap();
+        assert_eq!(v, 0.01);
+        assert_eq!(
+            (
+                uniform[1].population,
+                uniform[1].population_18plus,
+                uniform[1].population_10_17
+            ),
+            (30, 20, 5)
+        );
+        // R1 at 0.5, R2 at 0.1: populations 500 and 300; the volumes are
+        // the sampled share of the population, (500 + 300) / 4000 = 0.2,
+        // so each area gets 0.2 x national x its share of 800 = national x
+        // its sampled population / 4000: the national rate per head
+        let (mixed, v) = sample_areas(areas.clone(), 0.1, &[("R1".into(), 0.5)]).unwrap();
+        assert!((v - 0.2).abs() < 1e-12, "{v}");
+        assert_eq!(
+            (
+                mixed[0].population,
+                mixed[0].population_18plus,
+                mixed[0].population_10_17
+            ),
+            (500, 350, 75)
+        );
+        assert_eq!(mixed[1].population, 300);
+        assert!(matches!(
+            sample_areas(areas.clone(), 0.1, &[("R9".into(), 0.5)]),
+            Err(GenerateError::UnknownRegion { .. })
+        ));
+        assert!(matches!(
+            sample_areas(areas, 0.1, &[("R1".into(), 0.5), ("R1".into(), 0.2)]),
+            Err(GenerateError::DuplicateRegion { .. })
+        ));
     }
 
     #[test]

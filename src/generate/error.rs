@@ -26,6 +26,20 @@ pub enum GenerateError {
         /// The largest accepted scale.
         max: f64,
     },
+    /// A `--region-scale` names no region of the geography.
+    #[error("--region-scale {code}: no such region; use one of {known}")]
+    UnknownRegion {
+        /// The rejected region code.
+        code: String,
+        /// The region codes of the geography, comma-separated.
+        known: String,
+    },
+    /// The same region is given two scales.
+    #[error("--region-scale {code} is given twice; give each region once")]
+    DuplicateRegion {
+        /// The repeated region code.
+        code: String,
+    },
     /// `from` is a later financial year than `to`.
     #[error("financial year range is reversed: from {from} is after to {to}")]
     ReversedRange {

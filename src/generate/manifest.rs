@@ -38,6 +38,17 @@ pub(crate) fn manifest_text(
     );
     put("seed", Value::from(opts.seed));
     put("scale", Value::from(opts.scale));
+    if !opts.region_scales.is_empty() {
+        let mut regions = Mapping::new();
+        for (code, scale) in &opts.region_scales {
+            regions.insert(Value::from(code.as_str()), Value::from(*scale));
+        }
+        put("region_scales", Value::Mapping(regions));
+    }
+    put(
+        "populations",
+        Value::from("scaled with the volumes of their region"),
+    );
     put("from", Value::from(opts.from.to_string()));
     put("to", Value::from(opts.to.to_string()));
     put(

@@ -15,7 +15,10 @@
 //! person's offending history (`people`, `history`), so every cohort member
 //! has offences and their follow-up offending is what the indicators find.
 //! `recorded_crime`, `treatment_episodes` and `tellus_survey` are drawn
-//! per area (`crime`, `treatment`, `tellus`). Every chunk draws from its own
+//! per area (`crime`, `treatment`, `tellus`); the drug strategy's tables
+//! (`prison_mdt`, `probation_orders`, `place_survey`, `ypsms_custody`) per
+//! year (`strategy`), and `bank_holidays` is the official list
+//! (`holidays`). Every chunk draws from its own
 //! stream seeded by (seed, table, chunk), and rows reach the files in chunk
 //! order, so the bytes depend on the seed and scale only.
 
@@ -23,12 +26,15 @@ mod areas;
 mod calendar;
 mod crime;
 mod error;
+mod features;
 mod history;
+mod holidays;
 mod manifest;
 mod offending;
 mod options;
 mod people;
 mod rng;
+mod strategy;
 mod tables;
 mod tellus;
 mod treatment;
@@ -54,7 +60,10 @@ use calendar::Span;
 use crime::CrimePlan;
 use history::PeopleRows;
 use people::Population;
-use tables::{CrimeRow, EpisodeRow, RespondentRow};
+use strategy::StrategyPlan;
+use tables::{
+    CrimeRow, EpisodeRow, HolidayRow, MdtRow, OrderRow, PlaceRow, RespondentRow, YpsmsRow,
+};
 use tellus::SurveyPlan;
 use world::World;
 use writer::TableSink;
@@ -80,10 +89,12 @@ pub struct GenerateSummary {
 pub fn generate(opts: &GenerateOptions) -> Result<GenerateSummary, GenerateError> {
     let started = Instant::now();
     let parent = opts.validate()?;
+    let (sampled, volume_scale) =
+        areas::sample_areas(areas::areas()?, opts.scale, &opts.region_scales)?;
     let world = World::new(
-        areas::areas()?,
+        sampled,
         Span::new(opts.from, opts.to),
-        opts.scale,
+        volume_scale,
         opts.seed,
     );
     let tmp = tempfile::Builder::new()
@@ -120,6 +131,11 @@ enum Task {
     Crime(u64),
     Treatment(u64),
     Survey(u64),
+    Mdt(u64),
+    Orders(u64),
+    Place(u64),
+    Ypsms(u64),
+    Holidays,
 }
 
 /// The rows one task produced.
@@ -128,6 +144,11 @@ enum ChunkRows {
     Crime(Vec<CrimeRow>),
     Treatment(Vec<EpisodeRow>),
     Survey(Vec<RespondentRow>),
+    Mdt(Vec<MdtRow>),
+    Orders(Vec<OrderRow>),
+    Place(Vec<PlaceRow>),
+    Ypsms(Vec<YpsmsRow>),
+    Holidays(Vec<HolidayRow>),
 }
 
 /// The plans every chunk reads.
@@ -135,6 +156,7 @@ struct Plans {
     population: Population,
     crime: CrimePlan,
     survey: SurveyPlan,
+    strategy: StrategyPlan,
 }
 
 impl Plans {
@@ -143,7 +165,21 @@ impl Plans {
         let crime = (0..CrimePlan::chunks(world)).map(Task::Crime);
         let treatment = (0..treatment::chunks(world)).map(Task::Treatment);
         let survey = (0..self.survey.chunks(world)).map(Task::Survey);
-        people.chain(crime).chain(treatment).chain(survey).collect()
+        let years = world.span.years() as u64;
+        let mdt = (0..years).map(Task::Mdt);
+        let orders = (0..StrategyPlan::order_chunks(world)).map(Task::Orders);
+        let place = (0..StrategyPlan::place_years(world).len() as u64).map(Task::Place);
+        let ypsms = (0..years).map(Task::Ypsms);
+        people
+            .chain(crime)
+            .chain(treatment)
+            .chain(survey)
+            .chain(mdt)
+            .chain(orders)
+            .chain(place)
+            .chain(ypsms)
+            .chain([Task::Holidays])
+            .collect()
     }
 
     fn run(&self, world: &World, task: Task) -> ChunkRows {
@@ -152,6 +188,16 @@ impl Plans {
             Task::Crime(c) => ChunkRows::Crime(crime::crime_chunk(world, &self.crime, c)),
             Task::Treatment(c) => ChunkRows::Treatment(treatment::treatment_chunk(world, c)),
             Task::Survey(c) => ChunkRows::Survey(tellus::survey_chunk(world, &self.survey, c)),
+            Task::Mdt(c) => ChunkRows::Mdt(strategy::mdt_chunk(world, &self.strategy, c)),
+            Task::Orders(c) => ChunkRows::Orders(strategy::order_chunk(world, &self.strategy, c)),
+            Task::Place(c) => ChunkRows::Place(strategy::place_chunk(world, &self.strategy, c)),
+            Task::Ypsms(c) => ChunkRows::Ypsms(strategy::ypsms_chunk(world, &self.strategy, c)),
+            Task::Holidays => ChunkRows::Holidays(
+                strategy::bank_holiday_days()
+                    .into_iter()
+                    .map(HolidayRow)
+                    .collect(),
+            ),
         }
     }
 }
@@ -162,15 +208,20 @@ fn write_tables(
     dir: &Path,
     progress: bool,
 ) -> Result<Vec<(String, u64)>, GenerateError> {
-    let areas_batch = tables::areas_batch(&world.areas).map_err(|source| GenerateError::Arrow {
-        table: "areas",
-        source,
-    })?;
+    let features = features::area_features(&world.areas, &world.effects, world.seed);
+    let areas_batch =
+        tables::areas_batch(&world.areas, &features).map_err(|source| GenerateError::Arrow {
+            table: "areas",
+            source,
+        })?;
     writer::write_parquet(&dir.join("areas.parquet"), &areas_batch)?;
+    let population = Population::new(world);
+    let strategy = StrategyPlan::new(world, population.total);
     let plans = Plans {
-        population: Population::new(world),
+        population,
         crime: CrimePlan::new(world),
         survey: SurveyPlan::new(world),
+        strategy,
     };
     let tasks = plans.tasks(world);
     let bar = progress_bar(tasks.len() as u64, progress);
@@ -228,6 +279,11 @@ struct Sinks {
     crime: TableSink<CrimeRow>,
     treatment: TableSink<EpisodeRow>,
     survey: TableSink<RespondentRow>,
+    mdt: TableSink<MdtRow>,
+    orders: TableSink<OrderRow>,
+    place: TableSink<PlaceRow>,
+    ypsms: TableSink<YpsmsRow>,
+    holidays: TableSink<HolidayRow>,
 }
 
 impl Sinks {
@@ -241,6 +297,11 @@ impl Sinks {
             crime: TableSink::new(dir),
             treatment: TableSink::new(dir),
             survey: TableSink::new(dir),
+            mdt: TableSink::new(dir),
+            orders: TableSink::new(dir),
+            place: TableSink::new(dir),
+            ypsms: TableSink::new(dir),
+            holidays: TableSink::new(dir),
         }
     }
 
@@ -256,6 +317,11 @@ impl Sinks {
             ChunkRows::Crime(r) => self.crime.push(r, areas),
             ChunkRows::Treatment(r) => self.treatment.push(r, areas),
             ChunkRows::Survey(r) => self.survey.push(r, areas),
+            ChunkRows::Mdt(r) => self.mdt.push(r, areas),
+            ChunkRows::Orders(r) => self.orders.push(r, areas),
+            ChunkRows::Place(r) => self.place.push(r, areas),
+            ChunkRows::Ypsms(r) => self.ypsms.push(r, areas),
+            ChunkRows::Holidays(r) => self.holidays.push(r, areas),
         }
     }
 
@@ -270,6 +336,11 @@ impl Sinks {
             ("treatment_episodes", self.treatment.finish(areas)?),
             ("tellus_survey", self.survey.finish(areas)?),
             ("reoffending_cohort", self.cohort.finish(areas)?),
+            ("prison_mdt", self.mdt.finish(areas)?),
+            ("probation_orders", self.orders.finish(areas)?),
+            ("place_survey", self.place.finish(areas)?),
+            ("ypsms_custody", self.ypsms.finish(areas)?),
+            ("bank_holidays", self.holidays.finish(areas)?),
         ];
         Ok(counts
             .into_iter()

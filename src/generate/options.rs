@@ -111,6 +111,11 @@ pub struct GenerateOptions {
     pub to: FinancialYear,
     /// Draw a progress bar on stderr when it is a terminal.
     pub progress: bool,
+    /// Regions sampled at their own scale instead of `scale`, by region
+    /// code (e.g. `E12000002` at `0.4` for a sample whose North West local
+    /// authorities have counts large enough to show). Populations are
+    /// scaled with the volumes everywhere, so rates stay true.
+    pub region_scales: Vec<(String, f64)>,
 }
 
 impl GenerateOptions {
@@ -124,6 +129,7 @@ impl GenerateOptions {
             from: FinancialYear(2005),
             to: FinancialYear(2011),
             progress: false,
+            region_scales: Vec::new(),
         }
     }
 
@@ -135,14 +141,9 @@ impl GenerateOptions {
     /// Checks every option and returns the directory the output will be
     /// created in. Touches nothing on disk.
     pub(crate) fn validate(&self) -> Result<PathBuf, GenerateError> {
-        if !self.scale.is_finite() || self.scale <= 0.0 {
-            return Err(GenerateError::InvalidScale { scale: self.scale });
-        }
-        if self.scale > MAX_SCALE {
-            return Err(GenerateError::ScaleTooLarge {
-                scale: self.scale,
-                max: MAX_SCALE,
-            });
+        check_scale(self.scale)?;
+        for (_, scale) in &self.region_scales {
+            check_scale(*scale)?;
         }
         if self.from > self.to {
             return Err(GenerateError::ReversedRange {
@@ -157,6 +158,20 @@ impl GenerateOptions {
         }
         Ok(parent)
     }
+}
+
+/// A scale must be positive, finite and at most [`MAX_SCALE`].
+fn check_scale(scale: f64) -> Result<(), GenerateError> {
+    if !scale.is_finite() || scale <= 0.0 {
+        return Err(GenerateError::InvalidScale { scale });
+    }
+    if scale > MAX_SCALE {
+        return Err(GenerateError::ScaleTooLarge {
+            scale,
+            max: MAX_SCALE,
+        });
+    }
+    Ok(())
 }
 
 /// The output must not exist, or be an empty directory.

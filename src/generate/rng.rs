@@ -27,6 +27,18 @@ pub(crate) enum Stream {
     SurveyCounts = 6,
     /// TellUs respondents.
     Survey = 7,
+    /// Area characteristics for peer groups (the extra `areas` columns).
+    AreaFeatures = 8,
+    /// Area effects and prisons of the drug strategy tables.
+    StrategyAreas = 9,
+    /// Prison mandatory drug tests.
+    Mdt = 10,
+    /// Probation orders.
+    Orders = 11,
+    /// Place Survey respondents.
+    Place = 12,
+    /// Young people received into custody.
+    Ypsms = 13,
 }
 
 /// SplitMix64 finaliser: a bijective, well-mixing hash of a u64.

@@ -11,10 +11,11 @@ use arrow::error::ArrowError;
 
 use super::areas::Area;
 use super::calendar::Day;
+use super::features::AreaFeatures;
 use super::offending::{OffenceGroup, Supervision};
 
 /// The table names of the data contract, in its order.
-pub const TABLES: [&str; 9] = [
+pub const TABLES: [&str; 14] = [
     "areas",
     "offences",
     "recorded_crime",
@@ -24,6 +25,11 @@ pub const TABLES: [&str; 9] = [
     "treatment_episodes",
     "tellus_survey",
     "reoffending_cohort",
+    "prison_mdt",
+    "probation_orders",
+    "place_survey",
+    "ypsms_custody",
+    "bank_holidays",
 ];
 
 /// The Arrow schema of a contract table, or `None` for an unknown name.
@@ -41,6 +47,12 @@ pub fn table_schema(table: &str) -> Option<SchemaRef> {
             f("population", Int64),
             f("population_18plus", Int64),
             f("population_10_17", Int64),
+            f("imd_score", Float64),
+            f("population_density", Float64),
+            f("prop_aged_18_24", Float64),
+            f("prop_social_housing", Float64),
+            f("prop_single_person", Float64),
+            f("urban_rural", Utf8),
         ],
         "offences" => vec![
             f("person_id", Int64),
@@ -102,6 +114,47 @@ pub fn table_schema(table: &str) -> Option<SchemaRef> {
             f("la_code", Utf8),
             f("predicted_reoffences_1y", Float64),
         ],
+        "prison_mdt" => vec![
+            f("test_id", Int64),
+            f("person_id", Int64),
+            f("prison_code", Utf8),
+            f("la_code", Utf8),
+            f("test_date", Date32),
+            f("test_type", Utf8),
+            f("result", Utf8),
+            n("drug", Utf8),
+        ],
+        "probation_orders" => vec![
+            f("order_id", Int64),
+            f("person_id", Int64),
+            f("la_code", Utf8),
+            f("order_type", Utf8),
+            f("start_date", Date32),
+            f("drr", Boolean),
+            n("termination_date", Date32),
+            n("termination_reason", Utf8),
+            n("accommodation_at_end", Utf8),
+            n("employment_at_end", Utf8),
+        ],
+        "place_survey" => vec![
+            f("respondent_id", Int64),
+            f("la_code", Utf8),
+            f("survey_year", Int64),
+            f("weight", Float64),
+            n("drug_problem", Utf8),
+        ],
+        "ypsms_custody" => vec![
+            f("person_id", Int64),
+            f("establishment_code", Utf8),
+            f("la_code", Utf8),
+            f("sex", Utf8),
+            f("reception_date", Date32),
+            n("assessment_date", Date32),
+            n("care_plan_date", Date32),
+            f("engaged", Boolean),
+            f("detox", Boolean),
+        ],
+        "bank_holidays" => vec![f("date", Date32)],
         _ => return None,
     };
     Some(Arc::new(Schema::new(fields)))
@@ -156,7 +209,11 @@ fn float64(values: impl Iterator<Item = f64>) -> ArrayRef {
 }
 
 /// Builds the `areas` table.
-pub(crate) fn areas_batch(areas: &[Area]) -> Result<RecordBatch, ArrowError> {
+pub(crate) fn areas_batch(
+    areas: &[Area],
+    features: &[AreaFeatures],
+) -> Result<RecordBatch, ArrowError> {
+    let number = |f: fn(&AreaFeatures) -> f64| float64(features.iter().map(f));
     let text = |f: fn(&Area) -> &str| -> ArrayRef {
         Arc::new(StringArray::from_iter_values(areas.iter().map(f)))
     };
@@ -171,6 +228,14 @@ pub(crate) fn areas_batch(areas: &[Area]) -> Result<RecordBatch, ArrowError> {
             int64(areas.iter().map(|a| a.population)),
             int64(areas.iter().map(|a| a.population_18plus)),
             int64(areas.iter().map(|a| a.population_10_17)),
+            number(|f| f.imd_score),
+            number(|f| f.population_density),
+            number(|f| f.prop_aged_18_24),
+            number(|f| f.prop_social_housing),
+            number(|f| f.prop_single_person),
+            Arc::new(StringArray::from_iter_values(
+                features.iter().map(|f| f.urban_rural),
+            )),
         ],
     )
 }
@@ -422,5 +487,156 @@ impl TableRow for RespondentRow {
                 answers(|r| r.volatile),
             ],
         )
+    }
+}
+
+/// One prison mandatory drug test; `test_id` is its position in the table.
+#[derive(Debug, Clone)]
+pub(crate) struct MdtRow {
+    pub person_id: i64,
+    pub prison: String,
+    pub la: u16,
+    pub test_date: Day,
+    pub test_type: &'static str,
+    pub result: &'static str,
+    pub drug: Option<&'static str>,
+}
+
+impl TableRow for MdtRow {
+    const NAME: &'static str = "prison_mdt";
+
+    fn to_batch(rows: &[Self], first_id: i64, areas: &[Area]) -> Result<RecordBatch, ArrowError> {
+        batch(
+            Self::NAME,
+            vec![
+                ids(rows.len(), first_id),
+                int64(rows.iter().map(|r| r.person_id)),
+                Arc::new(StringArray::from_iter_values(
+                    rows.iter().map(|r| r.prison.as_str()),
+                )),
+                la_codes(areas, rows.iter().map(|r| r.la)),
+                days(rows.iter().map(|r| r.test_date)),
+                strs(rows.iter().map(|r| r.test_type)),
+                strs(rows.iter().map(|r| r.result)),
+                Arc::new(rows.iter().map(|r| r.drug).collect::<StringArray>()),
+            ],
+        )
+    }
+}
+
+/// One probation order; `order_id` is its position in the table.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct OrderRow {
+    pub person_id: i64,
+    pub la: u16,
+    pub order_type: &'static str,
+    pub start: Day,
+    pub drr: bool,
+    pub termination: Option<Day>,
+    pub reason: Option<&'static str>,
+    pub accommodation: Option<&'static str>,
+    pub employment: Option<&'static str>,
+}
+
+impl TableRow for OrderRow {
+    const NAME: &'static str = "probation_orders";
+
+    fn to_batch(rows: &[Self], first_id: i64, areas: &[Area]) -> Result<RecordBatch, ArrowError> {
+        let text = |f: fn(&Self) -> Option<&'static str>| -> ArrayRef {
+            Arc::new(rows.iter().map(f).collect::<StringArray>())
+        };
+        batch(
+            Self::NAME,
+            vec![
+                ids(rows.len(), first_id),
+                int64(rows.iter().map(|r| r.person_id)),
+                la_codes(areas, rows.iter().map(|r| r.la)),
+                strs(rows.iter().map(|r| r.order_type)),
+                days(rows.iter().map(|r| r.start)),
+                Arc::new(rows.iter().map(|r| Some(r.drr)).collect::<BooleanArray>()),
+                Arc::new(rows.iter().map(|r| r.termination).collect::<Date32Array>()),
+                text(|r| r.reason),
+                text(|r| r.accommodation),
+                text(|r| r.employment),
+            ],
+        )
+    }
+}
+
+/// One Place Survey respondent; `respondent_id` is its position in the table.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct PlaceRow {
+    pub la: u16,
+    pub survey_year: i64,
+    pub weight: f64,
+    pub drug_problem: Option<&'static str>,
+}
+
+impl TableRow for PlaceRow {
+    const NAME: &'static str = "place_survey";
+
+    fn to_batch(rows: &[Self], first_id: i64, areas: &[Area]) -> Result<RecordBatch, ArrowError> {
+        batch(
+            Self::NAME,
+            vec![
+                ids(rows.len(), first_id),
+                la_codes(areas, rows.iter().map(|r| r.la)),
+                int64(rows.iter().map(|r| r.survey_year)),
+                float64(rows.iter().map(|r| r.weight)),
+                Arc::new(rows.iter().map(|r| r.drug_problem).collect::<StringArray>()),
+            ],
+        )
+    }
+}
+
+/// One young person received into custody.
+#[derive(Debug, Clone)]
+pub(crate) struct YpsmsRow {
+    pub person_id: i64,
+    pub establishment: String,
+    pub la: u16,
+    pub male: bool,
+    pub reception: Day,
+    pub assessment: Option<Day>,
+    pub care_plan: Option<Day>,
+    pub engaged: bool,
+    pub detox: bool,
+}
+
+impl TableRow for YpsmsRow {
+    const NAME: &'static str = "ypsms_custody";
+
+    fn to_batch(rows: &[Self], _: i64, areas: &[Area]) -> Result<RecordBatch, ArrowError> {
+        let flags = |f: fn(&Self) -> bool| -> ArrayRef {
+            Arc::new(rows.iter().map(|r| Some(f(r))).collect::<BooleanArray>())
+        };
+        batch(
+            Self::NAME,
+            vec![
+                int64(rows.iter().map(|r| r.person_id)),
+                Arc::new(StringArray::from_iter_values(
+                    rows.iter().map(|r| r.establishment.as_str()),
+                )),
+                la_codes(areas, rows.iter().map(|r| r.la)),
+                strs(rows.iter().map(|r| if r.male { "male" } else { "female" })),
+                days(rows.iter().map(|r| r.reception)),
+                Arc::new(rows.iter().map(|r| r.assessment).collect::<Date32Array>()),
+                Arc::new(rows.iter().map(|r| r.care_plan).collect::<Date32Array>()),
+                flags(|r| r.engaged),
+                flags(|r| r.detox),
+            ],
+        )
+    }
+}
+
+/// One bank holiday.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct HolidayRow(pub Day);
+
+impl TableRow for HolidayRow {
+    const NAME: &'static str = "bank_holidays";
+
+    fn to_batch(rows: &[Self], _: i64, _: &[Area]) -> Result<RecordBatch, ArrowError> {
+        batch(Self::NAME, vec![days(rows.iter().map(|r| r.0))])
     }
 }

@@ -58,6 +58,28 @@ pub fn plan_to_sql_parts(
 
 /// The plan as one SQL statement, or the reason it cannot be unparsed.
 pub fn plan_to_sql_text(plan: &LogicalPlan) -> String {
+    // the unparser recurses once per plan node and expression level, and a
+    // deep plan overflows a small stack (a runtime worker's or a test
+    // thread's 2 MiB, in a debug build): it runs on a thread of its own
+    std::thread::scope(|s| {
+        match std::thread::Builder::new()
+            .name("pireport-unparse".into())
+            .stack_size(UNPARSE_STACK)
+            .spawn_scoped(s, || sql_text(plan))
+        {
+            Ok(h) => h
+                .join()
+                .unwrap_or_else(|panic| std::panic::resume_unwind(panic)),
+            // no thread to be had: unparse here
+            Err(_) => sql_text(plan),
+        }
+    })
+}
+
+/// The stack of the thread that unparses a plan.
+const UNPARSE_STACK: usize = 64 << 20;
+
+fn sql_text(plan: &LogicalPlan) -> String {
     let (named, rows) = name_values(plan);
     let mut out = String::new();
     if !rows.is_empty() {

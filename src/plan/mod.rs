@@ -134,8 +134,28 @@ async fn build(
     )?;
     let aggregated = if row_level(ind) {
         let (rows, key) = cohort::source_rows(ctx, ind).await?;
-        let with_events = events::attach_events(ctx, ind, rows, false).await?;
-        measures::aggregate_by_bucket(ind, with_events, periods_plan, cohort::BUCKET, key)?
+        let co = &ind.def.cohort;
+        if co.person.is_some() && co.date.is_some() {
+            // events counted by one join each, straight into the buckets
+            let mut pairs = Vec::new();
+            for (set, what) in measures::pair_counts_needed(ind) {
+                let plan =
+                    events::bucket_pair_counts(ctx, ind, set, what, rows.clone(), cohort::BUCKET)
+                        .await?;
+                pairs.push(((set, what), plan));
+            }
+            measures::aggregate_by_bucket(ind, rows, pairs, periods_plan, cohort::BUCKET, key)?
+        } else {
+            let with_events = events::attach_events(ctx, ind, rows, false).await?;
+            measures::aggregate_by_bucket(
+                ind,
+                with_events,
+                Vec::new(),
+                periods_plan,
+                cohort::BUCKET,
+                key,
+            )?
+        }
     } else {
         let cohort = cohort::cohort_plan(ctx, ind, periods_plan.clone()).await?;
         let with_events = events::attach_events(ctx, ind, cohort, true).await?;

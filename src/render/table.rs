@@ -49,14 +49,43 @@ fn csv_field(s: &str) -> String {
     }
 }
 
+/// The text columns of a row, typed values formatted: the one place the
+/// three formats take their words from.
+struct Words {
+    period: String,
+    ci_method: Option<String>,
+    baseline_period: Option<String>,
+    /// Empty when the row has no status (the column is never null).
+    status: String,
+    vs_region: Option<String>,
+    vs_national: Option<String>,
+    trend: Option<String>,
+}
+
+fn words(r: &ResultRow) -> Words {
+    fn word<T: std::fmt::Display>(v: Option<T>) -> Option<String> {
+        v.map(|v| v.to_string())
+    }
+    Words {
+        period: r.period.to_string(),
+        ci_method: word(r.ci_method),
+        baseline_period: word(r.baseline_period),
+        status: word(r.status).unwrap_or_default(),
+        vs_region: word(r.vs_region),
+        vs_national: word(r.vs_national),
+        trend: word(r.trend),
+    }
+}
+
 fn text_fields(r: &ResultRow) -> Vec<String> {
+    let w = words(r);
     let s = r.suppressed;
     vec![
         r.indicator.clone(),
         r.area_level.as_str().into(),
         r.area_code.clone(),
         r.area_name.clone(),
-        r.period.clone(),
+        w.period,
         opt(r.numerator, s),
         opt(r.denominator, s),
         opt(r.expected, s),
@@ -65,16 +94,16 @@ fn text_fields(r: &ResultRow) -> Vec<String> {
         opt(r.ci_upper, s),
         opt(r.ci998_lower, s),
         opt(r.ci998_upper, s),
-        r.ci_method.clone().unwrap_or_default(),
-        r.baseline_period.clone().unwrap_or_default(),
+        w.ci_method.unwrap_or_default(),
+        w.baseline_period.unwrap_or_default(),
         opt(r.baseline_value, false),
         opt(r.change, false),
         r.significant.map(|b| b.to_string()).unwrap_or_default(),
         opt(r.target, false),
-        r.status.clone(),
-        r.vs_region.clone().unwrap_or_default(),
-        r.vs_national.clone().unwrap_or_default(),
-        r.trend.clone().unwrap_or_default(),
+        w.status,
+        w.vs_region.unwrap_or_default(),
+        w.vs_national.unwrap_or_default(),
+        w.trend.unwrap_or_default(),
         r.suppressed.to_string(),
     ]
 }
@@ -121,20 +150,26 @@ fn json_row(r: &ResultRow) -> serde_json::Value {
             .map(serde_json::Value::from)
             .unwrap_or(serde_json::Value::Null)
     };
+    let w = words(r);
     serde_json::json!({
         "indicator": r.indicator, "area_level": r.area_level.as_str(), "area_code": r.area_code, "area_name": r.area_name,
-        "period": r.period, "numerator": num(r.numerator), "denominator": num(r.denominator), "expected": num(r.expected),
+        "period": w.period, "numerator": num(r.numerator), "denominator": num(r.denominator), "expected": num(r.expected),
         "value": num(r.value), "ci_lower": num(r.ci_lower), "ci_upper": num(r.ci_upper), "ci998_lower": num(r.ci998_lower),
-        "ci998_upper": num(r.ci998_upper), "ci_method": txt(&r.ci_method), "baseline_period": txt(&r.baseline_period),
+        "ci998_upper": num(r.ci998_upper), "ci_method": txt(&w.ci_method), "baseline_period": txt(&w.baseline_period),
         "baseline_value": num(r.baseline_value), "change": num(r.change), "significant": r.significant,
-        "target": num(r.target), "status": r.status, "vs_region": txt(&r.vs_region), "vs_national": txt(&r.vs_national),
-        "trend": txt(&r.trend), "suppressed": r.suppressed,
+        "target": num(r.target), "status": w.status, "vs_region": txt(&w.vs_region), "vs_national": txt(&w.vs_national),
+        "trend": txt(&w.trend), "suppressed": r.suppressed,
     })
 }
 
 fn parquet_bytes(rows: &[ResultRow]) -> Result<Vec<u8>, RenderError> {
     let text = |f: &dyn Fn(&ResultRow) -> Option<String>| -> ArrayRef {
         Arc::new(StringArray::from(rows.iter().map(f).collect::<Vec<_>>()))
+    };
+    let word = |f: &dyn Fn(Words) -> Option<String>| -> ArrayRef {
+        Arc::new(StringArray::from(
+            rows.iter().map(|r| f(words(r))).collect::<Vec<_>>(),
+        ))
     };
     let float = |f: &dyn Fn(&ResultRow) -> Option<f64>| -> ArrayRef {
         Arc::new(Float64Array::from(rows.iter().map(f).collect::<Vec<_>>()))
@@ -144,7 +179,7 @@ fn parquet_bytes(rows: &[ResultRow]) -> Result<Vec<u8>, RenderError> {
         text(&|r| Some(r.area_level.as_str().to_string())),
         text(&|r| Some(r.area_code.clone())),
         text(&|r| Some(r.area_name.clone())),
-        text(&|r| Some(r.period.clone())),
+        word(&|w| Some(w.period)),
         float(&|r| r.numerator),
         float(&|r| r.denominator),
         float(&|r| r.expected),
@@ -153,18 +188,18 @@ fn parquet_bytes(rows: &[ResultRow]) -> Result<Vec<u8>, RenderError> {
         float(&|r| r.ci_upper),
         float(&|r| r.ci998_lower),
         float(&|r| r.ci998_upper),
-        text(&|r| r.ci_method.clone()),
-        text(&|r| r.baseline_period.clone()),
+        word(&|w| w.ci_method),
+        word(&|w| w.baseline_period),
         float(&|r| r.baseline_value),
         float(&|r| r.change),
         Arc::new(BooleanArray::from(
             rows.iter().map(|r| r.significant).collect::<Vec<_>>(),
         )),
         float(&|r| r.target),
-        text(&|r| Some(r.status.clone())),
-        text(&|r| r.vs_region.clone()),
-        text(&|r| r.vs_national.clone()),
-        text(&|r| r.trend.clone()),
+        word(&|w| Some(w.status)),
+        word(&|w| w.vs_region),
+        word(&|w| w.vs_national),
+        word(&|w| w.trend),
         Arc::new(BooleanArray::from(
             rows.iter().map(|r| Some(r.suppressed)).collect::<Vec<_>>(),
         )),
@@ -199,6 +234,7 @@ pub fn write_table(
     format: TableFormat,
     path: &Path,
 ) -> Result<(), RenderError> {
+    check_destination(path)?;
     let bytes = render_table(rows, format)?;
     let io = |source| RenderError::Io {
         path: path.to_path_buf(),
@@ -210,6 +246,63 @@ pub fn write_table(
         .unwrap_or(Path::new("."));
     let mut tmp = tempfile::NamedTempFile::new_in(dir).map_err(io)?;
     tmp.write_all(&bytes).map_err(io)?;
+    // readable like any file the user creates (the temporary file is 0600)
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        tmp.as_file()
+            .set_permissions(std::fs::Permissions::from_mode(0o644))
+            .map_err(io)?;
+    }
     tmp.persist(path).map_err(|e| io(e.error))?;
+    Ok(())
+}
+
+/// Refuse an output path that is not a new or existing regular file in an
+/// existing directory: a directory, a path ending in `/`, a missing parent,
+/// a symbolic link, a device or a pipe (which writing by rename would
+/// replace with a regular file).
+pub fn check_destination(path: &Path) -> Result<(), RenderError> {
+    let bad = |message: String| RenderError::Destination {
+        path: path.to_path_buf(),
+        message,
+    };
+    let text = path.as_os_str().to_string_lossy();
+    if text.is_empty() {
+        return Err(bad("the path is empty: give a file name".into()));
+    }
+    if text.ends_with('/') {
+        return Err(bad(
+            "ends with `/`, a directory: give a file name, e.g. results.csv".into(),
+        ));
+    }
+    if let Ok(meta) = std::fs::symlink_metadata(path) {
+        let kind = meta.file_type();
+        if kind.is_symlink() {
+            return Err(bad(
+                "is a symbolic link: give the path of a regular file (the link would be replaced)"
+                    .into(),
+            ));
+        }
+        if kind.is_dir() {
+            return Err(bad("is a directory: give a file name inside it".into()));
+        }
+        if !kind.is_file() {
+            return Err(bad(
+                "is not a regular file (a device, pipe or socket): give the path of a regular file"
+                    .into(),
+            ));
+        }
+    }
+    let parent = path
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    if !parent.is_dir() {
+        return Err(bad(format!(
+            "the directory {} does not exist: create it first",
+            parent.display()
+        )));
+    }
     Ok(())
 }

@@ -1,7 +1,9 @@
 //! Comparison of an area's figure with a benchmark (its region, or England
 //! and Wales), as the Fingertips profiles do it.
 
-use super::interval::Intervals;
+use statrs::distribution::{ContinuousCDF, Normal};
+
+use super::interval::{ConfidenceLevel, Interval, Intervals};
 use super::polarity::Polarity;
 
 /// Result of comparing a figure's intervals with a benchmark value.
@@ -20,6 +22,16 @@ pub enum Comparison {
 }
 
 impl Comparison {
+    /// Significantly worse than the benchmark (at 95% or 99.8%).
+    pub fn is_worse(self) -> bool {
+        matches!(self, Comparison::Worse | Comparison::Worst)
+    }
+
+    /// Significantly better than the benchmark (at 95% or 99.8%).
+    pub fn is_better(self) -> bool {
+        matches!(self, Comparison::Better | Comparison::Best)
+    }
+
     /// The `vs_region`/`vs_national` column value.
     pub fn as_str(self) -> &'static str {
         match self {
@@ -56,4 +68,53 @@ pub fn compare_with_benchmark(
         (false, false) => Comparison::Worse,
         (false, true) => Comparison::Worst,
     })
+}
+
+/// The largest z the p-value search tries: `2 * pnorm(-8)` is about
+/// 1.2e-15, the smallest p-value reported.
+const MAX_Z: f64 = 8.0;
+
+/// The two-sided p-value of a comparison made by confidence intervals,
+/// found by inverting them: the `p` at which `benchmark` lies exactly on a
+/// limit of the `1 - p` interval that `interval_at` computes (by the
+/// indicator's own method: Wilson, Byar, exact Poisson). So `p < 0.05`
+/// exactly when the benchmark lies outside the 95% interval and
+/// `p < 0.002` when outside the 99.8% one: the p-value agrees with the
+/// flags [`compare_with_benchmark`] raises.
+///
+/// The intervals must widen as the level rises (they all do). The search
+/// bisects on z in (0, 8] to 1e-12; a benchmark outside even the z = 8
+/// interval gets `2 * pnorm(-8)`, about 1.2e-15 (read it as "below"), and
+/// one inside every interval gets 1. `None` when the benchmark is not
+/// finite or an interval cannot be computed.
+pub fn interval_p_value(
+    benchmark: f64,
+    interval_at: impl Fn(&ConfidenceLevel) -> Option<Interval>,
+) -> Option<f64> {
+    if !benchmark.is_finite() {
+        return None;
+    }
+    let inside = |z: f64| -> Option<bool> {
+        let level = ConfidenceLevel::from_z(z).ok()?;
+        Some(interval_at(&level)?.contains(benchmark))
+    };
+    let p_of = |z: f64| 2.0 * Normal::standard().cdf(-z);
+    let mut lo = 1e-9;
+    if inside(lo)? {
+        return Some(1.0);
+    }
+    let mut hi = MAX_Z;
+    if !inside(hi)? {
+        return Some(p_of(hi));
+    }
+    // invariant: outside at `lo`, inside at `hi`
+    while hi - lo > 1e-12 {
+        let mid = 0.5 * (lo + hi);
+        if inside(mid)? {
+            hi = mid;
+        } else {
+            lo = mid;
+        }
+    }
+    Some(p_of(0.5 * (lo + hi)))
 }

@@ -29,6 +29,40 @@ pub enum StatsError {
         /// The level given.
         level: f64,
     },
+    /// A false-discovery rate outside the open interval (0, 1).
+    #[error("false-discovery rate must lie strictly between 0 and 1, got {rate}")]
+    InvalidRate {
+        /// The rate given.
+        rate: f64,
+    },
+    /// A p-value or significance level that is not a number in [0, 1].
+    #[error("p-value {index} must be a number between 0 and 1, got {value}")]
+    InvalidProbability {
+        /// Its position in the input.
+        index: usize,
+        /// The value given.
+        value: f64,
+    },
+    /// Feature weights that are negative, not finite, all zero, or do not
+    /// match the features in number.
+    #[error("weights must be one per feature, each >= 0, and not all zero")]
+    InvalidWeights,
+    /// A peer-group size of 0, or not below the number of areas.
+    #[error("k must be at least 1 and below the number of areas ({areas}), got {k}")]
+    InvalidPeerCount {
+        /// The k given.
+        k: usize,
+        /// How many areas there are.
+        areas: usize,
+    },
+    /// A figure of a series that is NaN or infinite.
+    #[error("value {index} of the series must be a finite number, got {value}")]
+    NonFiniteValue {
+        /// Its position in the series.
+        index: usize,
+        /// The value given.
+        value: f64,
+    },
 }
 
 /// Checks that `value` is a finite number >= 0.

@@ -48,6 +48,16 @@ impl ConfidenceLevel {
         })
     }
 
+    /// The level whose two-sided normal quantile is `z` (> 0 and finite):
+    /// `1 - 2 * pnorm(-z)`. Fails when that level rounds to 0 or 1.
+    pub fn from_z(z: f64) -> Result<Self, StatsError> {
+        let level = 1.0 - 2.0 * Normal::standard().cdf(-z);
+        if !(z.is_finite() && z > 0.0 && level > 0.0 && level < 1.0) {
+            return Err(StatsError::InvalidLevel { level });
+        }
+        Ok(Self { level, z })
+    }
+
     /// The level, e.g. `0.95`.
     pub fn level(&self) -> f64 {
         self.level

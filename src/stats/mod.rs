@@ -1,6 +1,8 @@
 //! Statistics for indicator results: confidence intervals, comparisons with
 //! benchmarks, trend and significance tests, funnel-plot limits, targets, PSA
-//! progress and disclosure control.
+//! progress, disclosure control, false-discovery-rate control of many
+//! flags, statistical process control (XmR charts) of a series, and most
+//! similar groups of areas.
 //!
 //! Everything here is a pure function over numbers: no query engine, no I/O.
 //! The methods follow the PHE/UKHSA Fingertips technical guidance as
@@ -17,20 +19,24 @@
 
 mod compare;
 mod error;
+mod fdr;
 mod funnel;
 mod interval;
 mod overdispersion;
+mod peers;
 mod poisson;
 mod polarity;
 mod progress;
 mod proportion;
 mod significance;
+mod spc;
 mod suppression;
 mod target;
 mod trend;
 
-pub use compare::{Comparison, compare_with_benchmark};
+pub use compare::{Comparison, compare_with_benchmark, interval_p_value};
 pub use error::StatsError;
+pub use fdr::{FalseDiscoveryRate, FdrControl, benjamini_hochberg, control_fdr};
 pub use funnel::{
     FunnelLimits, FunnelSide, PoissonFunnelMethod, PoissonFunnelPoint, PoissonFunnelPoints,
     poisson_funnel_expected, proportion_funnel_limit, proportion_funnel_limits, rate_funnel_points,
@@ -41,6 +47,7 @@ pub use overdispersion::{
     FunnelUnit, Overdispersion, estimate_overdispersion, proportion_null_standard_error,
     random_effects_limits, ratio_null_standard_error,
 };
+pub use peers::{Peer, nearest_peers};
 pub use poisson::{
     EXACT_BELOW, byar_interval, count_interval, count_intervals, exact_poisson_interval,
     rate_estimate, ratio_estimate,
@@ -54,8 +61,34 @@ pub use significance::{
     BinomialTest, PoissonComparison, ProportionComparison, actual_vs_expected,
     binomial_two_sided_p_value, compare_poisson_counts, compare_proportions,
 };
+pub use spc::{
+    Assurance, PointType, RUN_LENGTH, SpcChart, SpecialCauseRules, Variation, XMR_LIMIT, XmrLimits,
+    assurance, spc_chart, xmr_limits,
+};
 pub use suppression::{DEFAULT_THRESHOLD, SuppressionRow, suppress};
 pub use target::{BaselineStatus, TargetStatus, baseline_status, target_status, trajectory};
 pub use trend::{
-    ProportionPoint, TREND_PERIODS, Trend, TrendTest, ValuePoint, proportion_trend, value_trend,
+    ProportionPoint, TREND_PERIODS, Trend, TrendTest, ValuePoint, chi_square_1df_p_value,
+    proportion_trend, value_trend,
 };
+
+/// `Display` as the published word (`as_str`), so writers can format a
+/// typed status with `{}`.
+macro_rules! display_as_str {
+    ($($t:ty),*) => {$(
+        impl std::fmt::Display for $t {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str(self.as_str())
+            }
+        }
+    )*};
+}
+
+display_as_str!(
+    Comparison,
+    CiMethod,
+    PsaProgress,
+    TargetStatus,
+    BaselineStatus,
+    Trend
+);

@@ -20,6 +20,11 @@ pub enum TargetStatus {
 }
 
 impl TargetStatus {
+    /// Behind the trajectory: off track, or significantly worse than baseline.
+    pub fn is_behind(self) -> bool {
+        matches!(self, TargetStatus::OffTrack | TargetStatus::Worse)
+    }
+
     /// The column value: `met`, `on track`, `off track`, `worse`,
     /// `not yet available`.
     pub fn as_str(self) -> &'static str {

@@ -58,6 +58,16 @@ pub struct TrendTest {
     pub trend: Trend,
 }
 
+/// The p-value of a chi-square statistic with 1 degree of freedom:
+/// `P(X > statistic) = 2 * pnorm(-sqrt(statistic))` (R:
+/// `pchisq(statistic, 1, lower.tail = FALSE)`). `None` for a negative or
+/// non-finite statistic.
+pub fn chi_square_1df_p_value(statistic: f64) -> Option<f64> {
+    use statrs::distribution::{ContinuousCDF, Normal};
+    (statistic.is_finite() && statistic >= 0.0)
+        .then(|| 2.0 * Normal::standard().cdf(-statistic.sqrt()))
+}
+
 /// Critical value of chi-square with 1 df at 99.8%: `qnorm(0.999)^2`.
 fn critical_value() -> f64 {
     Z998 * Z998

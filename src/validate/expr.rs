@@ -32,14 +32,17 @@ pub const ALLOWED_FUNCTIONS: &[&str] = &[
     "length",
     "char_length",
     "character_length",
-    "substr",
-    "substring",
     "starts_with",
     "ends_with",
     "date_part",
     "date_trunc",
     "to_date",
+    "working_days",
 ];
+
+/// The longest expression text a definition may hold: far above any real
+/// filter, and low enough that parsing and checking stay shallow.
+pub const MAX_EXPRESSION_BYTES: usize = 8192;
 
 /// A problem in an expression, positioned inside the expression text.
 #[derive(Debug, Clone, PartialEq)]
@@ -69,6 +72,25 @@ impl ExprProblem {
 /// Parse `text` as one SQL expression and check every node against the
 /// whitelist and every column against `columns`.
 pub fn parse_checked(text: &str, columns: &[&str]) -> Result<SqlExpr, ExprProblem> {
+    if text.len() > MAX_EXPRESSION_BYTES {
+        return Err(ExprProblem {
+            line0: 0,
+            col0: 0,
+            message: format!(
+                "the expression is {} bytes long, more than the {MAX_EXPRESSION_BYTES} a definition may hold",
+                text.len()
+            ),
+            hint: Some("shorten it: use IN (...) lists instead of chains of OR".into()),
+        });
+    }
+    if text.trim().is_empty() {
+        return Err(ExprProblem {
+            line0: 0,
+            col0: 0,
+            message: "the expression is empty".into(),
+            hint: Some("write a condition, e.g. result = 'opiates', or remove the key".into()),
+        });
+    }
     let dialect = GenericDialect {};
     let mut parser = Parser::new(&dialect)
         .try_with_sql(text)
@@ -122,32 +144,11 @@ fn parse_problem(e: datafusion::sql::sqlparser::parser::ParserError) -> ExprProb
     }
 }
 
-/// Levenshtein distance, for "did you mean" hints.
-pub fn edit_distance(a: &str, b: &str) -> usize {
-    let b: Vec<char> = b.chars().collect();
-    let mut prev: Vec<usize> = (0..=b.len()).collect();
-    for (i, ca) in a.chars().enumerate() {
-        let mut cur = vec![i + 1; b.len() + 1];
-        for (j, cb) in b.iter().enumerate() {
-            cur[j + 1] = (prev[j] + usize::from(ca != *cb))
-                .min(prev[j + 1] + 1)
-                .min(cur[j] + 1);
-        }
-        prev = cur;
-    }
-    prev[b.len()]
-}
+pub use crate::suggest::edit_distance;
 
 /// `did you mean 'x'?` for the closest candidate, or the list of candidates.
 pub fn suggest(name: &str, candidates: &[&str]) -> String {
-    let best = candidates
-        .iter()
-        .map(|c| (edit_distance(&name.to_lowercase(), &c.to_lowercase()), *c))
-        .min();
-    match best {
-        Some((d, c)) if d <= 3.max(name.len() / 3) => format!("did you mean '{c}'?"),
-        _ => format!("expected one of: {}", candidates.join(", ")),
-    }
+    crate::suggest::Suggestion::closest(name, candidates).to_string()
 }
 
 fn check(e: &SqlExpr, cols: &[&str]) -> Result<(), ExprProblem> {
@@ -165,6 +166,11 @@ fn check(e: &SqlExpr, cols: &[&str]) -> Result<(), ExprProblem> {
             e,
             "qualified names are not allowed: a filter sees only the columns of its own source",
             Some("write the bare column name".into()),
+        )),
+        E::Value(v) if matches!(v.value, ast::Value::Placeholder(_)) => Err(ExprProblem::at(
+            e,
+            format!("parameter `{v}` is not allowed: a definition has no parameters"),
+            Some("write the value itself".into()),
         )),
         E::Value(_) | E::TypedString(_) => Ok(()),
         E::Interval(iv) => check(&iv.value, cols),
@@ -223,6 +229,34 @@ fn check(e: &SqlExpr, cols: &[&str]) -> Result<(), ExprProblem> {
             }
         }
         E::Cast { expr, .. } => check(expr, cols),
+        // `trim(x)` and `trim(BOTH 'x' FROM y)` parse as their own node
+        // kind, not as a function call: allowed like the function.
+        E::Trim {
+            expr,
+            trim_what,
+            trim_characters,
+            ..
+        } => {
+            check(expr, cols)?;
+            if let Some(w) = trim_what {
+                check(w, cols)?;
+            }
+            trim_characters
+                .iter()
+                .flatten()
+                .try_for_each(|x| check(x, cols))
+        }
+        // `substr`, `substring` need DataFusion's unicode functions, which
+        // this build leaves out: refused here with the alternatives rather
+        // than failing later in the planner.
+        E::Substring { .. } => Err(ExprProblem::at(
+            e,
+            "`substr` and `substring` are not available in definitions",
+            Some(
+                "test prefixes with `starts_with(col, 'abc')` or `col LIKE 'abc%'`, suffixes with `ends_with`"
+                    .into(),
+            ),
+        )),
         E::Function(f) => check_function(e, f, cols),
         E::Subquery(_) | E::Exists { .. } | E::InSubquery { .. } => Err(ExprProblem::at(
             e,
@@ -233,7 +267,10 @@ fn check(e: &SqlExpr, cols: &[&str]) -> Result<(), ExprProblem> {
         other => Err(ExprProblem::at(
             e,
             format!("this kind of expression is not allowed in a definition: `{other}`"),
-            Some("use columns, literals, comparisons, AND/OR/NOT, IN, BETWEEN, LIKE, CASE, CAST, INTERVAL and the allowed functions".into()),
+            Some(format!(
+                "use columns, literals, comparisons, AND/OR/NOT, IN, BETWEEN, LIKE, CASE, CAST, INTERVAL and the functions {}",
+                ALLOWED_FUNCTIONS.join(", ")
+            )),
         )),
     }
 }
@@ -319,11 +356,124 @@ pub fn to_datafusion(
         .map_err(|e| problem(first_line(&e.strip_backtrace())))?;
     if let Some(want) = want
         && &ty != want
-        && ty != DataType::Null
     {
-        return Err(problem(format!("expected a {want} expression, found {ty}")));
+        let found = if ty == DataType::Null {
+            "NULL, which no row satisfies".to_string()
+        } else {
+            ty.to_string()
+        };
+        return Err(problem(format!(
+            "expected a {want} expression, found {found}"
+        )));
     }
+    type_check(state, &expr, schema).map_err(problem)?;
     Ok(expr)
+}
+
+/// Run DataFusion's own analyzer (type coercion, function signatures) and
+/// constant folding on `expr` as a filter over `schema`, so that an
+/// expression validation accepts is one the engine plans and runs; then
+/// refuse what coercion made of it that would run with another meaning: a
+/// column converted between text, numbers and dates (`result = 1`,
+/// `test_date > 5`) is cast row by row, failing mid-run or comparing text.
+fn type_check(state: &SessionState, expr: &Expr, schema: &DFSchema) -> Result<(), String> {
+    use datafusion::common::tree_node::{TreeNode, TreeNodeRecursion};
+    use datafusion::logical_expr::simplify::SimplifyContext;
+    use datafusion::logical_expr::{EmptyRelation, LogicalPlan, LogicalPlanBuilder};
+    use datafusion::optimizer::simplify_expressions::ExprSimplifier;
+    use std::sync::Arc;
+
+    let clean = |e: datafusion::error::DataFusionError| first_line(&e.strip_backtrace());
+    let schema = Arc::new(schema.clone());
+    let plan = LogicalPlanBuilder::from(LogicalPlan::EmptyRelation(EmptyRelation {
+        produce_one_row: false,
+        schema: schema.clone(),
+    }))
+    .filter(expr.clone())
+    .and_then(|b| b.build())
+    .map_err(clean)?;
+    let analyzed = state
+        .analyzer()
+        .execute_and_check(plan, state.config_options(), |_, _| {})
+        .map_err(clean)?;
+    let LogicalPlan::Filter(filter) = analyzed else {
+        return Err("the expression could not be planned as a filter".into());
+    };
+    let coerced = filter.predicate;
+    let mut bad = None;
+    coerced
+        .apply(|e| {
+            if let Expr::Cast(c) = e
+                && !matches!(c.expr.as_ref(), Expr::Literal(..))
+                && let Ok(from) = c.expr.get_type(&schema)
+                && kind(&from) != kind(c.field.data_type())
+                && kind(&from) != Kind::Null
+            {
+                bad = Some(format!(
+                    "`{}` is {from} but is used as {}: compare it with a value of its own type",
+                    c.expr,
+                    c.field.data_type()
+                ));
+                return Ok(TreeNodeRecursion::Stop);
+            }
+            if let Expr::Cast(c) = e
+                && let Expr::Literal(v, _) = c.expr.as_ref()
+                && !matches!(
+                    (kind(&v.data_type()), kind(c.field.data_type())),
+                    (a, b) if a == b
+                )
+                && !matches!(kind(&v.data_type()), Kind::Text | Kind::Null)
+            {
+                bad = Some(format!(
+                    "the value {v} is used as {}: write a value of that type, e.g. DATE '2009-04-01' for a date",
+                    c.field.data_type()
+                ));
+                return Ok(TreeNodeRecursion::Stop);
+            }
+            if let Expr::Placeholder(p) = e {
+                bad = Some(format!("parameter `{}` has no value in a definition", p.id));
+                return Ok(TreeNodeRecursion::Stop);
+            }
+            Ok(TreeNodeRecursion::Continue)
+        })
+        .map_err(clean)?;
+    if let Some(b) = bad {
+        return Err(b);
+    }
+    let ctx = SimplifyContext::builder()
+        .with_schema(schema)
+        .with_config_options(state.config_options().clone())
+        .build();
+    ExprSimplifier::new(ctx).simplify(coerced).map_err(clean)?;
+    Ok(())
+}
+
+#[derive(PartialEq)]
+enum Kind {
+    Text,
+    Number,
+    Time,
+    Boolean,
+    Null,
+    Other,
+}
+
+fn kind(t: &DataType) -> Kind {
+    use DataType as T;
+    match t {
+        T::Utf8 | T::LargeUtf8 | T::Utf8View | T::Dictionary(..) => Kind::Text,
+        T::Null => Kind::Null,
+        T::Boolean => Kind::Boolean,
+        T::Date32
+        | T::Date64
+        | T::Timestamp(..)
+        | T::Time32(_)
+        | T::Time64(_)
+        | T::Interval(_)
+        | T::Duration(_) => Kind::Time,
+        t if t.is_numeric() => Kind::Number,
+        _ => Kind::Other,
+    }
 }
 
 fn first_line(s: &str) -> String {
@@ -345,6 +495,9 @@ mod tests {
             "coalesce(result, 'x') LIKE 'op%'",
             "CASE WHEN age > 17 THEN true ELSE false END",
             "test_date + INTERVAL '84 days' <= DATE '2010-01-01'",
+            "trim(result) = 'x'",
+            "trim(BOTH ' ' FROM result) = 'x'",
+            "btrim(result) = 'x' AND ltrim(result) = 'x'",
         ] {
             assert!(parse_checked(ok, COLS).is_ok(), "{ok}");
         }
@@ -366,6 +519,22 @@ mod tests {
         let e = parse_checked("EXISTS (SELECT 1)", COLS).unwrap_err();
         assert!(e.message.contains("subqueries"), "{}", e.message);
         let e = parse_checked("resutl = 'x'", COLS).unwrap_err();
+        assert_eq!(e.hint.as_deref(), Some("did you mean 'result'?"));
+        let e = parse_checked("age > 1 AND substr(result, 1, 2) = 'x'", COLS).unwrap_err();
+        assert!(
+            e.message.contains("`substr` and `substring`"),
+            "{}",
+            e.message
+        );
+        // located at the call's first argument
+        assert_eq!(e.col0, 19);
+        let e = parse_checked("now() > test_date", COLS).unwrap_err();
+        assert!(
+            e.hint
+                .as_deref()
+                .is_some_and(|h| h.contains("coalesce") && h.contains("working_days"))
+        );
+        let e = parse_checked("trim(BOTH resutl FROM result) = 'x'", COLS).unwrap_err();
         assert_eq!(e.hint.as_deref(), Some("did you mean 'result'?"));
         let e = parse_checked("age > 1 AND t.result = 'x'", COLS).unwrap_err();
         assert!(e.message.contains("qualified"), "{}", e.message);

@@ -4,6 +4,7 @@
 //! definition into a [`ValidIndicator`] the planner can compile without
 //! further checks.
 
+pub mod calendar;
 pub mod expr;
 mod resolve;
 mod rules;
@@ -75,6 +76,23 @@ pub struct ValidIndicator {
     pub target_period: Option<Period>,
 }
 
+impl ValidIndicator {
+    /// The baseline period for rows of `grain`: the definition's baseline,
+    /// or for rolling 12 months the rolling quarter that equals a
+    /// financial-year baseline.
+    pub fn baseline_for(&self, grain: crate::period::Grain) -> Option<crate::period::Period> {
+        use crate::period::{Grain, Period};
+        let b = self.baseline?;
+        match (b, grain) {
+            (p, g) if p.grain() == g => Some(p),
+            (Period::FinancialYear(fy), Grain::RollingQuarter) => {
+                Some(Period::RollingQuarter { fy, q: 4 })
+            }
+            _ => None,
+        }
+    }
+}
+
 /// The result of validating a catalog.
 #[derive(Debug, Clone)]
 pub struct ValidCatalog {
@@ -91,12 +109,45 @@ impl ValidCatalog {
     pub fn get(&self, id: &str) -> Option<&ValidIndicator> {
         self.indicators.iter().find(|i| i.def.id == id)
     }
+
+    /// The financial years `area` has LAA targets for, in order.
+    pub fn laa_target_years(&self, area: &str) -> Vec<Period> {
+        let mut years: Vec<Period> = self
+            .catalog
+            .targets
+            .iter()
+            .flat_map(|t| t.value.iter())
+            .filter(|t| t.area == area)
+            .flat_map(|t| t.targets.keys())
+            .filter_map(|k| match k.parse::<Period>() {
+                Ok(p @ Period::FinancialYear(_)) => Some(p),
+                _ => None,
+            })
+            .collect();
+        years.sort();
+        years.dedup();
+        years
+    }
 }
 
 /// Stage entry point: validate every definition of `catalog` against `extract`.
 pub fn validate(catalog: Catalog, extract: &Extract) -> Result<ValidCatalog, ValidateError> {
     let mut diags = Vec::new();
-    let geography = extract.table(&catalog.geography.table)?;
+    let geo_file = catalog.dir.join(crate::definition::GEOGRAPHY_FILE_NAME);
+    let geography = match extract.table(&catalog.geography.table) {
+        Ok(g) => g,
+        Err(e) if geo_file.exists() => {
+            return Err(ValidateError::Invalid(vec![Diagnostic {
+                file: geo_file.display().to_string(),
+                line: 1,
+                column: 1,
+                path: "table".into(),
+                message: e.to_string(),
+                hint: Some("name a table of the data directory, e.g. `table: areas`".into()),
+            }]));
+        }
+        Err(e) => return Err(e.into()),
+    };
     let mut valid = Vec::new();
     for ind in &catalog.indicators {
         match resolve::resolve(ind, extract, &geography, &mut diags) {
@@ -107,6 +158,18 @@ pub fn validate(catalog: Catalog, extract: &Extract) -> Result<ValidCatalog, Val
     rules::check_catalog(&catalog, &geography, &mut diags);
     if !diags.is_empty() {
         return Err(ValidateError::Invalid(diags));
+    }
+    // every table read once: dates outside the plausible range are refused
+    // here, naming table, column and rows, not mid-run by the engine
+    let mut seen = std::collections::BTreeSet::new();
+    for t in valid
+        .iter()
+        .flat_map(|v| v.sources.values().map(|s| &s.table))
+        .chain(std::iter::once(&geography))
+    {
+        if seen.insert(t.name.clone()) {
+            t.check_dates()?;
+        }
     }
     Ok(ValidCatalog {
         indicators: valid,

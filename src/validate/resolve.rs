@@ -22,6 +22,8 @@ pub const PERIOD_COLUMNS: &[&str] = &["period", "period_start", "period_end", "q
 struct Ctx<'a> {
     ind: &'a Located<IndicatorDef>,
     diags: Vec<Diagnostic>,
+    /// The weekday dates of the definition's calendar, when it names one.
+    holidays: Option<Vec<i32>>,
 }
 
 impl Ctx<'_> {
@@ -72,12 +74,16 @@ pub fn resolve(
     let mut cx = Ctx {
         ind,
         diags: Vec::new(),
+        holidays: None,
     };
     let def = &ind.value;
     check_metadata(&mut cx);
     let sources = check_sources(&mut cx, extract);
+    cx.holidays = check_calendar(&mut cx, extract);
     let (baseline, target_period) = check_periods(&mut cx);
-    let state = SessionContext::new().state();
+    let ctx = SessionContext::new();
+    ctx.register_udf(super::calendar::placeholder());
+    let state = ctx.state();
     let mut cohort_filter = None;
     let mut event_filters = BTreeMap::new();
     let mut measure_wheres = BTreeMap::new();
@@ -252,10 +258,80 @@ fn expression(
             return None;
         }
     };
-    match to_datafusion(state, sql, &dfs, Some(&DataType::Boolean)) {
-        Ok(e) => Some(e),
+    let expr = match to_datafusion(state, sql, &dfs, Some(&DataType::Boolean)) {
+        Ok(e) => e,
         Err(p) => {
             located(cx, p);
+            return None;
+        }
+    };
+    match super::calendar::expand(expr, cx.holidays.as_deref(), &dfs) {
+        Ok(e) => Some(e),
+        Err(message) => {
+            let (line0, col0) = super::calendar::call_position(text).unwrap_or((0, 0));
+            let hint = Some(
+                "write `working_days(from_date, to_date)` over two date columns; the definition's `calendar` names the holiday table"
+                    .to_string(),
+            );
+            located(
+                cx,
+                super::expr::ExprProblem {
+                    line0,
+                    col0,
+                    message,
+                    hint,
+                },
+            );
+            None
+        }
+    }
+}
+
+/// Reads the working-day calendar the definition names, if any.
+fn check_calendar(cx: &mut Ctx, extract: &Extract) -> Option<Vec<i32>> {
+    let cal = cx.ind.value.calendar.clone()?;
+    let table = match extract.table(&cal.table) {
+        Ok(t) => t,
+        Err(e) => {
+            cx.err(
+                "calendar.table",
+                format!("unknown calendar table: {e}"),
+                Some(
+                    "name a table of bank holiday dates in the extract, e.g. `bank_holidays`"
+                        .into(),
+                ),
+            );
+            return None;
+        }
+    };
+    let names = column_names(&table.schema);
+    match table.schema.field_with_name(&cal.date) {
+        Ok(f) if f.data_type() == &DataType::Date32 => {}
+        Ok(f) => {
+            cx.err(
+                "calendar.date",
+                format!(
+                    "calendar column `{}` is {}, not a date (Date32)",
+                    cal.date,
+                    f.data_type()
+                ),
+                Some("name the table's column of holiday dates".into()),
+            );
+            return None;
+        }
+        Err(_) => {
+            cx.err(
+                "calendar.date",
+                format!("table `{}` has no column `{}`", cal.table, cal.date),
+                Some(suggest(&cal.date, &names)),
+            );
+            return None;
+        }
+    }
+    match super::calendar::read_holidays(&table, &cal.date) {
+        Ok(days) => Some(days),
+        Err(message) => {
+            cx.err("calendar.table", message, None);
             None
         }
     }
@@ -412,39 +488,81 @@ fn check_periods(cx: &mut Ctx) -> (Option<Period>, Option<Period>) {
     });
     let mut target_period = None;
     if let Some(t) = &def.target {
-        target_period = parse_any(&t.period);
-        if target_period.is_none() {
-            cx.err(
-                "target.period",
-                format!(
-                    "`{}` is not a period of this indicator's grains ({grains})",
-                    t.period
-                ),
-                None,
-            );
-        }
-        if t.change_percent.is_some() == t.value.is_some() {
-            cx.err(
-                "target",
-                "a target needs exactly one of `change_percent` and `value`",
-                None,
-            );
-        }
-        if t.change_percent.is_some() && baseline.is_none() {
-            cx.err(
-                "target.change_percent",
-                "a target relative to baseline needs a `baseline`",
-                None,
-            );
-        }
-        if let (Some(b), Some(tp)) = (baseline, target_period)
-            && tp.end() <= b.end()
-        {
-            cx.err(
-                "target.period",
-                format!("the target period {tp} is not after the baseline {b}"),
-                None,
-            );
+        use crate::definition::TargetKind;
+        match t.kind {
+            TargetKind::ByDate => {
+                match &t.period {
+                    Some(label) => {
+                        target_period = parse_any(label);
+                        if target_period.is_none() {
+                            cx.err(
+                                "target.period",
+                                format!(
+                                    "`{label}` is not a period of this indicator's grains ({grains})"
+                                ),
+                                None,
+                            );
+                        }
+                    }
+                    None => cx.err(
+                        "target",
+                        "a target by a date needs a `period`, e.g. `period: \"2010-11\"`",
+                        Some("or declare `kind: fall_year_on_year` for a fall every year".into()),
+                    ),
+                }
+                if t.change_percent.is_some() == t.value.is_some() {
+                    cx.err(
+                        "target",
+                        "a target needs exactly one of `change_percent` and `value`",
+                        None,
+                    );
+                }
+                if t.change_percent.is_some() && baseline.is_none() {
+                    cx.err(
+                        "target.change_percent",
+                        "a target relative to baseline needs a `baseline`",
+                        None,
+                    );
+                }
+                if let (Some(b), Some(tp)) = (baseline, target_period)
+                    && tp.end() <= b.end()
+                {
+                    cx.err(
+                        "target.period",
+                        format!("the target period {tp} is not after the baseline {b}"),
+                        None,
+                    );
+                }
+            }
+            TargetKind::FallYearOnYear | TargetKind::RiseYearOnYear => {
+                let kind = if t.kind == TargetKind::FallYearOnYear {
+                    "fall_year_on_year"
+                } else {
+                    "rise_year_on_year"
+                };
+                for (field, given) in [
+                    ("period", t.period.is_some()),
+                    ("change_percent", t.change_percent.is_some()),
+                    ("value", t.value.is_some()),
+                ] {
+                    if given {
+                        cx.err(
+                            &format!("target.{field}"),
+                            format!("a `{kind}` target compares each year with the one before: `{field}` does not apply"),
+                            Some(format!("remove `{field}`, or use `kind: by_date`")),
+                        );
+                    }
+                }
+                if !def.grains.iter().any(|g| g.is_yearly()) {
+                    cx.err(
+                        "target.kind",
+                        format!(
+                            "a `{kind}` target needs a yearly grain, but this indicator is reported by {grains}"
+                        ),
+                        Some("add `financial_year` or `calendar_year` to `grains`".into()),
+                    );
+                }
+            }
         }
     }
     (baseline, target_period)

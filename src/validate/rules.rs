@@ -16,8 +16,100 @@ use crate::period::{Grain, Period};
 pub fn check_catalog(catalog: &Catalog, geography: &TableFiles, out: &mut Vec<Diagnostic>) {
     unique_ids(catalog, out);
     psa_members(catalog, out);
+    indicator_bounds(catalog, geography, out);
+    let before = out.len();
     geography_columns(catalog, geography, out);
-    laa_targets(catalog, geography, out);
+    // with the geography's columns wrong, every target's area would be
+    // reported unknown: the one cause is enough
+    if out.len() == before {
+        laa_targets(catalog, geography, out);
+    }
+}
+
+/// Largest magnitude of a target or baseline value, and of a rate's `per`:
+/// beyond it a figure is a typo, not a statistic.
+const MAX_FIGURE: f64 = 1e9;
+/// Longest title: it heads pages and tables of the packs.
+const MAX_TITLE_CHARS: usize = 200;
+
+/// Numbers and periods of each definition that parse but make no sense:
+/// non-finite or absurd targets and multipliers, a PSA not in `psa.yaml`,
+/// baselines and target periods outside the extract.
+fn indicator_bounds(catalog: &Catalog, geography: &TableFiles, out: &mut Vec<Diagnostic>) {
+    let (start, end) = manifest_coverage(geography);
+    let psa_ids: Option<Vec<&str>> = catalog
+        .psas
+        .as_ref()
+        .map(|p| p.value.iter().map(|x| x.id.as_str()).collect());
+    for ind in &catalog.indicators {
+        let d = &ind.value;
+        if d.title.chars().count() > MAX_TITLE_CHARS {
+            out.push(ind.diag(
+                "title",
+                format!(
+                    "the title is {} characters long, more than {MAX_TITLE_CHARS}",
+                    d.title.chars().count()
+                ),
+                Some("shorten it; the description holds the detail".into()),
+            ));
+        }
+        if let (Some(psa), Some(known)) = (&d.psa, &psa_ids)
+            && !known.contains(&psa.as_str())
+        {
+            out.push(ind.diag(
+                "psa",
+                format!("unknown PSA `{psa}`: it is not in psa.yaml"),
+                Some(suggest(psa, known)),
+            ));
+        }
+        if let Some(per) = d.value.per
+            && !(per.is_finite() && per > 0.0 && per <= MAX_FIGURE)
+        {
+            out.push(ind.diag(
+                "value.per",
+                format!("`per: {per}` must be a positive number up to {MAX_FIGURE:e}"),
+                Some("e.g. 100 or 1000 for a rate per 100 or per 1,000".into()),
+            ));
+        }
+        if let Some(t) = &d.target {
+            for (key, v) in [("change_percent", t.change_percent), ("value", t.value)] {
+                let bad = v.is_some_and(|v| {
+                    !(v.is_finite() && v.abs() <= MAX_FIGURE)
+                        || (key == "change_percent" && v <= -100.0)
+                });
+                if bad {
+                    out.push(ind.diag(
+                        &format!("target.{key}"),
+                        format!("`{key}: {}` is not a usable target", v.unwrap_or_default()),
+                        Some(if key == "change_percent" {
+                            "give a finite percentage above -100, e.g. -10".into()
+                        } else {
+                            format!("give a finite number up to {MAX_FIGURE:e}")
+                        }),
+                    ));
+                }
+            }
+            if let Some(Ok(p)) = t.period.as_deref().map(str::parse::<Period>)
+                && let Some(covered) = outside(p, start, end)
+            {
+                out.push(ind.diag(
+                    "target.period",
+                    format!("the target period {p} is outside the data"),
+                    Some(covered),
+                ));
+            }
+        }
+        if let Some(b) = &d.baseline
+            && let Ok(p) = b.parse::<Period>()
+            && let Some(covered) = outside(p, start, end)
+        {
+            out.push(ind.diag(
+                "baseline",
+                format!("the baseline {p} is outside the data: every baseline would be empty"),
+                Some(covered),
+            ));
+        }
+    }
 }
 
 fn unique_ids(catalog: &Catalog, out: &mut Vec<Diagnostic>) {
@@ -81,6 +173,30 @@ fn geography_columns(catalog: &Catalog, geography: &TableFiles, out: &mut Vec<Di
         ("region_code", &g.region_code),
         ("region_name", &g.region_name),
     ] {
+        if let Ok(f) = geography.schema.field_with_name(col)
+            && !matches!(
+                f.data_type(),
+                datafusion::arrow::datatypes::DataType::Utf8
+                    | datafusion::arrow::datatypes::DataType::LargeUtf8
+                    | datafusion::arrow::datatypes::DataType::Utf8View
+            )
+        {
+            out.push(Diagnostic {
+                file: geography.files.first().unwrap_or(&geography.path).display().to_string(),
+                line: 1,
+                column: 1,
+                path: role.to_string(),
+                message: format!(
+                    "column `{col}` of the geography table `{}` is {}, not text: GSS codes and names are strings (an Int64 code loses the letter and makes every LA its own area)",
+                    g.table,
+                    f.data_type()
+                ),
+                hint: Some(format!(
+                    "write `{col}` as a Utf8 column, or name a text column in geography.yaml"
+                )),
+            });
+            continue;
+        }
         if !names.contains(&col.as_str()) {
             out.push(Diagnostic {
                 file: catalog
@@ -109,7 +225,7 @@ fn geography_codes(column: &str, geography: &TableFiles) -> Result<BTreeSet<Stri
     let mut codes = BTreeSet::new();
     for path in &geography.files {
         let what = |e: &dyn std::fmt::Display| format!("cannot read {}: {e}", path.display());
-        let file = std::fs::File::open(path).map_err(|e| what(&e))?;
+        let file = geography.location.source(path).map_err(|e| what(&e))?;
         let builder = ParquetRecordBatchReaderBuilder::try_new(file).map_err(|e| what(&e))?;
         let Some(idx) = builder
             .schema()
@@ -322,11 +438,27 @@ fn laa_targets(catalog: &Catalog, geography: &TableFiles, out: &mut Vec<Diagnost
                     ),
                 ))),
             }
-            if !v.is_finite() {
-                out.push(t.diag(&path, "a target must be a finite number", None));
+            if !(v.is_finite() && v.abs() <= MAX_FIGURE) {
+                out.push(t.diag(
+                    &path,
+                    format!("a target must be a finite number up to {MAX_FIGURE:e}, not {v}"),
+                    None,
+                ));
             }
         }
-        if !row.baseline.value.is_finite() {
+        if let Some(b) = baseline
+            && let Some(covered) = outside(b, start, end)
+        {
+            out.push(t.diag(
+                &format!("{p}.baseline.period"),
+                format!(
+                    "the baseline period `{}` is outside the data: the baseline would be empty",
+                    row.baseline.period
+                ),
+                Some(covered),
+            ));
+        }
+        if !(row.baseline.value.is_finite() && row.baseline.value.abs() <= MAX_FIGURE) {
             out.push(t.diag(
                 &format!("{p}.baseline.value"),
                 "the baseline value must be a finite number",

@@ -10,7 +10,7 @@ use arrow::datatypes::{DataType, Field, Schema};
 use chrono::NaiveDate;
 use parquet::arrow::ArrowWriter;
 use pireport::assess::ResultRow;
-use pireport::execute::AreaLevel;
+use pireport::geography::AreaLevel;
 
 /// Days since 1970-01-01 of `YYYY-MM-DD`.
 pub fn d(s: &str) -> i32 {
@@ -123,7 +123,10 @@ pub fn find<'a>(
 ) -> &'a ResultRow {
     rows.iter()
         .find(|r| {
-            r.indicator == id && r.area_level == level && r.area_code == code && r.period == period
+            r.indicator == id
+                && r.area_level == level
+                && r.area_code == code
+                && r.period.to_string() == period
         })
         .unwrap_or_else(|| panic!("no row {id} {code} {period}"))
 }

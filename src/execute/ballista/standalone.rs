@@ -101,9 +101,30 @@ fn part_runtime(part: &'static str) -> Result<tokio::runtime::Runtime, BallistaE
 /// like the local engine ([`crate::execute::session_config`]) with
 /// Ballista's settings; each job is planned with the session settings its
 /// client sends, as on a real scheduler.
+///
+/// Object stores (`--data s3://…`, `gs://`, `az://`) are built from the
+/// environment on first use ([`crate::extract::remote::env_runtime`]), as
+/// the stock `ballista-executor` does for s3://: the scheduler and the
+/// executors meet the URLs only in the plans they receive.
 pub async fn start_standalone_cluster(
     executors: usize,
     vcores: usize,
+) -> Result<StandaloneCluster, BallistaError> {
+    let runtime_env =
+        crate::extract::remote::env_runtime().map_err(|e| BallistaError::Standalone {
+            part: "scheduler",
+            source: CoreError::DataFusionError(Box::new(e)),
+        })?;
+    start_standalone_cluster_with_runtime(executors, vcores, runtime_env).await
+}
+
+/// [`start_standalone_cluster`] with the scheduler and executors reading
+/// through `runtime_env` (its object stores, e.g. one registered for a
+/// test's S3 endpoint).
+pub async fn start_standalone_cluster_with_runtime(
+    executors: usize,
+    vcores: usize,
+    runtime_env: Arc<datafusion::execution::runtime_env::RuntimeEnv>,
 ) -> Result<StandaloneCluster, BallistaError> {
     let scheduler_runtime = part_runtime("scheduler")?;
     let scheduler_handle = scheduler_runtime.handle().clone();
@@ -120,6 +141,7 @@ pub async fn start_standalone_cluster(
     let state = SessionStateBuilder::new()
         .with_default_features()
         .with_config(crate::execute::session_config().upgrade_for_ballista())
+        .with_runtime_env(runtime_env)
         .build();
     let bound = scheduler_handle
         .spawn({
@@ -164,7 +186,15 @@ async fn start_scheduler(state: &SessionState) -> Result<SocketAddr, CoreError> 
         config.ballista_physical_extension_codec(),
     );
     let max_message_size = config.ballista_grpc_client_max_message_size();
-    let session_builder = Arc::new(default_session_builder);
+    // each job is planned (its listing tables listed) with the stores of
+    // this runtime, so the scheduler reads s3:// like the executors
+    let runtime_env = state.runtime_env().clone();
+    let session_builder = Arc::new(move |config| {
+        let planned = default_session_builder(config)?;
+        Ok(SessionStateBuilder::new_from_existing(planned)
+            .with_runtime_env(runtime_env.clone())
+            .build())
+    });
     let config_producer = Arc::new(move || config.clone());
     let cluster = BallistaCluster::new_memory("localhost:50050", session_builder, config_producer);
     let mut scheduler_config =

@@ -14,6 +14,7 @@ use plotters::style::text_anchor::{HPos, Pos, VPos};
 use crate::assess::ResultRow;
 use crate::period::{Grain, Period};
 use crate::render::RenderError;
+use crate::stats;
 
 use super::model::{Focus, IndicatorView};
 
@@ -146,10 +147,10 @@ pub(super) fn font(size: f64) -> TextStyle<'static> {
 }
 
 /// Colour and label of a comparison with the region.
-pub fn comparison_colour(c: Option<&str>) -> RGBColor {
+pub fn comparison_colour(c: Option<stats::Comparison>) -> RGBColor {
     match c {
-        Some("better" | "best") => BLUE,
-        Some("worse" | "worst") => VERMILLION,
+        Some(c) if c.is_better() => BLUE,
+        Some(c) if c.is_worse() => VERMILLION,
         _ => GREY,
     }
 }
@@ -449,11 +450,7 @@ fn ordinal(first: Period, p: Period) -> i32 {
 
 /// The trend chart of a page.
 pub fn trend_chart(v: &IndicatorView<'_>, focus: &Focus) -> Result<Option<Chart>, RenderError> {
-    let pts: Vec<(Period, &ResultRow)> = v
-        .series
-        .iter()
-        .filter_map(|r| Some((r.period_parsed?, *r)))
-        .collect();
+    let pts: Vec<(Period, &ResultRow)> = v.series.iter().map(|r| (r.period, *r)).collect();
     let Some(first) = pts.first().map(|p| p.0) else {
         return Ok(None);
     };
@@ -475,10 +472,10 @@ pub fn trend_chart(v: &IndicatorView<'_>, focus: &Focus) -> Result<Option<Chart>
         .national_series
         .iter()
         .filter(|_| comparable)
-        .filter_map(|r| Some((ordinal(first, r.period_parsed?), r.value?)))
+        .filter_map(|r| Some((ordinal(first, r.period), r.value?)))
         .collect();
     let baseline = v.series.first().and_then(|r| {
-        let b = r.baseline_period.as_deref()?;
+        let b = r.baseline_period?;
         let bv = v
             .series
             .iter()
@@ -679,31 +676,29 @@ impl Draw for Comparison {
     }
 }
 
-fn comparison_word(c: Option<&str>) -> Option<&'static str> {
-    match c {
-        Some("best") => Some("better, 99.8%"),
-        Some("better") => Some("better"),
-        Some("worst") => Some("worse, 99.8%"),
-        Some("worse") => Some("worse"),
-        Some("similar") => Some("similar"),
-        _ => None,
+fn comparison_word(c: Option<stats::Comparison>) -> Option<&'static str> {
+    use stats::Comparison as C;
+    match c? {
+        C::Best => Some("better, 99.8%"),
+        C::Better => Some("better"),
+        C::Worst => Some("worse, 99.8%"),
+        C::Worse => Some("worse"),
+        C::Similar => Some("similar"),
     }
 }
 
 /// The colour key of the comparisons present among `rows`, in a fixed order.
 fn comparison_key(rows: &[&ResultRow], region: &str) -> Vec<(String, RGBColor)> {
-    let has = |words: &[&str]| {
-        rows.iter()
-            .any(|r| r.vs_region.as_deref().is_some_and(|w| words.contains(&w)))
-    };
+    let has =
+        |test: fn(stats::Comparison) -> bool| rows.iter().any(|r| r.vs_region.is_some_and(test));
     let mut key = Vec::new();
-    if has(&["better", "best"]) {
+    if has(stats::Comparison::is_better) {
         key.push((format!("Significantly better than {region}"), BLUE));
     }
-    if has(&["similar"]) {
+    if has(|c| c == stats::Comparison::Similar) {
         key.push((format!("Similar to {region}"), GREY));
     }
-    if has(&["worse", "worst"]) {
+    if has(stats::Comparison::is_worse) {
         key.push((format!("Significantly worse than {region}"), VERMILLION));
     }
     key
@@ -734,7 +729,7 @@ pub fn comparison_chart(
         .collect();
     let names: Vec<String> = shown
         .iter()
-        .map(|r| match comparison_word(r.vs_region.as_deref()) {
+        .map(|r| match comparison_word(r.vs_region) {
             Some(w) => format!("{} ({w})", r.area_name),
             None => r.area_name.clone(),
         })
@@ -747,7 +742,7 @@ pub fn comparison_chart(
                 r.ci_lower.unwrap_or(v),
                 v,
                 r.ci_upper.unwrap_or(v),
-                comparison_colour(r.vs_region.as_deref()),
+                comparison_colour(r.vs_region),
             ))
         })
         .collect();
@@ -759,12 +754,12 @@ pub fn comparison_chart(
     let title = format!("{} by local authority, {} {p}", ind.id, focus.region_name);
     let worse: Vec<&str> = shown
         .iter()
-        .filter(|r| matches!(r.vs_region.as_deref(), Some("worse" | "worst")))
+        .filter(|r| r.vs_region.is_some_and(stats::Comparison::is_worse))
         .map(|r| r.area_name.as_str())
         .collect();
     let better: Vec<&str> = shown
         .iter()
-        .filter(|r| matches!(r.vs_region.as_deref(), Some("better" | "best")))
+        .filter(|r| r.vs_region.is_some_and(stats::Comparison::is_better))
         .map(|r| r.area_name.as_str())
         .collect();
     let list = |v: &[&str]| {
@@ -803,9 +798,9 @@ pub fn comparison_chart(
         String::new()
     };
     let desc = format!(
-        "Dot-and-interval chart of {} in {p} for {} local authorities of {}{}{reference}.{compared}{}",
+        "Dot-and-interval chart of {} in {p} for {} of {}{}{reference}.{compared}{}",
         ind.id,
-        shown.len(),
+        counted(shown.len(), "local authority", "local authorities"),
         focus.region_name,
         if has_ci {
             ", each with its 95% confidence interval"
@@ -839,6 +834,12 @@ pub fn comparison_chart(
 }
 
 /// The sentence naming the areas a chart leaves out (empty when none is).
+/// `n` and the noun in the number it needs: `1 local authority`,
+/// `3 local authorities`, `0 local authorities`.
+pub(super) fn counted(n: usize, one: &str, many: &str) -> String {
+    format!("{n} {}", if n == 1 { one } else { many })
+}
+
 pub(super) fn left_out_note(left_out: &[&str]) -> String {
     if left_out.is_empty() {
         String::new()
@@ -847,5 +848,23 @@ pub(super) fn left_out_note(left_out: &[&str]) -> String {
             " Left out (suppressed or no value): {}.",
             left_out.join(", ")
         )
+    }
+}
+
+#[cfg(test)]
+mod counted_tests {
+    use super::counted;
+
+    #[test]
+    fn one_is_singular_and_every_other_count_plural() {
+        assert_eq!(
+            counted(1, "local authority", "local authorities"),
+            "1 local authority"
+        );
+        assert_eq!(
+            counted(0, "local authority", "local authorities"),
+            "0 local authorities"
+        );
+        assert_eq!(counted(23, "pair", "pairs"), "23 pairs");
     }
 }

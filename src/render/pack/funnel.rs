@@ -23,7 +23,7 @@ use plotters::prelude::*;
 use crate::assess::ResultRow;
 use crate::definition::ValueKind;
 use crate::render::RenderError;
-use crate::stats::{self, PoissonFunnelMethod};
+use crate::stats::{self, Comparison, PoissonFunnelMethod};
 
 use super::charts::{
     BLUE, CHART_WIDTH, Chart, Draw, DrawResult, GREY, KEY_SIZE, LABEL_SIZE, Mark, TITLE_SIZE,
@@ -275,12 +275,12 @@ enum PointKind {
 }
 
 impl PointKind {
-    fn of(c: Option<&str>) -> PointKind {
+    fn of(c: Option<Comparison>) -> PointKind {
         match c {
-            Some("better" | "best") => PointKind::Better,
-            Some("worse" | "worst") => PointKind::Worse,
-            Some("similar") => PointKind::Similar,
-            _ => PointKind::NotCompared,
+            Some(c) if c.is_better() => PointKind::Better,
+            Some(c) if c.is_worse() => PointKind::Worse,
+            Some(_) => PointKind::Similar,
+            None => PointKind::NotCompared,
         }
     }
 
@@ -510,14 +510,7 @@ pub fn funnel_chart(
         .las
         .iter()
         .filter(|r| !r.suppressed)
-        .filter_map(|r| {
-            Some((
-                (scale.x_of)(r)?,
-                r.value?,
-                PointKind::of(r.vs_region.as_deref()),
-                *r,
-            ))
-        })
+        .filter_map(|r| Some(((scale.x_of)(r)?, r.value?, PointKind::of(r.vs_region), *r)))
         .filter(|(x, y, _, _)| x.is_finite() && *x > 0.0 && y.is_finite())
         .collect();
     if pts.is_empty() {
@@ -547,9 +540,9 @@ pub fn funnel_chart(
         .collect();
     let title = format!("{} funnel plot, {} {p}", ind.id, focus.region_name);
     let desc = format!(
-        "Funnel plot of {} in {p}: each of {} local authorities of {} as a dot, across at its {} and up at its value in {}, coloured by its comparison with the region, with 95% (dashed) and 99.8% (solid) control limits around the regional value {}. {} Outside the 99.8% limits: {}.{}",
+        "Funnel plot of {} in {p}: each of {} of {} as a dot, across at its {} and up at its value in {}, coloured by its comparison with the region, with 95% (dashed) and 99.8% (solid) control limits around the regional value {}. {} Outside the 99.8% limits: {}.{}",
         ind.id,
-        pts.len(),
+        super::charts::counted(pts.len(), "local authority", "local authorities"),
         focus.region_name,
         decapitalised(&scale.x_desc),
         ind.units,

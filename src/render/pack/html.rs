@@ -4,14 +4,14 @@
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
-use crate::assess::{LaaLine, PsaRow, ResultRow};
+use crate::assess::{LaaLine, PsaRow, ResultRow, Status};
+use crate::stats::{BaselineStatus, Comparison, PsaProgress, TargetStatus, Trend};
 
 use super::PackDoc;
 use super::charts::Chart;
-use super::definition::{ChartKind, SectionKind};
 use super::model::{Exception, IndicatorView};
-use super::quality::Quality;
 use super::revisions::Revision;
+use crate::report::{ChartKind, Quality, SectionKind};
 
 const CSS: &str = r#"
 @page { size: A4; margin: 14mm 12mm; }
@@ -45,6 +45,9 @@ dl.headline { display: grid; grid-template-columns: 48mm 1fr; gap: 1mm 3mm; marg
 dl.headline dt { font-weight: bold; }
 dl.headline dd { margin: 0; }
 .note { font-size: 9pt; color: #333; }
+.spc-icon { display: inline-block; min-width: 1.2em; text-align: center; border: 1px solid #333; border-radius: 50%; font-weight: bold; }
+.spc-improvement { background: #cce0ff; } .spc-concern { background: #ffe0b3; } .spc-common { background: #eee; }
+.spc-pass { background: #cce0ff; } .spc-fail { background: #ffe0b3; } .spc-inconsistent { background: #eee; }
 .glance { font-size: 12pt; border-left: 3px solid #D55E00; padding-left: 3mm; }
 pre { white-space: pre-wrap; font-size: 8pt; }
 @media print { body { max-width: none; padding: 0; } }
@@ -58,23 +61,92 @@ pub fn esc(s: &str) -> String {
         .replace('"', "&quot;")
 }
 
-/// The badge class of a status, comparison, trend or progress word.
-fn tone(word: &str) -> &'static str {
-    match word {
-        "met" | "on track" | "improved" | "better" | "best" | "improving" | "strong progress"
-        | "some progress" => "b-good",
-        "off track" | "worse" | "worst" | "worsening" | "no progress" => "b-bad",
-        "similar" | "no significant change" | "baseline" => "b-same",
-        _ => "b-none",
+/// How a status, comparison, trend or progress reads: its badge colour.
+pub trait Tone: std::fmt::Display {
+    /// The badge class: `b-good`, `b-bad`, `b-same` or `b-none`.
+    fn tone(&self) -> &'static str;
+}
+
+const GOOD: &str = "b-good";
+const BAD: &str = "b-bad";
+const SAME: &str = "b-same";
+const NONE: &str = "b-none";
+
+impl Tone for TargetStatus {
+    fn tone(&self) -> &'static str {
+        match self {
+            TargetStatus::Met | TargetStatus::OnTrack => GOOD,
+            TargetStatus::OffTrack | TargetStatus::Worse => BAD,
+            TargetStatus::NotYetAvailable => NONE,
+        }
     }
 }
 
-/// A status word as a badge: colour and the word itself.
-pub fn badge(word: &str) -> String {
-    if word.is_empty() {
-        return String::new();
+impl Tone for BaselineStatus {
+    fn tone(&self) -> &'static str {
+        match self {
+            BaselineStatus::Improved => GOOD,
+            BaselineStatus::Worse => BAD,
+            BaselineStatus::NoSignificantChange => SAME,
+        }
     }
-    format!("<span class=\"b {}\">{}</span>", tone(word), esc(word))
+}
+
+impl Tone for Status {
+    fn tone(&self) -> &'static str {
+        match self {
+            Status::Target(t) => t.tone(),
+            Status::Baseline(b) => b.tone(),
+            Status::IsBaseline => SAME,
+            Status::YearOnYear { met: true } => GOOD,
+            // as before typing: a miss is not marked bad (one year's miss
+            // is no trend)
+            Status::YearOnYear { met: false } => NONE,
+            Status::NoData => NONE,
+        }
+    }
+}
+
+impl Tone for Comparison {
+    fn tone(&self) -> &'static str {
+        match self {
+            Comparison::Best | Comparison::Better => GOOD,
+            Comparison::Worse | Comparison::Worst => BAD,
+            Comparison::Similar => SAME,
+        }
+    }
+}
+
+impl Tone for Trend {
+    fn tone(&self) -> &'static str {
+        match self {
+            Trend::Improving => GOOD,
+            Trend::Worsening => BAD,
+            Trend::NoSignificantChange => SAME,
+        }
+    }
+}
+
+impl Tone for PsaProgress {
+    fn tone(&self) -> &'static str {
+        match self {
+            PsaProgress::StrongProgress | PsaProgress::SomeProgress => GOOD,
+            PsaProgress::NoProgress => BAD,
+            PsaProgress::NotYetAssessed => NONE,
+        }
+    }
+}
+
+/// A status as a badge: colour and the word itself; empty for none.
+pub fn badge<T: Tone>(value: Option<T>) -> String {
+    match value {
+        Some(v) => format!(
+            "<span class=\"b {}\">{}</span>",
+            v.tone(),
+            esc(&v.to_string())
+        ),
+        None => String::new(),
+    }
 }
 
 /// A figure at the indicator's decimals; `*` when suppressed.
@@ -134,6 +206,9 @@ pub fn render_html(doc: &PackDoc<'_>) -> String {
             SectionKind::Revisions => revisions(&mut h, doc.revisions.as_deref()),
             SectionKind::DataQuality => quality(&mut h, doc.quality, doc),
             SectionKind::Appendix => appendix(&mut h, doc),
+            SectionKind::StrategicOutcomes => strategic_outcomes(&mut h, doc),
+            SectionKind::RegionGrid => region_grid(&mut h, doc),
+            SectionKind::PrisonProbation => prison_probation(&mut h, doc),
         }
     }
     h.push_str("</body>\n</html>\n");
@@ -152,9 +227,13 @@ fn open(h: &mut String, s: SectionKind, class: &str) {
 fn cover(h: &mut String, doc: &PackDoc<'_>) {
     let _ = write!(
         h,
-        "<section id=\"cover\" class=\"cover\">\n<h1>{}</h1>\n<dl class=\"headline\">\n<dt>{}</dt><dd>{} ({})</dd>\n<dt>Period</dt><dd>{}</dd>\n<dt>Data as at</dt><dd>{}</dd>\n<dt>Produced</dt><dd>{}</dd>\n<dt>Engine</dt><dd>pireport {}</dd>\n</dl>\n",
+        "<section id=\"cover\" class=\"cover\">\n<h1>{}</h1>\n<dl class=\"headline\">\n<dt>{}</dt><dd>{} ({})</dd>\n<dt>Period</dt><dd>{}</dd>\n<dt>Extract date</dt><dd>{}</dd>\n<dt>Produced</dt><dd>{}</dd>\n<dt>Engine</dt><dd>pireport {}</dd>\n</dl>\n",
         esc(&doc.def.title),
-        if doc.kind == "dom" { "Region" } else { "Area" },
+        match doc.kind {
+            "dom" => "Region",
+            "strategy" => "Country",
+            _ => "Area",
+        },
         esc(&doc.focus.name),
         esc(&doc.focus.code),
         esc(&doc.period_label),
@@ -209,12 +288,9 @@ fn psa(h: &mut String, rows: &[PsaRow], period: &str) {
         let members: Vec<String> = r
             .indicators
             .iter()
-            .map(|(id, s)| {
-                if s.is_empty() {
-                    format!("{} (not assessed)", esc(id))
-                } else {
-                    format!("{} {}", esc(id), badge(s))
-                }
+            .map(|(id, s)| match s {
+                None => format!("{} (not assessed)", esc(id)),
+                Some(_) => format!("{} {}", esc(id), badge(*s)),
             })
             .collect();
         let _ = writeln!(
@@ -222,8 +298,8 @@ fn psa(h: &mut String, rows: &[PsaRow], period: &str) {
             "<tr><td>{} {}</td><td class=\"period\">{}</td><td>{}</td><td>{}</td></tr>",
             esc(&r.psa),
             esc(&r.title),
-            esc(&r.period),
-            badge(&r.progress),
+            r.period,
+            badge(Some(r.progress)),
             members.join("; ")
         );
     }
@@ -244,8 +320,7 @@ fn laa_targets(h: &mut String, lines: &[LaaLine]) {
             esc(&l.baseline_period),
             num(l.latest_value, d, false),
             l.latest_period
-                .as_deref()
-                .map(|p| format!(" ({})", esc(p)))
+                .map(|p| format!(" ({p})"))
                 .unwrap_or_default(),
             match (l.ci_lower, l.ci_upper) {
                 (Some(a), Some(b)) =>
@@ -259,10 +334,34 @@ fn laa_targets(h: &mut String, lines: &[LaaLine]) {
                 Some(false) => "no",
                 None => "",
             },
-            badge(&l.status)
+            badge(Some(l.status))
         );
     }
     h.push_str("</tbody>\n</table>\n<p class=\"note\">Trajectory: the straight line from the agreed baseline to the year's target, at the latest period. Status: met (at or beyond the target), on track (at or beyond the trajectory), off track (behind it but not significantly worse than baseline), worse (significantly worse than baseline).</p>\n</section>\n");
+}
+
+/// The paragraph on false-discovery control, for the exceptions page.
+fn fdr_text(doc: &PackDoc<'_>) -> String {
+    let f = &doc.fdr;
+    let pct = |r: f64| {
+        let t = format!("{:.2}", 100.0 * r);
+        let t = t.trim_end_matches('0').trim_end_matches('.').to_string();
+        format!("{t}%")
+    };
+    let fewer = f.flags_before - f.flags_after;
+    format!(
+        "False alarms: each statistical reason gives the p-value of its test and its q-value (Benjamini-Hochberg) over all {} tests made for this page, flagged or not. A reason is listed only when its q-value is at most the false-discovery rate of {} declared in reports/{}.yaml; reasons that are not tests (off an LAA trajectory) are always listed. Of {} flags raised at their own level (95%, or 99.8% for trends), {} survive: {} fewer, leaving {} area and indicator pairs of {}. Without control, {} tests at these levels would raise about {:.1} flags by chance alone even if no area differed from its benchmark.",
+        f.tests,
+        pct(f.rate),
+        doc.kind,
+        f.flags_before,
+        f.flags_after,
+        fewer,
+        f.exceptions_after,
+        f.exceptions_before,
+        f.tests,
+        f.expected_by_chance
+    )
 }
 
 fn exceptions(h: &mut String, list: &[Exception], doc: &PackDoc<'_>) {
@@ -276,8 +375,12 @@ fn exceptions(h: &mut String, list: &[Exception], doc: &PackDoc<'_>) {
     } else {
         let _ = writeln!(
             h,
-            "<p>{} area and indicator pairs need attention, each with the reason. An area is listed when it is significantly worse than {} or England and Wales (95% unless stated), shows a significant worsening trend, is significantly worse than its baseline, or is off its LAA trajectory.</p>",
-            list.len(),
+            "<p>{} attention, each with the reason. An area is listed when it is significantly worse than {} or England and Wales (95% unless stated), shows a significant worsening trend, is significantly worse than its baseline, or is off its LAA trajectory, and the flag survives false-discovery control (below).</p>",
+            if list.len() == 1 {
+                "1 area and indicator pair needs".to_string()
+            } else {
+                format!("{} area and indicator pairs need", list.len())
+            },
             esc(&doc.focus.region_name)
         );
         h.push_str("<table>\n<thead><tr><th>Area</th><th>Indicator</th><th>Period</th><th>Reason</th></tr></thead>\n<tbody>\n");
@@ -299,6 +402,7 @@ fn exceptions(h: &mut String, list: &[Exception], doc: &PackDoc<'_>) {
         }
         h.push_str("</tbody>\n</table>\n");
     }
+    let _ = writeln!(h, "<p class=\"note\">{}</p>", esc(&fdr_text(doc)));
     h.push_str("</section>\n");
 }
 
@@ -337,7 +441,7 @@ fn overview(h: &mut String, doc: &PackDoc<'_>) {
                     } else if v.ind.def.value.kind == crate::definition::ValueKind::Count {
                         String::new()
                     } else {
-                        r.vs_region.as_deref().map(badge).unwrap_or_default()
+                        badge(r.vs_region)
                     }
                 })
                 .unwrap_or_default();
@@ -375,13 +479,13 @@ fn headline(h: &mut String, v: &IndicatorView<'_>, doc: &PackDoc<'_>) {
         h,
         "<dl class=\"headline\">\n<dt>{} {}</dt><dd><strong>{}</strong> {}</dd>\n<dt>95% CI</dt><dd>{}</dd>\n<dt>Baseline</dt><dd>{}</dd>\n<dt>Change</dt><dd>{}</dd>\n<dt>Significance</dt><dd>{}</dd>\n<dt>Target</dt><dd>{}</dd>\n<dt>Status</dt><dd>{}</dd>\n<dt>England and Wales</dt><dd>{}</dd>\n</dl>\n",
         esc(&doc.focus.name),
-        esc(&r.period),
+        r.period,
         num(r.value, d, r.suppressed),
         esc(&ind.units),
         ci(r, d),
         match (&r.baseline_period, r.baseline_value) {
-            (Some(p), Some(b)) => format!("{} ({})", num(Some(b), d, false), esc(p)),
-            (Some(p), None) => format!("no value ({})", esc(p)),
+            (Some(p), Some(b)) => format!("{} ({p})", num(Some(b), d, false)),
+            (Some(p), None) => format!("no value ({p})"),
             _ => "none".into(),
         },
         change.unwrap_or_default(),
@@ -395,16 +499,12 @@ fn headline(h: &mut String, v: &IndicatorView<'_>, doc: &PackDoc<'_>) {
             .map(|t| format!(
                 "{} (England and Wales, {})",
                 num(Some(t), d, false),
-                ind.target
-                    .as_ref()
-                    .map(|t| esc(&t.period))
-                    .unwrap_or_default()
+                ind.target.as_ref().map(target_words).unwrap_or_default()
             ))
             .unwrap_or_else(|| "none".into()),
-        if r.status.is_empty() {
-            "not assessed".to_string()
-        } else {
-            badge(&r.status)
+        match r.status {
+            None => "not assessed".to_string(),
+            Some(s) => badge(Some(s)),
         },
         v.national
             .map(|n| format!("{} {}", num(n.value, d, false), esc(&ind.units)))
@@ -449,10 +549,10 @@ fn la_table(h: &mut String, v: &IndicatorView<'_>) {
             },
             num(r.value, d, s),
             ci(r, d),
-            r.vs_region.as_deref().map(badge).unwrap_or_default(),
-            r.vs_national.as_deref().map(badge).unwrap_or_default(),
-            r.trend.as_deref().map(badge).unwrap_or_default(),
-            badge(&r.status)
+            badge(r.vs_region),
+            badge(r.vs_national),
+            badge(r.trend),
+            badge(r.status)
         );
     }
     h.push_str("</tbody>\n</table>\n");
@@ -460,8 +560,14 @@ fn la_table(h: &mut String, v: &IndicatorView<'_>) {
     if suppressed > 0 {
         let _ = writeln!(
             h,
-            "<p class=\"note\">{suppressed} local authority figure(s) suppressed (*): a count from 1 to {} (or the next smallest LA of the region, so no figure can be recovered from the total). They are left out of the charts.</p>",
-            ind.disclosure_threshold.saturating_sub(1)
+            "<p class=\"note\">{} suppressed (*): a count from 1 to {} (or the next smallest LA of the region, so no figure can be recovered from the total). {} left out of the charts.</p>",
+            super::charts::counted(
+                suppressed,
+                "local authority figure",
+                "local authority figures"
+            ),
+            ind.disclosure_threshold.saturating_sub(1),
+            if suppressed == 1 { "It is" } else { "They are" }
         );
     }
 }
@@ -481,6 +587,7 @@ fn indicator_page(h: &mut String, v: &IndicatorView<'_>, doc: &PackDoc<'_>) {
         }
     );
     headline(h, v, doc);
+    spc(h, v);
     if let Some(charts) = doc.charts.get(&ind.id) {
         for (kind, c) in charts {
             match c {
@@ -504,6 +611,224 @@ fn indicator_page(h: &mut String, v: &IndicatorView<'_>, doc: &PackDoc<'_>) {
         la_table(h, v);
     }
     h.push_str("</section>\n");
+}
+
+/// The views of `ids`, in that order (ids without a page are left out:
+/// the pack definition check refuses them).
+fn views_of<'d, 'a>(doc: &'d PackDoc<'a>, ids: &[String]) -> Vec<&'d IndicatorView<'a>> {
+    ids.iter()
+        .filter_map(|id| doc.views.iter().find(|v| &v.ind.def.id == id))
+        .collect()
+}
+
+/// One scorecard row: England and Wales at the indicator's reporting period.
+fn outcome_row(h: &mut String, v: &IndicatorView<'_>, doc: &PackDoc<'_>) {
+    let ind = &v.ind.def;
+    let d = v.decimals;
+    let chart = doc.charts.get(&ind.id).and_then(|cs| {
+        cs.iter()
+            .find(|(k, c)| *k == ChartKind::Trend && c.is_ok())
+            .map(|_| ())
+    });
+    let trend = match chart {
+        Some(()) => format!(
+            "<a href=\"#ind-{}\">trend chart</a>",
+            esc(&super::safe_name(&ind.id))
+        ),
+        None => "no trend chart".into(),
+    };
+    let Some(r) = v.national else {
+        let _ = writeln!(
+            h,
+            "<tr><th scope=\"row\">{} {}</th><td class=\"period\">{}</td><td colspan=\"5\">{}</td><td>{trend}</td></tr>",
+            esc(&ind.id),
+            esc(&ind.title),
+            v.period.map(|p| esc(&p.to_string())).unwrap_or_default(),
+            if v.period.is_some() && !v.available {
+                "not yet available: its follow-up ends after the extract date"
+            } else {
+                "no value"
+            }
+        );
+        return;
+    };
+    let target = match (&ind.target, r.target) {
+        (Some(t), Some(x)) => format!("{} ({})", num(Some(x), d, false), target_words(t)),
+        (Some(t), None) => target_words(t),
+        (None, _) => "none".into(),
+    };
+    let _ = writeln!(
+        h,
+        "<tr><th scope=\"row\">{} {}</th><td class=\"period\">{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td><td>{}</td><td>{}</td><td>{trend}</td></tr>",
+        esc(&ind.id),
+        esc(&ind.title),
+        esc(&r.period.to_string()),
+        match (&r.baseline_period, r.baseline_value) {
+            (Some(p), Some(b)) => format!("{} ({})", num(Some(b), d, false), esc(&p.to_string())),
+            (Some(p), None) => format!("no value ({})", esc(&p.to_string())),
+            _ => "none".into(),
+        },
+        num(r.value, d, r.suppressed),
+        ci(r, d),
+        target,
+        if r.status.is_none() {
+            "not assessed".to_string()
+        } else {
+            badge(r.status)
+        },
+    );
+}
+
+fn strategic_outcomes(h: &mut String, doc: &PackDoc<'_>) {
+    open(h, SectionKind::StrategicOutcomes, "page");
+    let _ = writeln!(
+        h,
+        "<p>England and Wales on each of the strategy's Strategic Outcomes, in the strategy's order, at the latest period of each indicator ending by the end of {}: its baseline, the latest value with its 95% confidence interval, the target the strategy sets (a value by a date, or a fall or rise every year on the year before, where the figure shown is the previous year's value) and the status against it. Each trend chart is on the indicator's page.</p>",
+        esc(&doc.period_label)
+    );
+    let head = "<thead><tr><th scope=\"col\">Outcome</th><th scope=\"col\" class=\"period\">Latest period</th><th scope=\"col\">Baseline</th><th scope=\"col\">Latest</th><th scope=\"col\">95% CI</th><th scope=\"col\">Target</th><th scope=\"col\">Status</th><th scope=\"col\">Trend</th></tr></thead>";
+    let _ = writeln!(
+        h,
+        "<table>\n<caption>Strategic Outcomes</caption>\n{head}\n<tbody>"
+    );
+    for v in views_of(doc, &doc.def.outcomes) {
+        outcome_row(h, v, doc);
+    }
+    h.push_str("</tbody>\n</table>\n");
+    let contributing = views_of(doc, &doc.def.contributing);
+    if !contributing.is_empty() {
+        let _ = writeln!(
+            h,
+            "<table>\n<caption>Contributing measures</caption>\n{head}\n<tbody>"
+        );
+        for v in contributing {
+            outcome_row(h, v, doc);
+        }
+        h.push_str("</tbody>\n</table>\n");
+    }
+    h.push_str("<p class=\"note\">Status: met or not met for a target by a date or year on year; otherwise improved, no significant change or worse against baseline (95%). Not assessed: the baseline period itself, or a period before it.</p>\n</section>\n");
+}
+
+fn region_grid(h: &mut String, doc: &PackDoc<'_>) {
+    open(h, SectionKind::RegionGrid, "page");
+    let mut ids = doc.def.outcomes.clone();
+    ids.extend(doc.def.contributing.iter().cloned());
+    let views = views_of(doc, &ids);
+    h.push_str("<p>Each region's value on each outcome at the outcome's latest period, and how it compares with England and Wales: better, similar or worse (95%; 99.8% shown as best or worst); blank where not compared (no confidence interval, or a count, which is part of the national total). Directors of Offender Management are accountable for their region.</p>\n");
+    h.push_str("<table class=\"grid\">\n<thead><tr><th scope=\"col\" class=\"name\">Region</th>");
+    for v in &views {
+        let _ = write!(
+            h,
+            "<th scope=\"col\">{}<br>{}</th>",
+            esc(&v.ind.def.id),
+            v.period.map(|p| esc(&p.to_string())).unwrap_or_default()
+        );
+    }
+    h.push_str("</tr></thead>\n<tbody>\n");
+    let rows = doc
+        .las
+        .iter()
+        .map(|(c, n)| (c.as_str(), n.as_str()))
+        .chain(std::iter::once((
+            doc.focus.code.as_str(),
+            doc.focus.name.as_str(),
+        )));
+    for (code, name) in rows {
+        let _ = write!(h, "<tr><th scope=\"row\" class=\"name\">{}</th>", esc(name));
+        for v in &views {
+            let r = if code == doc.focus.code {
+                v.national
+            } else {
+                v.las.iter().copied().find(|r| r.area_code == code)
+            };
+            let cell = r
+                .map(|r| {
+                    let compare = if v.ind.def.value.kind == crate::definition::ValueKind::Count {
+                        String::new()
+                    } else {
+                        badge(r.vs_national)
+                    };
+                    format!("{} {compare}", num(r.value, v.decimals, r.suppressed))
+                })
+                .unwrap_or_default();
+            let _ = write!(h, "<td>{}</td>", cell.trim_end());
+        }
+        h.push_str("</tr>\n");
+    }
+    h.push_str("</tbody>\n</table>\n</section>\n");
+}
+
+fn prison_probation(h: &mut String, doc: &PackDoc<'_>) {
+    open(h, SectionKind::PrisonProbation, "page");
+    h.push_str("<p>The drug measures of prisons and probation by region: random mandatory drug testing, Drug Rehabilitation Requirements and Young People's Substance Misuse Services, each at its latest period, with England and Wales.</p>\n");
+    for v in views_of(doc, &doc.def.measures) {
+        let ind = &v.ind.def;
+        let d = v.decimals;
+        let _ = writeln!(
+            h,
+            "<h3>{} {}{}</h3>\n<p class=\"note\">{}; {}.</p>",
+            esc(&ind.id),
+            esc(&ind.title),
+            v.period.map(|p| format!(", {p}")).unwrap_or_default(),
+            esc(&ind.units),
+            match ind.polarity {
+                crate::definition::Polarity::LowerIsBetter => "lower is better",
+                crate::definition::Polarity::HigherIsBetter => "higher is better",
+            }
+        );
+        h.push_str("<table>\n<thead><tr><th scope=\"col\">Region</th><th scope=\"col\">Numerator</th><th scope=\"col\">Denominator</th><th scope=\"col\">Value</th><th scope=\"col\">95% CI</th><th scope=\"col\">vs E&amp;W</th><th scope=\"col\">Status</th></tr></thead>\n<tbody>\n");
+        for r in v.las.iter().chain(v.national.iter()) {
+            let s = r.suppressed;
+            let _ = writeln!(
+                h,
+                "<tr><th scope=\"row\">{}</th><td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td><td>{}</td><td>{}</td></tr>",
+                esc(&r.area_name),
+                num(r.numerator, 0, s),
+                num(r.denominator, 0, s),
+                num(r.value, d, s),
+                ci(r, d),
+                badge(r.vs_national),
+                badge(r.status)
+            );
+        }
+        h.push_str("</tbody>\n</table>\n");
+    }
+    h.push_str("</section>\n");
+}
+
+/// The Making Data Count icons of a page, as text: a letter in a box
+/// (H or L for a special cause high or low, a dash for common cause; P, F
+/// or ? for assurance) and a label, so nothing rests on colour.
+fn spc(h: &mut String, v: &IndicatorView<'_>) {
+    use crate::stats::{Assurance, Variation};
+    let Some(r) = super::model::spc_reading(v) else {
+        return;
+    };
+    let (slug, glyph) = match r.variation {
+        Variation::CommonCause => ("common", "\u{2013}"),
+        Variation::Improvement { high } => ("improvement", if high { "H" } else { "L" }),
+        Variation::Concern { high } => ("concern", if high { "H" } else { "L" }),
+    };
+    let _ = write!(
+        h,
+        "<p class=\"spc\">SPC (XmR chart of {} points, Making Data Count rules): <span class=\"spc-icon spc-{slug}\" aria-hidden=\"true\">{glyph}</span> {}",
+        r.points,
+        esc(r.variation.label())
+    );
+    if let (Some(a), Some(t)) = (r.assurance, r.target) {
+        let (slug, glyph) = match a {
+            Assurance::ConsistentPass => ("pass", "P"),
+            Assurance::ConsistentFail => ("fail", "F"),
+            Assurance::Inconsistent => ("inconsistent", "?"),
+        };
+        let d = v.decimals as usize;
+        let _ = write!(
+            h,
+            "; <span class=\"spc-icon spc-{slug}\" aria-hidden=\"true\">{glyph}</span> {} (target {t:.d$})",
+            esc(a.label())
+        );
+    }
+    h.push_str(".</p>\n");
 }
 
 fn figure(h: &mut String, c: &Chart) {
@@ -551,14 +876,19 @@ fn quality(h: &mut String, q: &Quality, doc: &PackDoc<'_>) {
         "<p>Extract dated {}, covering {} to {}.</p>",
         doc.extract_date, q.coverage_start, doc.extract_date
     );
-    h.push_str("<h3>Rows read per extract table</h3>\n<table>\n<thead><tr><th>Table</th><th>Rows</th><th>Rows with no area code</th><th>Key</th><th>Duplicate rows</th></tr></thead>\n<tbody>\n");
+    h.push_str("<h3>Rows read per extract table</h3>\n<table>\n<thead><tr><th>Table</th><th>Rows</th><th>Rows with no area code</th><th>Rows with no cohort date</th><th>Key</th><th>Duplicate rows</th></tr></thead>\n<tbody>\n");
     for t in &q.tables {
         let _ = writeln!(
             h,
-            "<tr><td>{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td><td>{}</td><td class=\"num\">{}</td></tr>",
+            "<tr><td>{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td><td>{}</td><td class=\"num\">{}</td></tr>",
             esc(&t.table),
             t.rows,
             t.null_area.map(|n| n.to_string()).unwrap_or_default(),
+            t.null_date
+                .iter()
+                .map(|(c, n)| format!("{n} ({})", esc(c)))
+                .collect::<Vec<_>>()
+                .join("; "),
             t.key
                 .as_ref()
                 .map(|k| esc(&k.join(", ")))
@@ -566,7 +896,7 @@ fn quality(h: &mut String, q: &Quality, doc: &PackDoc<'_>) {
             t.duplicates.map(|n| n.to_string()).unwrap_or_default()
         );
     }
-    h.push_str("</tbody>\n</table>\n<p class=\"note\">Rows with no area code: cohort rows that no local authority can count. Duplicate rows: rows that repeat the key of an earlier row of the same table (the keys are named in the pack's <code>extract-keys.yaml</code>); duplicates are not removed: the indicators read the extract as supplied.</p>\n<h3>Periods not yet available</h3>\n<table>\n<thead><tr><th>Indicator</th><th>Periods to this pack's date whose follow-up ends after the extract date</th></tr></thead>\n<tbody>\n");
+    h.push_str("</tbody>\n</table>\n<p class=\"note\">Rows with no area code: cohort rows that no local authority can count. Rows with no cohort date: cohort rows that no period can count (an order still running has no termination date), so every indicator leaves them out. Duplicate rows: rows that repeat the key of an earlier row of the same table (the keys are named in the pack's <code>extract-keys.yaml</code>); duplicates are not removed: the indicators read the extract as supplied.</p>\n<h3>Periods not yet available</h3>\n<table>\n<thead><tr><th>Indicator</th><th>Periods to this pack's date whose follow-up ends after the extract date</th></tr></thead>\n<tbody>\n");
     let mut any = false;
     for v in &doc.views {
         // periods after the pack's own are not part of this edition
@@ -597,13 +927,20 @@ fn quality(h: &mut String, q: &Quality, doc: &PackDoc<'_>) {
         h.push_str("<tr><td colspan=\"2\">none</td></tr>\n");
     }
     h.push_str("</tbody>\n</table>\n<h3>Suppression</h3>\n<ul>\n");
-    for v in &doc.views {
+    if doc.kind == "strategy" {
+        h.push_str("<li>This report shows England and Wales and its regions only: region and national figures are computed from all data and never suppressed.</li>\n");
+    }
+    for v in doc.views.iter().filter(|_| doc.kind != "strategy") {
         let n = v.las.iter().filter(|r| r.suppressed).count();
         let _ = writeln!(
             h,
-            "<li>{}: {n} of {} local authority figures suppressed{}</li>",
+            "<li>{}: {n} of {} suppressed{}</li>",
             esc(&v.ind.def.id),
-            v.las.len(),
+            super::charts::counted(
+                v.las.len(),
+                "local authority figure",
+                "local authority figures"
+            ),
             v.period.map(|p| format!(" in {p}")).unwrap_or_default()
         );
     }
@@ -645,14 +982,17 @@ fn appendix(h: &mut String, doc: &PackDoc<'_>) {
                 .unwrap_or_else(|| "none".into()),
             ind.target
                 .as_ref()
-                .map(|t| format!(
-                    " Target: {} by {}.",
-                    t.value
-                        .map(|v| v.to_string())
-                        .or(t.change_percent.map(|c| format!("{c:+}% on baseline")))
-                        .unwrap_or_default(),
-                    esc(&t.period)
-                ))
+                .map(|t| match &t.period {
+                    Some(p) => format!(
+                        " Target: {} by {}.",
+                        t.value
+                            .map(|v| v.to_string())
+                            .or(t.change_percent.map(|c| format!("{c:+}% on baseline")))
+                            .unwrap_or_default(),
+                        esc(p)
+                    ),
+                    None => format!(" Target: {}.", target_words(t)),
+                })
                 .unwrap_or_default(),
             esc(&v
                 .ind
@@ -682,3 +1022,15 @@ const FUNNEL_METHODS: &str = "<h3>Funnel plots: how the control limits are compu
 <li>Percentage change between two counts (NI30): both counts vary, so the limits are conditional binomial ones: Wilson score limits for the later count's share of the two counts' total, plotted against that total.</li>
 </ul>
 ";
+
+/// How a target reads in a sentence: its period for a target by a date,
+/// else what each year must do.
+fn target_words(t: &crate::definition::TargetDef) -> String {
+    use crate::definition::TargetKind;
+    match (t.kind, &t.period) {
+        (TargetKind::FallYearOnYear, _) => "a fall every year on the year before".into(),
+        (TargetKind::RiseYearOnYear, _) => "a rise every year on the year before".into(),
+        (TargetKind::ByDate, Some(p)) => esc(p),
+        (TargetKind::ByDate, None) => String::new(),
+    }
+}

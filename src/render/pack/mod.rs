@@ -1,45 +1,44 @@
-//! Report packs: the DOM quarterly pack of a region and the LAA target
-//! report of an area, as one directory holding `index.html` (inline CSS
+//! Report packs: the DOM quarterly pack of a region, the LAA target
+//! report of an area and the national drug strategy report, as one directory holding `index.html` (inline CSS
 //! and SVG, printable to A4), `charts/*.svg|png`, `pack.xlsx`,
 //! `tables/*.csv` and `manifest.json`.
 //!
-//! The pack is assembled in memory from a finished [`Run`] and the
-//! [`PackInputs`] read beside it (row counts, compiled SQL, file hashes:
-//! see `quality.rs`), written to a temporary directory beside the
-//! destination and renamed only when complete. Nothing depends on the
-//! wall clock: the one timestamp is `SOURCE_DATE_EPOCH` when set, else the
-//! extract date, so rebuilding from the same inputs gives identical bytes.
+//! The pack is assembled in memory from a finished [`Report`] and the
+//! [`PackScope`] of one pack (the request checked, the LAA and PSA
+//! assessments made), with no query and no assessment here, written to a
+//! temporary directory beside the destination and renamed only when
+//! complete. The one timestamp, when the pack was produced, is
+//! `SOURCE_DATE_EPOCH` when set (so rebuilding from the same inputs gives
+//! identical bytes), else the time of the run; the extract date is shown
+//! apart from it.
 
 mod charts;
-mod definition;
 mod funnel;
 mod html;
 mod model;
 mod output;
-mod quality;
 mod revisions;
 mod xlsx;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-use chrono::{Datelike, NaiveDate};
+use chrono::NaiveDate;
 use rayon::prelude::*;
 
-use crate::assess::{LaaLine, PsaRow, laa_report, psa_progress_rows};
-use crate::execute::AreaLevel;
-use crate::period::{Grain, Period};
+use crate::assess::{LaaLine, PsaRow};
 use crate::render::{RenderError, TableFormat, render_table};
-use crate::{Error, Run};
+use crate::report::{PackInputs, PackScope, Report};
 
-pub use charts::{Chart, chart_stem};
-pub use definition::{
-    ChartKind, EXTRACT_KEYS_FILE, ExtractKeys, LoadedPackDef, PackDef, PackIndicator, SectionKind,
-    load_extract_keys, load_pack_def,
+pub use crate::report::definition::{
+    ChartKind, EXTRACT_KEYS_FILE, ExtractKeys, KeyColumnError, LoadedPackDef, PackDef,
+    PackDefError, PackIndicator, SectionKind, load_extract_keys, load_pack_def,
+    unlisted_indicators,
 };
-pub use model::{Exception, Focus, IndicatorView};
+pub use crate::report::{Quality, TableCount, hex};
+pub use charts::{Chart, chart_stem};
+pub use model::{Exception, FdrNote, Focus, IndicatorView};
 pub use output::{CHROMIUM_ENV, CHROMIUM_FLAGS, check_out, chromium, pack_timestamp};
-pub use quality::{PackInputs, Quality, TableCount, gather_pack_inputs, hex};
 pub use revisions::{COMPARED, Revision};
 pub use xlsx::{SHEET_COLUMNS, sheet_name};
 
@@ -53,6 +52,9 @@ pub struct PackOptions {
     pub previous: Option<PathBuf>,
     /// Also print `pack.pdf` with this headless Chromium.
     pub pdf: Option<PathBuf>,
+    /// How long printing one pack may take before Chromium is stopped
+    /// (`None`: 180 s).
+    pub pdf_timeout: Option<std::time::Duration>,
 }
 
 /// What was written.
@@ -73,7 +75,7 @@ pub type PageCharts = Vec<(ChartKind, Result<Chart, String>)>;
 pub struct PackDoc<'a> {
     /// The pack definition.
     pub def: &'a PackDef,
-    /// `dom` or `laa`.
+    /// `dom`, `laa` or `strategy`.
     pub kind: &'static str,
     /// The area the pack is about.
     pub focus: Focus,
@@ -95,13 +97,15 @@ pub struct PackDoc<'a> {
     pub psa: Vec<PsaRow>,
     /// LAA lines (LAA packs).
     pub laa_lines: Vec<LaaLine>,
-    /// Exceptions.
+    /// Exceptions, after false-discovery control.
     pub exceptions: Vec<Exception>,
+    /// What the false-discovery control did to them.
+    pub fdr: FdrNote,
     /// Data quality.
     pub quality: &'a Quality,
     /// Revisions, when `--previous` was given.
     pub revisions: Option<Vec<Revision>>,
-    /// The region's LAs (code, name), by name.
+    /// The region's LAs (code, name), by name; the regions in the strategy report.
     pub las: Vec<(String, String)>,
 }
 
@@ -118,135 +122,8 @@ pub fn safe_name(s: &str) -> String {
         .collect()
 }
 
-/// Refuse an area code that could escape the output directory or is not a code.
-pub fn check_code(what: &str, code: &str) -> Result<(), Error> {
-    let ok = !code.is_empty()
-        && code.len() <= 32
-        && code.chars().all(|c| c.is_ascii_alphanumeric() || c == '+');
-    if ok {
-        Ok(())
-    } else {
-        Err(Error::Request {
-            message: format!(
-                "`{code}` is not a GSS {what} code: give a code of letters and digits, e.g. E12000001"
-            ),
-        })
-    }
-}
-
-fn unknown(what: &str, code: &str, known: &[&str], example: &str) -> Error {
-    let s = crate::validate::expr::suggest(code, known);
-    let hint = if s.starts_with("did you mean") {
-        s
-    } else {
-        format!("give the GSS code of a {what}, e.g. {example}")
-    };
-    Error::Request {
-        message: format!("unknown {what} `{code}`: {hint}"),
-    }
-}
-
-/// Parse `--quarter` and check it lies inside the extract and has ended.
-pub fn resolve_quarter(run: &Run, quarter: &str) -> Result<Period, Error> {
-    let p = Period::parse_for(quarter, Grain::Quarter).map_err(|_| Error::Request {
-        message: format!("`{quarter}` is not a quarter: write e.g. --quarter \"2009-10 Q2\""),
-    })?;
-    let (start, end) = (run.session.coverage_start, run.session.extract_date);
-    if p.start() < start {
-        return Err(Error::Request {
-            message: format!(
-                "{p} is outside the data: the extract covers {start} to {end}; choose a quarter from {}",
-                first_quarter(start)
-            ),
-        });
-    }
-    if p.end() > end {
-        return Err(Error::Request {
-            message: format!(
-                "{p} is not yet available: the extract is dated {end}; the latest quarter is {}",
-                last_quarter(end)
-            ),
-        });
-    }
-    Ok(p)
-}
-
-fn first_quarter(d: NaiveDate) -> String {
-    Period::all_within(Grain::Quarter, d, d + chrono::Days::new(200))
-        .first()
-        .map(|p| p.to_string())
-        .unwrap_or_default()
-}
-
-fn last_quarter(d: NaiveDate) -> String {
-    Period::all_within(Grain::Quarter, d - chrono::Days::new(200), d)
-        .last()
-        .map(|p| p.to_string())
-        .unwrap_or_default()
-}
-
-/// Parse `--year` for an LAA report of `area`.
-pub fn resolve_year(run: &Run, area: &str, year: &str) -> Result<Period, Error> {
-    let y = match year.parse::<Period>() {
-        Ok(p @ Period::FinancialYear(_)) => p,
-        _ => {
-            return Err(Error::Request {
-                message: format!("`{year}` is not a financial year: write e.g. --year 2009-10"),
-            });
-        }
-    };
-    let years = LaaLine::target_years(&run.catalog, area);
-    if !years.contains(&y) {
-        let list: Vec<String> = years.iter().map(|p| p.to_string()).collect();
-        return Err(Error::Request {
-            message: format!(
-                "{area} has no LAA targets for {y}: choose one of {}",
-                if list.is_empty() {
-                    "(none: the area has no targets)".into()
-                } else {
-                    list.join(", ")
-                }
-            ),
-        });
-    }
-    if y.start() > run.session.extract_date {
-        return Err(Error::Request {
-            message: format!(
-                "{y} is not yet available: the extract is dated {}",
-                run.session.extract_date
-            ),
-        });
-    }
-    Ok(y)
-}
-
-/// Check `--area` (an LA code) and return its name.
-pub fn resolve_area(run: &Run, area: &str) -> Result<String, Error> {
-    check_code("area", area)?;
-    match run.session.areas.las.get(area) {
-        Some(a) => Ok(a.name.clone()),
-        None => {
-            let known: Vec<&str> = run.session.areas.las.keys().map(|s| s.as_str()).collect();
-            Err(unknown("area", area, &known, "E08000003"))
-        }
-    }
-}
-
-/// Check `--region` and return its name.
-pub fn resolve_region(run: &Run, region: &str) -> Result<String, Error> {
-    check_code("region", region)?;
-    let regions = run.session.areas.regions();
-    match regions.get(region) {
-        Some(n) => Ok(n.clone()),
-        None => {
-            let known: Vec<&str> = regions.keys().map(|s| s.as_str()).collect();
-            Err(unknown("region", region, &known, "E12000001"))
-        }
-    }
-}
-
 fn views_for<'a>(
-    run: &'a Run,
+    report: &'a Report,
     rows: &'a [crate::assess::ResultRow],
     specs: &[PackIndicator],
     focus: &Focus,
@@ -257,11 +134,11 @@ fn views_for<'a>(
     specs
         .iter()
         .filter_map(|spec| {
-            let ind = run.catalog.get(&spec.id)?;
-            let ps = run.execution.periods.get(&spec.id)?;
+            let ind = report.catalog.get(&spec.id)?;
+            let ps = report.periods.get(&spec.id)?;
             let period =
                 model::reporting_period(ind, &ps.computed, &ps.not_yet_available, as_at, quarterly);
-            model::indicator_view(&run.catalog, rows, spec, focus, period, las, !quarterly)
+            model::indicator_view(&report.catalog, rows, spec, focus, period, las, !quarterly)
         })
         .collect()
 }
@@ -300,6 +177,8 @@ pub struct Pack {
     pub files: PackFiles,
     /// Exceptions listed (area and indicator pairs).
     pub exceptions: usize,
+    /// What false-discovery control did to the exceptions.
+    pub fdr: FdrNote,
 }
 
 fn assemble(
@@ -307,7 +186,7 @@ fn assemble(
     inputs: &PackInputs,
     stamp: i64,
     opts: &PackOptions,
-) -> Result<Pack, Error> {
+) -> Result<Pack, RenderError> {
     let mut files = PackFiles::new();
     let mut csv = BTreeMap::new();
     for v in &doc.views {
@@ -340,39 +219,34 @@ fn assemble(
     Ok(Pack {
         files,
         exceptions: doc.exceptions.len(),
+        fdr: doc.fdr.clone(),
     })
 }
 
-/// Build the DOM pack of `region` for `quarter` in memory.
+fn focus_of(scope: &PackScope) -> Focus {
+    Focus {
+        level: scope.level,
+        code: scope.code.clone(),
+        name: scope.name.clone(),
+        region_code: scope.region_code.clone(),
+        region_name: scope.region_name.clone(),
+    }
+}
+
+/// Build the DOM pack of `scope` (from [`Report::dom_scope`]) in memory.
 pub fn dom_pack_files(
-    run: &Run,
+    report: &Report,
     def: &LoadedPackDef,
-    inputs: &PackInputs,
-    region: &str,
-    quarter: Period,
+    scope: &PackScope,
     opts: &PackOptions,
-) -> Result<Pack, Error> {
-    let region_name = resolve_region(run, region)?;
+) -> Result<Pack, RenderError> {
+    let quarter = scope.period;
     let as_at = quarter.end();
-    let rows = model::rows_to(&run.rows, as_at);
-    let focus = Focus {
-        level: AreaLevel::Region,
-        code: region.to_string(),
-        name: region_name.clone(),
-        region_code: region.to_string(),
-        region_name,
-    };
-    let mut las: Vec<(String, String)> = run
-        .session
-        .areas
-        .in_region(region)
-        .map(|a| (a.code.clone(), a.name.clone()))
-        .collect();
-    las.sort_by(|a, b| (&a.1, &a.0).cmp(&(&b.1, &b.0)));
-    let la_codes: Vec<String> = las.iter().map(|l| l.0.clone()).collect();
+    let focus = focus_of(scope);
+    let la_codes: Vec<String> = scope.las.iter().map(|l| l.0.clone()).collect();
     let views = views_for(
-        run,
-        &rows,
+        report,
+        &scope.rows,
         &def.def.indicators,
         &focus,
         &la_codes,
@@ -380,56 +254,32 @@ pub fn dom_pack_files(
         true,
     );
     if !views.iter().any(|v| v.available) {
-        return Err(Error::Request {
-            message: format!(
-                "{quarter} is not yet available: no indicator of the pack has a computed period by then"
-            ),
-        });
+        return Err(crate::request::RequestError::NothingComputedBy { quarter }.into());
     }
-    let fy = match quarter {
-        Period::Quarter { fy, .. } => Period::FinancialYear(fy),
-        p => p,
-    };
-    let mut laa = BTreeMap::new();
-    for code in &la_codes {
-        if LaaLine::target_years(&run.catalog, code).contains(&fy) {
-            laa.insert(code.clone(), laa_report(&run.catalog, &rows, code, fy));
-        }
-    }
-    let exceptions = sorted_exceptions(model::exceptions(&views, &focus, &laa), &focus);
-    let fy_start = match fy {
-        Period::FinancialYear(y) => y,
-        _ => as_at.year(),
-    };
-    let psa: Vec<PsaRow> = psa_progress_rows(&run.catalog, &rows)
-        .into_iter()
-        .filter(|r| match r.period.parse::<Period>() {
-            Ok(Period::FinancialYear(y)) => (2008..=fy_start).contains(&y),
-            _ => false,
-        })
-        .collect();
+    let (exceptions, fdr) = model::exceptions(&views, &focus, &scope.laa, def.def.fdr());
+    let exceptions = sorted_exceptions(exceptions, &focus);
     let charts = charts_for(&views, &focus)?;
-    let (_, generated) = pack_timestamp(run.session.extract_date)?;
+    let (stamp, generated) = pack_timestamp()?;
     let doc = PackDoc {
         def: &def.def,
         kind: "dom",
         focus,
         period_label: quarter.to_string(),
-        extract_date: run.session.extract_date,
+        extract_date: report.extract_date,
         as_at,
         generated,
         version: ENGINE_VERSION,
         views,
         charts,
-        psa,
+        psa: scope.psa.clone(),
         laa_lines: Vec::new(),
         exceptions,
-        quality: &inputs.quality,
+        fdr,
+        quality: &report.inputs.quality,
         revisions: None,
-        las,
+        las: scope.las.clone(),
     };
-    let (stamp, _) = pack_timestamp(run.session.extract_date)?;
-    assemble(doc, inputs, stamp, opts)
+    assemble(doc, &report.inputs, stamp, opts)
 }
 
 fn sorted_exceptions(mut list: Vec<Exception>, focus: &Focus) -> Vec<Exception> {
@@ -438,38 +288,18 @@ fn sorted_exceptions(mut list: Vec<Exception>, focus: &Focus) -> Vec<Exception> 
     list
 }
 
-/// Build the LAA target report of `area` for financial year `year` in memory.
+/// Build the LAA target report of `scope` (from [`Report::laa_scope`]) in memory.
 pub fn laa_pack_files(
-    run: &Run,
+    report: &Report,
     def: &LoadedPackDef,
-    inputs: &PackInputs,
-    area: &str,
-    year: Period,
+    scope: &PackScope,
     opts: &PackOptions,
-) -> Result<Pack, Error> {
-    check_code("area", area)?;
-    let Some(la) = run.session.areas.las.get(area) else {
-        let known: Vec<&str> = run.session.areas.las.keys().map(|s| s.as_str()).collect();
-        return Err(unknown("area", area, &known, "E08000003"));
-    };
+) -> Result<Pack, RenderError> {
+    let year = scope.period;
     let as_at = year.end();
-    let rows = model::rows_to(&run.rows, as_at);
-    let focus = Focus {
-        level: AreaLevel::La,
-        code: la.code.clone(),
-        name: la.name.clone(),
-        region_code: la.region_code.clone(),
-        region_name: la.region_name.clone(),
-    };
-    let mut las: Vec<(String, String)> = run
-        .session
-        .areas
-        .in_region(&la.region_code)
-        .map(|a| (a.code.clone(), a.name.clone()))
-        .collect();
-    las.sort_by(|a, b| (&a.1, &a.0).cmp(&(&b.1, &b.0)));
-    let la_codes: Vec<String> = las.iter().map(|l| l.0.clone()).collect();
-    let lines = laa_report(&run.catalog, &rows, area, year);
+    let focus = focus_of(scope);
+    let la_codes: Vec<String> = scope.las.iter().map(|l| l.0.clone()).collect();
+    let lines: Vec<LaaLine> = scope.laa.get(&scope.code).cloned().unwrap_or_default();
     let designated: Vec<&str> = lines.iter().map(|l| l.indicator.as_str()).collect();
     let mut specs: Vec<PackIndicator> = def
         .def
@@ -486,18 +316,17 @@ pub fn laa_pack_files(
             });
         }
     }
-    let views = views_for(run, &rows, &specs, &focus, &la_codes, as_at, false);
-    let mut laa = BTreeMap::new();
-    laa.insert(area.to_string(), lines.clone());
-    let exceptions = sorted_exceptions(model::exceptions(&views, &focus, &laa), &focus);
+    let views = views_for(report, &scope.rows, &specs, &focus, &la_codes, as_at, false);
+    let (exceptions, fdr) = model::exceptions(&views, &focus, &scope.laa, def.def.fdr());
+    let exceptions = sorted_exceptions(exceptions, &focus);
     let charts = charts_for(&views, &focus)?;
-    let (stamp, generated) = pack_timestamp(run.session.extract_date)?;
+    let (stamp, generated) = pack_timestamp()?;
     let doc = PackDoc {
         def: &def.def,
         kind: "laa",
         focus,
         period_label: year.to_string(),
-        extract_date: run.session.extract_date,
+        extract_date: report.extract_date,
         as_at,
         generated,
         version: ENGINE_VERSION,
@@ -506,16 +335,96 @@ pub fn laa_pack_files(
         psa: Vec::new(),
         laa_lines: lines,
         exceptions,
-        quality: &inputs.quality,
+        fdr,
+        quality: &report.inputs.quality,
         revisions: None,
-        las,
+        las: scope.las.clone(),
     };
-    assemble(doc, inputs, stamp, opts)
+    assemble(doc, &report.inputs, stamp, opts)
+}
+
+/// Build the national drug strategy report of `scope` (from
+/// [`Report::strategy_scope`]) in memory: England and Wales is the focus,
+/// every region is compared with it (the region rows stand where a DOM pack
+/// has its LAs).
+pub fn strategy_pack_files(
+    report: &Report,
+    def: &LoadedPackDef,
+    scope: &PackScope,
+    opts: &PackOptions,
+) -> Result<Pack, RenderError> {
+    let year = scope.period;
+    let as_at = year.end();
+    let rows = &scope.rows;
+    let focus = focus_of(scope);
+    let regions = &scope.las;
+    let mut views = views_for(report, rows, &def.def.indicators, &focus, &[], as_at, false);
+    // a national report shows each indicator at its latest period with an
+    // England and Wales value (a survey not repeated every year, NI42)
+    for v in &mut views {
+        if v.national.is_some_and(|n| n.value.is_some()) {
+            continue;
+        }
+        let Some(p) = v.period else { continue };
+        let latest = rows
+            .iter()
+            .filter(|r| {
+                r.indicator == v.ind.def.id
+                    && r.area_level == crate::geography::AreaLevel::National
+                    && r.value.is_some()
+            })
+            .map(|r| r.period)
+            .filter(|q| q.grain() == p.grain() && q.end() < p.end())
+            .max_by_key(|q| q.end());
+        if let Some(q) = latest
+            && let Some(nv) = model::indicator_view(
+                &report.catalog,
+                rows,
+                &v.spec,
+                &focus,
+                Some((q, true)),
+                &[],
+                false,
+            )
+        {
+            *v = nv;
+        }
+    }
+    for v in &mut views {
+        model::regions_in_place_of_las(v, rows, regions, as_at);
+    }
+    if !views.iter().any(|v| v.available) {
+        return Err(crate::request::RequestError::NothingComputedByYear { year }.into());
+    }
+    // the report lists no exceptions: the note is that of an empty family
+    let (exceptions, fdr) = model::exceptions(&[], &focus, &BTreeMap::new(), def.def.fdr());
+    let charts = charts_for(&views, &focus)?;
+    let (stamp, generated) = pack_timestamp()?;
+    let doc = PackDoc {
+        def: &def.def,
+        kind: "strategy",
+        focus,
+        period_label: year.to_string(),
+        extract_date: report.extract_date,
+        as_at,
+        generated,
+        version: ENGINE_VERSION,
+        views,
+        charts,
+        psa: scope.psa.clone(),
+        laa_lines: Vec::new(),
+        exceptions,
+        fdr,
+        quality: &report.inputs.quality,
+        revisions: None,
+        las: regions.clone(),
+    };
+    assemble(doc, &report.inputs, stamp, opts)
 }
 
 /// Write one pack to `out` (temporary directory, then rename).
-pub fn write_pack(out: &Path, pack: &Pack, opts: &PackOptions) -> Result<PackSummary, Error> {
-    let pdf = output::write_dir(out, &[(String::new(), &pack.files)], opts.pdf.as_deref())?;
+pub fn write_pack(out: &Path, pack: &Pack, opts: &PackOptions) -> Result<PackSummary, RenderError> {
+    let pdf = output::write_dir(out, &[(String::new(), &pack.files)], opts)?;
     Ok(PackSummary {
         out: out.to_path_buf(),
         files: pack.files.len() + pdf,
@@ -523,30 +432,29 @@ pub fn write_pack(out: &Path, pack: &Pack, opts: &PackOptions) -> Result<PackSum
     })
 }
 
-/// Build the DOM packs of every region in parallel into `out/<region>/`,
-/// calling `progress` after each; written together, renamed when all are done.
+/// Build the DOM packs of `scopes` (from [`Report::dom_scopes_all`]) in
+/// parallel into `out/<region>/`, calling `progress` after each; written
+/// together, renamed when all are done.
 pub fn write_dom_packs_all(
-    run: &Run,
+    report: &Report,
     def: &LoadedPackDef,
-    inputs: &PackInputs,
-    quarter: Period,
+    scopes: &[PackScope],
     out: &Path,
     opts: &PackOptions,
     progress: &(dyn Fn(&str) + Sync),
-) -> Result<Vec<PackSummary>, Error> {
-    let regions: Vec<String> = run.session.areas.regions().into_keys().collect();
-    let built: Vec<Result<(String, Pack), Error>> = regions
+) -> Result<Vec<PackSummary>, RenderError> {
+    let built: Vec<Result<(String, Pack), RenderError>> = scopes
         .par_iter()
-        .map(|r| {
-            let f = dom_pack_files(run, def, inputs, r, quarter, opts)?;
-            progress(r);
-            Ok((r.clone(), f))
+        .map(|s| {
+            let f = dom_pack_files(report, def, s, opts)?;
+            progress(&s.code);
+            Ok((s.code.clone(), f))
         })
         .collect();
     let built: Vec<(String, Pack)> = built.into_iter().collect::<Result<_, _>>()?;
     let parts: Vec<(String, &PackFiles)> =
         built.iter().map(|(r, p)| (r.clone(), &p.files)).collect();
-    let pdf = output::write_dir(out, &parts, opts.pdf.as_deref())? / built.len().max(1);
+    let pdf = output::write_dir(out, &parts, opts)? / built.len().max(1);
     Ok(built
         .iter()
         .map(|(r, p)| PackSummary {

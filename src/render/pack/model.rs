@@ -8,12 +8,13 @@ use std::collections::BTreeMap;
 
 use chrono::NaiveDate;
 
-use crate::assess::{LaaLine, ResultRow};
-use crate::execute::{AreaLevel, NATIONAL_CODE};
+use crate::assess::{LaaLine, ResultRow, Status};
+use crate::geography::{AreaLevel, NATIONAL_CODE};
 use crate::period::{Grain, Period};
+use crate::stats::{self, Comparison, FalseDiscoveryRate, Trend};
 use crate::validate::{ValidCatalog, ValidIndicator};
 
-use super::definition::PackIndicator;
+use crate::report::PackIndicator;
 
 /// The area a pack is about.
 #[derive(Debug, Clone, PartialEq)]
@@ -76,6 +77,43 @@ pub fn shown_decimals(decimals: u8, reference: Option<f64>) -> u8 {
     }
 }
 
+/// The statistical process control reading of a page's series (the focus
+/// area's figures, oldest first): the Making Data Count variation and,
+/// when the page has a target, assurance.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SpcReading {
+    /// Points in the series.
+    pub points: usize,
+    /// The variation icon (from the latest point).
+    pub variation: stats::Variation,
+    /// The assurance icon against `target`.
+    pub assurance: Option<stats::Assurance>,
+    /// The target assurance is judged against: the last point of the
+    /// page's target line.
+    pub target: Option<f64>,
+}
+
+/// The SPC reading of `v`'s series: its published (not suppressed) values
+/// in period order, against the end of its target line. `None` with fewer
+/// than two values.
+pub fn spc_reading(v: &IndicatorView<'_>) -> Option<SpcReading> {
+    let values: Vec<f64> = v
+        .series
+        .iter()
+        .filter(|r| !r.suppressed)
+        .filter_map(|r| r.value)
+        .collect();
+    let target = v.trajectory.last().map(|(_, t)| *t);
+    let polarity = crate::assess::polarity(v.ind);
+    let chart = stats::spc_chart(&values, polarity, target).ok().flatten()?;
+    Some(SpcReading {
+        points: values.len(),
+        variation: chart.variation,
+        assurance: chart.assurance,
+        target,
+    })
+}
+
 /// One exception: an area and indicator that needs action, with reasons.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Exception {
@@ -91,14 +129,6 @@ pub struct Exception {
     pub period: String,
     /// Each reason, a sentence.
     pub reasons: Vec<String>,
-}
-
-/// Rows ending on or before `as_at`.
-pub fn rows_to(rows: &[ResultRow], as_at: NaiveDate) -> Vec<ResultRow> {
-    rows.iter()
-        .filter(|r| r.period_parsed.is_some_and(|p| p.end() <= as_at))
-        .cloned()
-        .collect()
 }
 
 /// The grain an indicator is reported in, in preference order.
@@ -166,7 +196,7 @@ pub fn indicator_view<'a>(
     let at = |level: AreaLevel, code: &str, p: Period| {
         own.iter()
             .copied()
-            .find(|r| is(r, level, code) && r.period_parsed == Some(p))
+            .find(|r| is(r, level, code) && r.period == p)
     };
     let (p, available) = match period {
         Some((p, a)) => (Some(p), a),
@@ -181,7 +211,7 @@ pub fn indicator_view<'a>(
                 .copied()
                 .filter(|r| {
                     r.area_level == AreaLevel::La
-                        && r.period_parsed == Some(p)
+                        && r.period == p
                         && las_in_region.contains(&r.area_code)
                 })
                 .collect()
@@ -189,14 +219,12 @@ pub fn indicator_view<'a>(
         .unwrap_or_default();
     las.sort_by(|a, b| (&a.area_name, &a.area_code).cmp(&(&b.area_name, &b.area_code)));
     let grain = p.map(|p| p.grain());
-    let start = grain.and_then(|g| crate::assess::baseline_for(ind, g));
+    let start = grain.and_then(|g| ind.baseline_for(g));
     let in_series = |r: &&ResultRow| {
         r.value.is_some()
-            && r.period_parsed.is_some_and(|q| {
-                Some(q.grain()) == grain
-                    && p.is_some_and(|p| q.end() <= p.end())
-                    && start.is_none_or(|s| q.end() >= s.end())
-            })
+            && Some(r.period.grain()) == grain
+            && p.is_some_and(|p| r.period.end() <= p.end())
+            && start.is_none_or(|s| r.period.end() >= s.end())
     };
     let mut series: Vec<&ResultRow> = own
         .iter()
@@ -204,14 +232,14 @@ pub fn indicator_view<'a>(
         .filter(|r| is(r, focus.level, &focus.code))
         .filter(in_series)
         .collect();
-    series.sort_by_key(|r| r.period_parsed.map(|p| p.end()));
+    series.sort_by_key(|r| r.period.end());
     let mut national_series: Vec<&ResultRow> = own
         .iter()
         .copied()
         .filter(|r| is(r, AreaLevel::National, NATIONAL_CODE))
         .filter(in_series)
         .collect();
-    national_series.sort_by_key(|r| r.period_parsed.map(|p| p.end()));
+    national_series.sort_by_key(|r| r.period.end());
     let mut table_rows: Vec<&ResultRow> = own
         .iter()
         .copied()
@@ -223,12 +251,12 @@ pub fn indicator_view<'a>(
         .collect();
     table_rows.sort_by(|a, b| {
         let ka = (
-            std::cmp::Reverse(a.period_parsed.map(|p| (p.end(), p.grain()))),
+            std::cmp::Reverse((a.period.end(), a.period.grain())),
             a.area_level,
             &a.area_name,
         );
         let kb = (
-            std::cmp::Reverse(b.period_parsed.map(|p| (p.end(), p.grain()))),
+            std::cmp::Reverse((b.period.end(), b.period.grain())),
             b.area_level,
             &b.area_name,
         );
@@ -263,6 +291,50 @@ pub fn indicator_view<'a>(
     })
 }
 
+/// For the national strategy report: put the regions' rows at the page's
+/// period where a regional pack has its LAs (the page table, the region
+/// grid), make the tables England and Wales with every region at every
+/// period to `as_at`, and drop the separate England and Wales line from
+/// the trend (it is the focus already).
+pub fn regions_in_place_of_las<'a>(
+    v: &mut IndicatorView<'a>,
+    rows: &'a [ResultRow],
+    regions: &[(String, String)],
+    as_at: NaiveDate,
+) {
+    let id = v.ind.def.id.clone();
+    let order = |code: &str| regions.iter().position(|(c, _)| c == code);
+    let own = rows
+        .iter()
+        .filter(|r| r.indicator == id && r.period.end() <= as_at);
+    let mut las: Vec<&'a ResultRow> = own
+        .clone()
+        .filter(|r| r.area_level == AreaLevel::Region && Some(r.period) == v.period)
+        .filter(|r| order(&r.area_code).is_some())
+        .collect();
+    las.sort_by_key(|r| order(&r.area_code));
+    v.las = las;
+    let mut table: Vec<&'a ResultRow> = own
+        .filter(|r| {
+            is(r, AreaLevel::National, NATIONAL_CODE)
+                || (r.area_level == AreaLevel::Region && order(&r.area_code).is_some())
+        })
+        .collect();
+    table.sort_by(|a, b| {
+        let key = |r: &ResultRow| {
+            (
+                std::cmp::Reverse((r.period.end(), r.period.grain())),
+                r.area_level,
+                order(&r.area_code),
+            )
+        };
+        key(a).cmp(&key(b))
+    });
+    v.table_rows = table;
+    v.national_series.clear();
+    v.region = None;
+}
+
 /// The PSA target line: England and Wales baseline to the target.
 fn national_trajectory(
     ind: &ValidIndicator,
@@ -273,12 +345,12 @@ fn national_trajectory(
     let (Some(t), Some(tp), Some(g)) = (&ind.def.target, ind.target_period, grain) else {
         return none;
     };
-    let Some(bp) = crate::assess::baseline_for(ind, g) else {
+    let Some(bp) = ind.baseline_for(g) else {
         return none;
     };
     let Some(bv) = own
         .iter()
-        .find(|r| is(r, AreaLevel::National, NATIONAL_CODE) && r.period_parsed == Some(bp))
+        .find(|r| is(r, AreaLevel::National, NATIONAL_CODE) && r.period == bp)
         .and_then(|r| r.value)
     else {
         return none;
@@ -347,12 +419,23 @@ fn value_text(r: &ResultRow, d: u8) -> String {
 }
 
 /// The exceptions of a region (DOM) or an area (LAA) at the pack date.
+///
+/// Every statistical reason carries the p-value of its test. The tests made
+/// for the candidates (each comparison with the region and with England
+/// and Wales, each trend test and each test against baseline, flagged or
+/// not) form one family; Benjamini-Hochberg at `rate` runs over it, and a
+/// statistical reason stays on the list only when its q-value is at most
+/// the rate. Reasons that are not tests (off an LAA trajectory) stay.
 pub fn exceptions(
     views: &[IndicatorView<'_>],
     focus: &Focus,
     laa: &BTreeMap<String, Vec<LaaLine>>,
-) -> Vec<Exception> {
-    let mut out: Vec<Exception> = Vec::new();
+    rate: FalseDiscoveryRate,
+) -> (Vec<Exception>, FdrNote) {
+    // every test made: (p-value, chance it raises a flag when nothing differs)
+    let mut family: Vec<(f64, f64)> = Vec::new();
+    // per exception, its reasons: text and the index of its test in `family`
+    let mut pending: Vec<(Exception, Vec<Reason>)> = Vec::new();
     for v in views {
         let mut candidates: Vec<&ResultRow> = Vec::new();
         if let Some(f) = v.focus {
@@ -365,7 +448,26 @@ pub fn exceptions(
             if r.suppressed {
                 continue;
             }
-            let mut reasons = Vec::new();
+            let mut reasons: Vec<Reason> = Vec::new();
+            let mut test = |p: Option<f64>, chance: f64| {
+                p.filter(|p| p.is_finite()).map(|p| {
+                    family.push((p, chance));
+                    family.len() - 1
+                })
+            };
+            let comparable_test = v.ind.def.value.kind != crate::definition::ValueKind::Count;
+            let t_region = if comparable_test {
+                test(r.p_vs_region, FLAG_CHANCE_95)
+            } else {
+                None
+            };
+            let t_national = if comparable_test {
+                test(r.p_vs_national, FLAG_CHANCE_95)
+            } else {
+                None
+            };
+            let t_trend = test(r.p_trend, FLAG_CHANCE_998);
+            let t_change = test(r.p_change, FLAG_CHANCE_95);
             // a count is not compared with the region's total
             let comparable = v.ind.def.value.kind != crate::definition::ValueKind::Count;
             let region_value = v
@@ -376,59 +478,167 @@ pub fn exceptions(
                 .national
                 .map(|r| value_text(r, v.decimals))
                 .unwrap_or_default();
-            if comparable && matches!(r.vs_region.as_deref(), Some("worse" | "worst")) {
-                reasons.push(format!(
-                    "significantly worse than {} ({} against {region_value}; {} confidence)",
-                    focus.region_name,
-                    value_text(r, v.decimals),
-                    if r.vs_region.as_deref() == Some("worst") {
-                        "99.8%"
-                    } else {
-                        "95%"
-                    }
+            if comparable && r.vs_region.is_some_and(Comparison::is_worse) {
+                reasons.push((
+                    format!(
+                        "significantly worse than {} ({} against {region_value}; {} confidence)",
+                        focus.region_name,
+                        value_text(r, v.decimals),
+                        if r.vs_region == Some(Comparison::Worst) {
+                            "99.8%"
+                        } else {
+                            "95%"
+                        }
+                    ),
+                    t_region,
                 ));
             }
-            if comparable && matches!(r.vs_national.as_deref(), Some("worse" | "worst")) {
-                reasons.push(format!(
-                    "significantly worse than England and Wales ({} against {national_value})",
-                    value_text(r, v.decimals)
+            if comparable && r.vs_national.is_some_and(Comparison::is_worse) {
+                reasons.push((
+                    format!(
+                        "significantly worse than England and Wales ({} against {national_value})",
+                        value_text(r, v.decimals)
+                    ),
+                    t_national,
                 ));
             }
-            if r.trend.as_deref() == Some("worsening") {
-                reasons.push("worsening: a significant trend over the last five periods".into());
+            if r.trend == Some(Trend::Worsening) {
+                reasons.push((
+                    "worsening: a significant trend over the last five periods".into(),
+                    t_trend,
+                ));
             }
-            if r.status == "worse" {
-                reasons.push("significantly worse than its baseline".into());
+            if r.status.is_some_and(Status::is_worse) {
+                reasons.push(("significantly worse than its baseline".into(), t_change));
             }
             if let Some(line) = laa
                 .get(&r.area_code)
                 .and_then(|ls| ls.iter().find(|l| l.indicator == v.ind.def.id))
-                && matches!(line.status.as_str(), "off track" | "worse")
+                && line.status.is_behind()
             {
                 let d = v.decimals as usize;
                 let n = |x: Option<f64>| x.map(|x| format!("{x:.d$}")).unwrap_or_default();
-                reasons.push(format!(
+                reasons.push((format!(
                     "off its LAA trajectory ({}): {} in {} against a trajectory of {} and a {} target of {}",
                     line.status,
                     n(line.latest_value),
-                    line.latest_period.as_deref().unwrap_or(""),
+                    line.latest_period.map(|p| p.to_string()).unwrap_or_default(),
                     n(line.trajectory),
                     line.year,
                     n(line.target)
-                ));
+                ), None));
             }
             reasons.dedup();
             if !reasons.is_empty() {
-                out.push(Exception {
-                    area_code: r.area_code.clone(),
-                    area_name: r.area_name.clone(),
-                    indicator: v.ind.def.id.clone(),
-                    title: v.ind.def.title.clone(),
-                    period: r.period.clone(),
+                pending.push((
+                    Exception {
+                        area_code: r.area_code.clone(),
+                        area_name: r.area_name.clone(),
+                        indicator: v.ind.def.id.clone(),
+                        title: v.ind.def.title.clone(),
+                        period: r.period.to_string(),
+                        reasons: Vec::new(),
+                    },
                     reasons,
-                });
+                ));
             }
         }
     }
-    out
+    control_exceptions(pending, &family, rate)
+}
+
+/// A reason's text and the index of its test in the family (none for a
+/// reason that is not a test).
+type Reason = (String, Option<usize>);
+
+/// Chance that a 95% two-sided comparison flags "worse" when nothing
+/// differs: one tail, 2.5%.
+const FLAG_CHANCE_95: f64 = 0.025;
+/// The same for the 99.8% trend test ("worsening"): 0.1%.
+const FLAG_CHANCE_998: f64 = 0.001;
+
+/// How the false-discovery control changed the exceptions list.
+#[derive(Debug, Clone, PartialEq)]
+pub struct FdrNote {
+    /// The declared false-discovery rate (0.05 is 5%).
+    pub rate: f64,
+    /// Tests made for the list (the Benjamini-Hochberg family).
+    pub tests: usize,
+    /// Statistical flags raised at each test's own level (before control).
+    pub flags_before: usize,
+    /// Of those, the ones whose q-value is at most the rate.
+    pub flags_after: usize,
+    /// Exceptions (area and indicator pairs) before control.
+    pub exceptions_before: usize,
+    /// Exceptions after control.
+    pub exceptions_after: usize,
+    /// Flags the tests would raise by chance alone if no area differed,
+    /// without control: the sum of each test's one-tailed level.
+    pub expected_by_chance: f64,
+}
+
+/// A p- or q-value as text: two significant figures, `< 0.0001` below.
+pub fn p_text(p: f64) -> String {
+    if p < 0.0001 {
+        "< 0.0001".to_string()
+    } else {
+        let decimals = (1.0 - p.log10().floor()).max(2.0) as usize;
+        format!("{p:.decimals$}")
+    }
+}
+
+fn control_exceptions(
+    pending: Vec<(Exception, Vec<Reason>)>,
+    family: &[(f64, f64)],
+    rate: FalseDiscoveryRate,
+) -> (Vec<Exception>, FdrNote) {
+    let p: Vec<f64> = family.iter().map(|(p, _)| *p).collect();
+    let chance: Vec<f64> = family.iter().map(|(_, c)| *c).collect();
+    // every p comes from a statistics function returning [0, 1]; were one
+    // refused, every flag is kept (q of 0) rather than any hidden
+    let control = stats::control_fdr(&p, &chance, rate).ok();
+    let q_of = |i: usize| control.as_ref().map_or(0.0, |c| c.q_values[i]);
+    let exceptions_before = pending.len();
+    let mut flags_before = 0;
+    let mut flags_after = 0;
+    let mut out = Vec::new();
+    for (mut e, reasons) in pending {
+        for (text, test) in reasons {
+            match test {
+                Some(i) => {
+                    flags_before += 1;
+                    let q = q_of(i);
+                    if q <= rate.value() {
+                        flags_after += 1;
+                        e.reasons
+                            .push(format!("{text} (p {}, q {})", eq_text(p[i]), eq_text(q)));
+                    }
+                }
+                None => e.reasons.push(text),
+            }
+        }
+        if !e.reasons.is_empty() {
+            out.push(e);
+        }
+    }
+    let note = FdrNote {
+        rate: rate.value(),
+        tests: family.len(),
+        flags_before,
+        flags_after,
+        exceptions_before,
+        exceptions_after: out.len(),
+        expected_by_chance: control.map_or(0.0, |c| c.expected_by_chance),
+    };
+    (out, note)
+}
+
+/// `= 0.012` or `< 0.0001`.
+fn eq_text(p: f64) -> String {
+    let t = p_text(p);
+    if t.starts_with('<') {
+        t
+    } else {
+        format!("= {t}")
+    }
 }

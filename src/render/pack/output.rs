@@ -5,49 +5,18 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use chrono::{DateTime, NaiveDate};
+use chrono::DateTime;
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 
-use crate::Error;
-use crate::render::RenderError;
-
-use super::quality::{PackInputs, hex};
 use super::{PackDoc, PackFiles};
-
-fn request(message: String) -> Error {
-    Error::Request { message }
-}
+use crate::render::RenderError;
+use crate::report::{PackInputs, hex};
 
 /// Refuse an `--out` that is a file or a non-empty directory, or whose
-/// parent does not exist.
-pub fn check_out(out: &Path) -> Result<(), Error> {
-    if out.is_file() {
-        return Err(request(format!(
-            "--out {} exists and is a file: give a new directory",
-            out.display()
-        )));
-    }
-    if out.is_dir() {
-        let empty = std::fs::read_dir(out)
-            .map(|mut d| d.next().is_none())
-            .unwrap_or(false);
-        if !empty {
-            return Err(request(format!(
-                "--out {} exists and is not empty: give a new directory or remove it",
-                out.display()
-            )));
-        }
-    }
-    let parent = parent_of(out);
-    if !parent.is_dir() {
-        return Err(request(format!(
-            "cannot write {}: the directory {} does not exist",
-            out.display(),
-            parent.display()
-        )));
-    }
-    Ok(())
+/// parent does not exist (see [`crate::request::check_out`]).
+pub fn check_out(out: &Path) -> Result<(), RenderError> {
+    Ok(crate::request::check_out(out)?)
 }
 
 fn parent_of(out: &Path) -> PathBuf {
@@ -64,16 +33,13 @@ pub const CHROMIUM_ENV: &str = "PIREPORT_CHROMIUM";
 /// The headless Chromium that prints `--pdf`: `$PIREPORT_CHROMIUM` when
 /// set, else Debian's `/usr/bin/chromium` (or `chromium-browser`); a clear
 /// error when there is none.
-pub fn chromium() -> Result<PathBuf, Error> {
+pub fn chromium() -> Result<PathBuf, RenderError> {
     if let Some(p) = std::env::var_os(CHROMIUM_ENV).filter(|p| !p.is_empty()) {
         let p = PathBuf::from(p);
         return if p.is_file() {
             Ok(p)
         } else {
-            Err(request(format!(
-                "--pdf needs headless Chromium, but {CHROMIUM_ENV}={} is not a file: point {CHROMIUM_ENV} at a Chromium binary or unset it to use /usr/bin/chromium, or leave out --pdf and print index.html from a browser",
-                p.display()
-            )))
+            Err(RenderError::ChromiumNotFile { path: p })
         };
     }
     let candidates = ["/usr/bin/chromium", "/usr/bin/chromium-browser"];
@@ -81,11 +47,7 @@ pub fn chromium() -> Result<PathBuf, Error> {
         .iter()
         .map(PathBuf::from)
         .find(|p| p.is_file())
-        .ok_or_else(|| {
-            request(format!(
-                "--pdf needs headless Chromium at /usr/bin/chromium: install Debian's `chromium` package (apt-get install chromium) or set {CHROMIUM_ENV} to a Chromium binary, or leave out --pdf and print index.html from a browser"
-            ))
-        })
+        .ok_or(RenderError::NoChromium)
 }
 
 /// The flags every headless Chromium run of ours starts with: no sandbox
@@ -103,26 +65,26 @@ pub const CHROMIUM_FLAGS: &[&str] = &[
     "--disable-sync",
 ];
 
-/// How long printing one pack may take before Chromium is stopped.
+/// How long printing one pack may take before Chromium is stopped, unless
+/// [`PackOptions::pdf_timeout`] says otherwise.
 const PRINT_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(180);
 
-/// The pack's timestamp (seconds since the epoch, and as text):
-/// `SOURCE_DATE_EPOCH` when set, else midnight of the extract date.
-pub fn pack_timestamp(extract_date: NaiveDate) -> Result<(i64, String), Error> {
+/// The pack's timestamp, when it was produced (seconds since the epoch, and
+/// as text): `SOURCE_DATE_EPOCH` when set, so rebuilding gives identical
+/// bytes, else the time of the run. The extract date is shown apart from it.
+pub fn pack_timestamp() -> Result<(i64, String), RenderError> {
     let secs = match std::env::var("SOURCE_DATE_EPOCH") {
-        Ok(s) => s.trim().parse::<i64>().map_err(|_| {
-            request(format!(
-                "SOURCE_DATE_EPOCH=`{s}` is not a whole number of seconds since 1970-01-01"
-            ))
-        })?,
-        Err(_) => extract_date
-            .and_hms_opt(0, 0, 0)
-            .map(|d| d.and_utc().timestamp())
-            .unwrap_or(0),
+        Ok(s) => s
+            .trim()
+            .parse::<i64>()
+            .map_err(|_| RenderError::SourceDateEpoch { text: s.clone() })?,
+        Err(_) => chrono::Utc::now().timestamp(),
     };
     let text = DateTime::from_timestamp(secs, 0)
         .map(|d| d.format("%Y-%m-%d %H:%M:%S UTC").to_string())
-        .ok_or_else(|| request(format!("SOURCE_DATE_EPOCH={secs} is out of range")))?;
+        .ok_or(RenderError::SourceDateEpoch {
+            text: secs.to_string(),
+        })?;
     Ok((secs, text))
 }
 
@@ -138,6 +100,10 @@ struct Manifest<'a> {
     generated: &'a str,
     /// SHA-256 of every definition and extract file used.
     inputs: &'a BTreeMap<String, String>,
+    /// ETag and version of each input read from an object store (absent
+    /// for a local extract).
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    objects: &'a BTreeMap<String, String>,
     /// The compiled SQL of each indicator of the pack.
     sql: BTreeMap<&'a str, &'a str>,
     /// SHA-256 of every other file of the pack.
@@ -149,7 +115,7 @@ pub fn manifest(
     doc: &PackDoc<'_>,
     inputs: &PackInputs,
     files: &PackFiles,
-) -> Result<Vec<u8>, Error> {
+) -> Result<Vec<u8>, RenderError> {
     let sql = doc
         .views
         .iter()
@@ -172,25 +138,22 @@ pub fn manifest(
         extract_date: doc.extract_date.to_string(),
         generated: &doc.generated,
         inputs: &inputs.files,
+        objects: &inputs.objects,
         sql,
         contents,
     };
-    let mut v = serde_json::to_vec_pretty(&m).map_err(|e| {
-        Error::Render(RenderError::Encode {
-            format: "json",
-            message: e.to_string(),
-        })
+    let mut v = serde_json::to_vec_pretty(&m).map_err(|e| RenderError::Encode {
+        format: "json",
+        message: e.to_string(),
     })?;
     v.push(b'\n');
     Ok(v)
 }
 
-fn io(path: &Path) -> impl Fn(std::io::Error) -> Error + '_ {
-    move |source| {
-        Error::Render(RenderError::Io {
-            path: path.to_path_buf(),
-            source,
-        })
+fn io(path: &Path) -> impl Fn(std::io::Error) -> RenderError + '_ {
+    move |source| RenderError::Io {
+        path: path.to_path_buf(),
+        source,
     }
 }
 
@@ -201,14 +164,15 @@ fn io(path: &Path) -> impl Fn(std::io::Error) -> Error + '_ {
 pub fn write_dir(
     out: &Path,
     packs: &[(String, &PackFiles)],
-    pdf: Option<&Path>,
-) -> Result<usize, Error> {
+    opts: &super::PackOptions,
+) -> Result<usize, RenderError> {
+    let timeout = opts.pdf_timeout.unwrap_or(PRINT_TIMEOUT);
     check_out(out)?;
     let parent = parent_of(out);
     let tmp = tempfile::Builder::new()
         .prefix(".pireport-pack-")
         .tempdir_in(&parent)
-        .map_err(|e| request(format!("cannot write in {}: {e}", parent.display())))?;
+        .map_err(io(&parent))?;
     let mut printed = 0;
     for (sub, files) in packs {
         let base = if sub.is_empty() {
@@ -223,8 +187,8 @@ pub fn write_dir(
             }
             std::fs::write(&path, bytes).map_err(io(&path))?;
         }
-        if let Some(browser) = pdf {
-            print_pdf(browser, &base)?;
+        if let Some(browser) = &opts.pdf {
+            print_pdf(browser, &base, timeout)?;
             printed += 1;
         }
     }
@@ -241,15 +205,15 @@ pub fn write_dir(
 }
 
 /// Print `dir/index.html` to `dir/pack.pdf` with headless Chromium, in a
-/// fresh profile directory, stopping it after [`PRINT_TIMEOUT`].
-fn print_pdf(browser: &Path, dir: &Path) -> Result<(), Error> {
+/// fresh profile directory, stopping it after `timeout`.
+fn print_pdf(browser: &Path, dir: &Path, timeout: std::time::Duration) -> Result<(), RenderError> {
     let html = dir.join("index.html");
     let pdf = dir.join("pack.pdf");
     let abs = std::fs::canonicalize(&html).map_err(io(&html))?;
     let profile = tempfile::Builder::new()
         .prefix("pireport-chromium-")
         .tempdir()
-        .map_err(|e| request(format!("cannot make a Chromium profile directory: {e}")))?;
+        .map_err(io(&std::env::temp_dir()))?;
     let mut child = Command::new(browser)
         .args(CHROMIUM_FLAGS)
         .arg(format!("--user-data-dir={}", profile.path().display()))
@@ -266,7 +230,7 @@ fn print_pdf(browser: &Path, dir: &Path) -> Result<(), Error> {
         if let Some(s) = child.try_wait().map_err(io(browser))? {
             break Some(s);
         }
-        if started.elapsed() > PRINT_TIMEOUT {
+        if started.elapsed() > timeout {
             let _ = child.kill();
             let _ = child.wait();
             break None;
@@ -278,7 +242,7 @@ fn print_pdf(browser: &Path, dir: &Path) -> Result<(), Error> {
             .map(|b| b.starts_with(b"%PDF"))
             .unwrap_or(false);
     // Chromium failing is not the user's input: exit 1
-    let failed = |message: String| Error::Render(RenderError::Print { message });
+    let failed = |message: String| RenderError::Print { message };
     match status {
         Some(s) if s.success() && printed => Ok(()),
         Some(s) => Err(failed(format!(
@@ -291,7 +255,7 @@ fn print_pdf(browser: &Path, dir: &Path) -> Result<(), Error> {
             "{} did not finish printing {} to PDF within {} s: leave out --pdf and print index.html from a browser",
             browser.display(),
             html.display(),
-            PRINT_TIMEOUT.as_secs()
+            timeout.as_secs()
         ))),
     }
 }

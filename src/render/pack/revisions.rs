@@ -7,7 +7,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 
-use crate::Error;
+use crate::render::RenderError;
 
 /// One revised figure.
 #[derive(Debug, Clone, PartialEq)]
@@ -129,15 +129,13 @@ fn revisions_of(id: &str, before: &Table, now: &Table) -> Vec<Revision> {
 pub fn revisions(
     previous: &Path,
     current: &BTreeMap<String, String>,
-) -> Result<Vec<Revision>, Error> {
+) -> Result<Vec<Revision>, RenderError> {
     let dir = previous.join("tables");
     if !dir.is_dir() {
-        return Err(Error::Request {
-            message: format!(
-                "--previous {}: not a pack (no tables/ directory)",
-                previous.display()
-            ),
-        });
+        return Err(crate::request::RequestError::PreviousNotPack {
+            path: previous.to_path_buf(),
+        }
+        .into());
     }
     let mut out = Vec::new();
     for (id, text) in current {

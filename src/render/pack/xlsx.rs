@@ -66,15 +66,17 @@ fn row_cells(r: &ResultRow, value_fmt: &Format, count_fmt: &Format) -> Vec<Cell>
         None if s => Cell::Text("*".into()),
         None => Cell::Empty,
     };
-    let t = |v: Option<&str>| match v {
-        Some(x) if !x.is_empty() => Cell::Text(x.to_string()),
-        _ => Cell::Empty,
-    };
+    fn t<T: std::fmt::Display>(v: Option<T>) -> Cell {
+        match v.map(|x| x.to_string()) {
+            Some(x) if !x.is_empty() => Cell::Text(x),
+            _ => Cell::Empty,
+        }
+    }
     vec![
         Cell::Text(r.area_level.as_str().into()),
         Cell::Text(r.area_code.clone()),
         Cell::Text(r.area_name.clone()),
-        Cell::Text(r.period.clone()),
+        Cell::Text(r.period.to_string()),
         n(r.numerator, count_fmt),
         n(r.denominator, count_fmt),
         n(r.expected, count_fmt),
@@ -83,15 +85,15 @@ fn row_cells(r: &ResultRow, value_fmt: &Format, count_fmt: &Format) -> Vec<Cell>
         n(r.ci_upper, value_fmt),
         n(r.ci998_lower, value_fmt),
         n(r.ci998_upper, value_fmt),
-        t(r.baseline_period.as_deref()),
+        t(r.baseline_period),
         n(r.baseline_value, value_fmt),
         n(r.change, value_fmt),
         t(r.significant.map(|b| if b { "true" } else { "false" })),
         n(r.target, value_fmt),
-        t(Some(&r.status)),
-        t(r.vs_region.as_deref()),
-        t(r.vs_national.as_deref()),
-        t(r.trend.as_deref()),
+        t(r.status),
+        t(r.vs_region),
+        t(r.vs_national),
+        t(r.trend),
         Cell::Text(r.suppressed.to_string()),
     ]
 }
@@ -161,7 +163,9 @@ fn indicator_sheet(
 
 fn scorecard_sheet(ws: &mut Worksheet, doc: &PackDoc<'_>, bold: &Format) -> Result<(), XlsxError> {
     ws.set_name("Scorecard")?;
-    if doc.kind == "laa" {
+    if doc.kind == "strategy" {
+        strategy_scorecard(ws, doc, bold)?;
+    } else if doc.kind == "laa" {
         let cols = [
             "indicator",
             "title",
@@ -188,7 +192,7 @@ fn scorecard_sheet(ws: &mut Worksheet, doc: &PackDoc<'_>, bold: &Format) -> Resu
             ws.write_string(r, 2, &l.baseline_period)?;
             ws.write_number_with_format(r, 3, l.baseline_value, &f)?;
             if let Some(p) = &l.latest_period {
-                ws.write_string(r, 4, p)?;
+                ws.write_string(r, 4, p.to_string())?;
             }
             for (c, v) in [
                 (5, l.latest_value),
@@ -204,7 +208,7 @@ fn scorecard_sheet(ws: &mut Worksheet, doc: &PackDoc<'_>, bold: &Format) -> Resu
             if let Some(s) = l.significant {
                 ws.write_string(r, 10, s.to_string())?;
             }
-            ws.write_string(r, 11, &l.status)?;
+            ws.write_string(r, 11, l.status.to_string())?;
         }
         for (c, w) in [12, 50, 16, 14, 14, 12, 12, 12, 12, 12, 12, 18]
             .iter()
@@ -219,17 +223,14 @@ fn scorecard_sheet(ws: &mut Worksheet, doc: &PackDoc<'_>, bold: &Format) -> Resu
             let r = (i + 1) as u32;
             ws.write_string(r, 0, &p.psa)?;
             ws.write_string(r, 1, &p.title)?;
-            ws.write_string(r, 2, &p.period)?;
-            ws.write_string(r, 3, &p.progress)?;
+            ws.write_string(r, 2, p.period.to_string())?;
+            ws.write_string(r, 3, p.progress.to_string())?;
             let members: Vec<String> = p
                 .indicators
                 .iter()
-                .map(|(id, s)| {
-                    if s.is_empty() {
-                        id.clone()
-                    } else {
-                        format!("{id}: {s}")
-                    }
+                .map(|(id, s)| match s {
+                    None => id.clone(),
+                    Some(s) => format!("{id}: {s}"),
                 })
                 .collect();
             ws.write_string(r, 4, members.join("; "))?;
@@ -241,13 +242,91 @@ fn scorecard_sheet(ws: &mut Worksheet, doc: &PackDoc<'_>, bold: &Format) -> Resu
     Ok(())
 }
 
+/// The Strategic Outcomes, then the contributing measures: England and
+/// Wales at each indicator's reporting period.
+fn strategy_scorecard(
+    ws: &mut Worksheet,
+    doc: &PackDoc<'_>,
+    bold: &Format,
+) -> Result<(), XlsxError> {
+    let cols = [
+        "indicator",
+        "title",
+        "role",
+        "period",
+        "baseline_period",
+        "baseline_value",
+        "value",
+        "ci_lower",
+        "ci_upper",
+        "target",
+        "status",
+    ];
+    header(ws, &cols, bold)?;
+    let listed = doc
+        .def
+        .outcomes
+        .iter()
+        .map(|id| (id, "outcome"))
+        .chain(doc.def.contributing.iter().map(|id| (id, "contributing")));
+    let mut r = 0u32;
+    for (id, role) in listed {
+        let Some(v) = doc.views.iter().find(|v| &v.ind.def.id == id) else {
+            continue;
+        };
+        r += 1;
+        let f = decimals_format(v.decimals);
+        ws.write_string(r, 0, id)?;
+        ws.write_string(r, 1, &v.ind.def.title)?;
+        ws.write_string(r, 2, role)?;
+        let Some(n) = v.national else {
+            if let Some(p) = v.period {
+                ws.write_string(r, 3, p.to_string())?;
+            }
+            ws.write_string(
+                r,
+                10,
+                if v.available {
+                    "no data"
+                } else {
+                    "not yet available"
+                },
+            )?;
+            continue;
+        };
+        ws.write_string(r, 3, n.period.to_string())?;
+        if let Some(b) = &n.baseline_period {
+            ws.write_string(r, 4, b.to_string())?;
+        }
+        for (c, x) in [
+            (5, n.baseline_value),
+            (6, n.value),
+            (7, n.ci_lower),
+            (8, n.ci_upper),
+            (9, n.target),
+        ] {
+            if let Some(x) = x.filter(|x| x.is_finite()) {
+                ws.write_number_with_format(r, c, x, &f)?;
+            }
+        }
+        ws.write_string(r, 10, n.status.map(|s| s.as_str()).unwrap_or(""))?;
+    }
+    for (c, w) in [14, 50, 14, 12, 16, 14, 12, 12, 12, 12, 18]
+        .iter()
+        .enumerate()
+    {
+        ws.set_column_width(c as u16, *w)?;
+    }
+    Ok(())
+}
+
 fn notes_sheet(ws: &mut Worksheet, doc: &PackDoc<'_>, bold: &Format) -> Result<(), XlsxError> {
     ws.set_name("Notes")?;
     let mut lines: Vec<(String, String)> = vec![
         ("Pack".into(), doc.def.title.clone()),
         ("Area".into(), format!("{} ({})", doc.focus.name, doc.focus.code)),
         ("Period".into(), doc.period_label.clone()),
-        ("Data as at".into(), doc.extract_date.to_string()),
+        ("Extract date".into(), doc.extract_date.to_string()),
         ("Produced".into(), doc.generated.clone()),
         ("Engine".into(), format!("pireport {}", doc.version)),
         (

@@ -1,10 +1,10 @@
 //! What the data-quality section reports and the manifest records, read
 //! once per run before rendering: rows read per extract table (a
-//! `count(*)` through the run's DataFusion session: a render-adjacent
-//! read, kept here so the rest of `render` never queries), rows with no
-//! area code, duplicate rows (rows repeating another row's key, the keys
-//! named in `reports/extract-keys.yaml`), each indicator's compiled SQL,
-//! and the SHA-256 of every definition and extract file used.
+//! `count(*)` through the run's DataFusion session), rows with no area
+//! code, duplicate rows (rows repeating another row's key, the keys named
+//! in `reports/extract-keys.yaml`), each indicator's compiled SQL (as
+//! execution captured it) and the SHA-256 of every definition and extract
+//! file used.
 
 use std::collections::BTreeMap;
 use std::io::Read;
@@ -15,9 +15,10 @@ use datafusion::functions_aggregate::expr_fn::count;
 use datafusion::prelude::{DataFrame, col, lit};
 use sha2::{Digest, Sha256};
 
-use crate::{Error, Run};
+use crate::execute::{ExecuteError, Execution, Session};
 
-use super::definition::{ExtractKeys, LoadedPackDef};
+use super::ReportError;
+use super::definition::{ExtractKeys, KeyColumnError, LoadedPackDef, PackDefError};
 
 /// Rows of one extract table.
 #[derive(Debug, Clone, PartialEq)]
@@ -28,6 +29,10 @@ pub struct TableCount {
     pub rows: u64,
     /// Rows whose cohort area column is null (cohort tables only).
     pub null_area: Option<u64>,
+    /// Per cohort date column of the table (as the indicators' cohorts
+    /// name it), the rows where it is null: no period can count them, so
+    /// every indicator with that cohort date leaves them out.
+    pub null_date: Vec<(String, u64)>,
     /// The table's key columns, when `extract-keys.yaml` names them.
     pub key: Option<Vec<String>>,
     /// Rows that repeat the key of another row, beyond the first of each
@@ -57,37 +62,50 @@ pub struct PackInputs {
     pub sql: BTreeMap<String, String>,
     /// SHA-256 per input file, keyed `indicators/…`, `data/…`, `reports/…`.
     pub files: BTreeMap<String, String>,
+    /// ETag and version of each input read from an object store, keyed as
+    /// in `files` (empty for a local extract).
+    pub objects: BTreeMap<String, String>,
 }
 
-fn df_err(table: &str, e: datafusion::error::DataFusionError) -> Error {
-    Error::Execute(crate::execute::ExecuteError::Run {
+fn df_err(table: &str, e: datafusion::error::DataFusionError) -> ReportError {
+    ReportError::Execute(ExecuteError::Run {
         indicator: format!("data-quality count of {table}"),
         source: e,
     })
 }
 
 /// Refuse a key column the table does not have, naming the file to fix.
-fn check_key(df: &DataFrame, table: &str, key: &[String], keys: &ExtractKeys) -> Result<(), Error> {
+fn check_key(
+    df: &DataFrame,
+    table: &str,
+    key: &[String],
+    keys: &ExtractKeys,
+) -> Result<(), ReportError> {
     let schema = df.schema();
     let have: Vec<&str> = schema.fields().iter().map(|f| f.name().as_str()).collect();
     match key.iter().find(|c| !have.contains(&c.as_str())) {
         None => Ok(()),
-        Some(c) => Err(Error::Request {
-            message: format!(
-                "{}: table `{table}` has no column `{c}`: {} (its columns: {})",
-                keys.file
-                    .as_deref()
-                    .map(|f| f.display().to_string())
-                    .unwrap_or_else(|| super::definition::EXTRACT_KEYS_FILE.into()),
-                crate::validate::expr::suggest(c, &have),
-                have.join(", ")
-            ),
-        }),
+        Some(c) => Err(PackDefError::KeyColumn(Box::new(KeyColumnError {
+            file: keys
+                .file
+                .clone()
+                .unwrap_or_else(|| super::definition::EXTRACT_KEYS_FILE.into()),
+            table: table.to_string(),
+            column: c.clone(),
+            suggestion: crate::suggest::Suggestion::closest(c, &have),
+            columns: have.iter().map(|s| s.to_string()).collect(),
+        }))
+        .into()),
     }
 }
 
 /// Rows minus distinct values of `key`.
-async fn duplicates(df: &DataFrame, table: &str, rows: u64, key: &[String]) -> Result<u64, Error> {
+async fn duplicates(
+    df: &DataFrame,
+    table: &str,
+    rows: u64,
+    key: &[String],
+) -> Result<u64, ReportError> {
     let groups = df
         .clone()
         .aggregate(
@@ -102,13 +120,14 @@ async fn duplicates(df: &DataFrame, table: &str, rows: u64, key: &[String]) -> R
 }
 
 async fn count_table(
-    run: &Run,
+    session: &Session,
     table: &str,
-    area: Option<&str>,
+    cohort: &CohortColumns,
     keys: &ExtractKeys,
-) -> Result<TableCount, Error> {
-    let df = run
-        .session
+) -> Result<TableCount, ReportError> {
+    let area = cohort.area.as_deref();
+
+    let df = session
         .ctx
         .table(table)
         .await
@@ -120,6 +139,9 @@ async fn count_table(
     let mut aggs = vec![count(lit(1)).alias("n")];
     if let Some(a) = area {
         aggs.push(count(col(format!("\"{a}\""))).alias("with_area"));
+    }
+    for (i, d) in cohort.dates.iter().enumerate() {
+        aggs.push(count(col(format!("\"{d}\""))).alias(format!("with_date_{i}")));
     }
     let batches = df
         .clone()
@@ -138,6 +160,13 @@ async fn count_table(
     };
     let rows = get(0).unwrap_or(0);
     let null_area = area.and_then(|_| get(1)).map(|w| rows.saturating_sub(w));
+    let first_date = if area.is_some() { 2 } else { 1 };
+    let null_date = cohort
+        .dates
+        .iter()
+        .enumerate()
+        .filter_map(|(i, d)| Some((d.clone(), rows.saturating_sub(get(first_date + i)?))))
+        .collect();
     let duplicates = match &key {
         Some(k) => Some(duplicates(&df, table, rows, k).await?),
         None => None,
@@ -146,17 +175,48 @@ async fn count_table(
         table: table.to_string(),
         rows,
         null_area,
+        null_date,
         key,
         duplicates,
     })
 }
 
-fn sha256_file(path: &Path) -> Result<String, Error> {
-    let io = |source| {
-        Error::Render(crate::render::RenderError::Io {
-            path: path.to_path_buf(),
-            source,
-        })
+/// The cohort columns of a table, as some indicator's cohort names them.
+#[derive(Debug, Clone, Default)]
+struct CohortColumns {
+    area: Option<String>,
+    dates: Vec<String>,
+}
+
+/// SHA-256 of an extract file, and (for an object) its ETag/version into
+/// `objects` under the same key.
+fn hash_data(
+    location: &crate::extract::ExtractLocation,
+    key: String,
+    path: &Path,
+    files: &mut BTreeMap<String, String>,
+    objects: &mut BTreeMap<String, String>,
+) -> Result<(), ReportError> {
+    match location {
+        crate::extract::ExtractLocation::Local(_) => {
+            files.insert(key, sha256_file(path)?);
+        }
+        crate::extract::ExtractLocation::Remote(_) => {
+            if let Some((h, v)) = location.sha256(path)? {
+                if let Some(v) = v {
+                    objects.insert(key.clone(), v.to_string());
+                }
+                files.insert(key, h);
+            }
+        }
+    }
+    Ok(())
+}
+
+fn sha256_file(path: &Path) -> Result<String, ReportError> {
+    let io = |source| ReportError::Read {
+        path: path.to_path_buf(),
+        source,
     };
     let mut f = std::fs::File::open(path).map_err(io)?;
     let mut h = Sha256::new();
@@ -185,19 +245,22 @@ fn relative(base: &Path, p: &Path, prefix: &str) -> String {
     format!("{prefix}/{}", parts.join("/"))
 }
 
-/// Read what the pack needs from the run: counts, SQL, file hashes.
+/// Read what the pack needs from the run: counts, file hashes, and the
+/// SQL execution captured.
 pub async fn gather_pack_inputs(
-    run: &Run,
+    session: &Session,
+    execution: &Execution,
     ids: &[String],
     data_dir: &Path,
     def: &LoadedPackDef,
-) -> Result<PackInputs, Error> {
+) -> Result<PackInputs, ReportError> {
     let pack_def = def.file.as_path();
-    let catalog = &run.catalog;
-    let mut tables: BTreeMap<String, Option<String>> = BTreeMap::new();
-    tables.insert(catalog.geography.name.clone(), None);
+    let catalog = &session.catalog;
+    let mut tables: BTreeMap<String, CohortColumns> = BTreeMap::new();
+    tables.insert(catalog.geography.name.clone(), CohortColumns::default());
     let mut sql = BTreeMap::new();
     let mut files = BTreeMap::new();
+    let mut objects = BTreeMap::new();
     let indicators_dir = &catalog.catalog.dir;
     for ind in catalog
         .indicators
@@ -205,36 +268,63 @@ pub async fn gather_pack_inputs(
         .filter(|i| ids.contains(&i.def.id))
     {
         for (name, s) in &ind.sources {
-            let area = (name == &ind.def.cohort.source)
+            let cohort = name == &ind.def.cohort.source;
+            let area = cohort
                 .then(|| s.columns.get(&ind.def.cohort.area).cloned())
                 .flatten();
-            let e = tables.entry(s.table.name.clone()).or_insert(None);
-            if e.is_none() {
-                *e = area;
+            let date = cohort
+                .then(|| {
+                    let d = ind.def.cohort.date.as_ref()?;
+                    s.columns.get(d).cloned()
+                })
+                .flatten();
+            // an overlap cohort (`until`) keeps rows whose end is null: only
+            // its start date places a row, and that is the date counted
+            let e = tables.entry(s.table.name.clone()).or_default();
+            if e.area.is_none() {
+                e.area = area;
+            }
+            if let Some(d) = date
+                && !e.dates.contains(&d)
+            {
+                e.dates.push(d);
+                e.dates.sort();
             }
             for f in &s.table.files {
-                files.insert(relative(data_dir, f, "data"), sha256_file(f)?);
+                let key = relative(data_dir, f, "data");
+                hash_data(&s.table.location, key, f, &mut files, &mut objects)?;
             }
         }
         files.insert(
             relative(indicators_dir, &ind.file, "indicators"),
             sha256_file(&ind.file)?,
         );
-        let periods = run.session.periods(ind);
-        let text = if periods.computed.is_empty() {
-            "-- no period is computed".to_string()
-        } else {
-            let plan = crate::plan_indicator(&run.session.ctx, ind, &periods.computed).await?;
-            crate::plan::plan_to_sql_text(&plan)
-        };
-        sql.insert(ind.def.id.clone(), text);
+        if let Some(text) = execution.sql.get(&ind.def.id) {
+            sql.insert(ind.def.id.clone(), text.clone());
+        }
     }
+    let location = &catalog.geography.location;
     for f in &catalog.geography.files {
-        files.insert(relative(data_dir, f, "data"), sha256_file(f)?);
+        let key = relative(data_dir, f, "data");
+        hash_data(location, key, f, &mut files, &mut objects)?;
     }
-    let manifest = data_dir.join("manifest.yaml");
-    if manifest.is_file() {
-        files.insert("data/manifest.yaml".into(), sha256_file(&manifest)?);
+    match location {
+        crate::extract::ExtractLocation::Local(_) => {
+            let manifest = data_dir.join("manifest.yaml");
+            if manifest.is_file() {
+                files.insert("data/manifest.yaml".into(), sha256_file(&manifest)?);
+            }
+        }
+        crate::extract::ExtractLocation::Remote(r) => {
+            let manifest = r.url_of("manifest.yaml");
+            hash_data(
+                location,
+                "data/manifest.yaml".into(),
+                &manifest,
+                &mut files,
+                &mut objects,
+            )?;
+        }
     }
     if let Some(p) = &catalog.catalog.psas {
         files.insert(
@@ -264,11 +354,10 @@ pub async fn gather_pack_inputs(
         files.insert(relative(reports_dir, k, "reports"), sha256_file(k)?);
     }
     let mut counts = Vec::new();
-    for (t, area) in &tables {
-        counts.push(count_table(run, t, area.as_deref(), &def.keys).await?);
+    for (t, cohort) in &tables {
+        counts.push(count_table(session, t, cohort, &def.keys).await?);
     }
-    let not_yet_available = run
-        .execution
+    let not_yet_available = execution
         .periods
         .iter()
         .map(|(id, ps)| {
@@ -280,12 +369,13 @@ pub async fn gather_pack_inputs(
         .collect();
     Ok(PackInputs {
         quality: Quality {
-            coverage_start: run.session.coverage_start,
+            coverage_start: session.coverage_start,
             tables: counts,
-            notes: run.execution.notes.clone(),
+            notes: execution.notes.clone(),
             not_yet_available,
         },
         sql,
         files,
+        objects,
     })
 }

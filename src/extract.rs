@@ -11,6 +11,7 @@
 
 pub mod remote;
 
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -39,6 +40,44 @@ pub enum ExtractError {
         dir: PathBuf,
         /// The table name.
         table: String,
+    },
+    /// A table the indicators read has no rows.
+    #[error(
+        "table `{table}` has no rows ({path}): the indicators that read it would all be empty; check the export"
+    )]
+    EmptyTable {
+        /// The table.
+        table: String,
+        /// Its file or directory.
+        path: PathBuf,
+    },
+    /// A column every figure needs is empty in every row.
+    #[error(
+        "column `{column}` of table `{table}` is empty in every one of its {rows} rows: {why}; check the export"
+    )]
+    AllNull {
+        /// The table.
+        table: String,
+        /// The column.
+        column: String,
+        /// Rows of the table.
+        rows: u64,
+        /// What the column is for.
+        why: String,
+    },
+    /// A column summed as a count, prediction or weight holds a negative value.
+    #[error(
+        "column `{column}` of table `{table}` holds negative values (the least is {min}): it is summed as {what}, which cannot be negative; check the export"
+    )]
+    Negative {
+        /// The table.
+        table: String,
+        /// The column.
+        column: String,
+        /// The least value.
+        min: f64,
+        /// What it is summed as.
+        what: String,
     },
     /// A table directory holds no part files.
     #[error("table directory {path} holds no .parquet files")]
@@ -266,6 +305,33 @@ impl ExtractLocation {
         })
     }
 
+    /// SHA-256 (lower-case hex) of a file or object of the extract that
+    /// exists (a path or URL of [`TableFiles::files`]).
+    pub fn digest(&self, path: &Path) -> Result<String, ExtractError> {
+        use sha2::{Digest, Sha256};
+        use std::io::Read;
+        match self {
+            ExtractLocation::Local(_) => {
+                let io = |source| ExtractError::Io {
+                    path: path.to_path_buf(),
+                    source,
+                };
+                let mut f = std::fs::File::open(path).map_err(io)?;
+                let mut h = Sha256::new();
+                let mut buf = vec![0u8; 1 << 16];
+                loop {
+                    let n = f.read(&mut buf).map_err(io)?;
+                    if n == 0 {
+                        break;
+                    }
+                    h.update(&buf[..n]);
+                }
+                Ok(h.finalize().iter().map(|b| format!("{b:02x}")).collect())
+            }
+            ExtractLocation::Remote(r) => Ok(r.sha256(&r.key_of(path))?.0),
+        }
+    }
+
     /// SHA-256 of a file or object of the extract, with the object's
     /// ETag/version (`None` for a local file). `None` when there is no
     /// such object (only asked of the optional manifest).
@@ -354,6 +420,26 @@ pub struct TableFiles {
     pub schema: SchemaRef,
     /// Where the extract is (to read the files).
     pub location: ExtractLocation,
+}
+
+/// What a table's Parquet footers say of it ([`TableFiles::profile`]).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct TableProfile {
+    /// Rows in all files.
+    pub rows: u64,
+    /// Per column (dotted path), its counts and range.
+    pub columns: BTreeMap<String, ColumnProfile>,
+}
+
+/// One column of a [`TableProfile`].
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct ColumnProfile {
+    /// Null values, when every row group records them.
+    pub nulls: Option<u64>,
+    /// Least value of a numeric column, when recorded.
+    pub min: Option<f64>,
+    /// Greatest value of a numeric column, when recorded.
+    pub max: Option<f64>,
 }
 
 /// An extract directory.
@@ -462,6 +548,31 @@ impl Extract {
             .collect();
         // a prefix, so that the engine lists its parts
         Ok((r.url_of(&format!("{name}/")), files))
+    }
+
+    /// The names of the tables of a local extract (`NAME.parquet` files and
+    /// directories), sorted, for messages; empty for an object store.
+    pub fn table_names(&self) -> Vec<String> {
+        let ExtractLocation::Local(dir) = &self.location else {
+            return Vec::new();
+        };
+        let mut names: Vec<String> = std::fs::read_dir(dir)
+            .map(|rd| {
+                rd.flatten()
+                    .filter_map(|e| {
+                        let name = e.file_name().to_string_lossy().to_string();
+                        match name.strip_suffix(".parquet") {
+                            Some(stem) => Some(stem.to_string()),
+                            None => e.path().is_dir().then_some(name),
+                        }
+                    })
+                    .filter(|n| !n.starts_with('.'))
+                    .collect()
+            })
+            .unwrap_or_default();
+        names.sort();
+        names.dedup();
+        names
     }
 
     /// Locate a table and read its schema from the Parquet footers.
@@ -640,6 +751,58 @@ fn parse_manifest(mpath: &Path, text: &str) -> Result<Manifest, ExtractError> {
 }
 
 impl TableFiles {
+    /// The row count and, per column, the null count and numeric range,
+    /// from the Parquet footers alone (no data page is read). A count or
+    /// range is `None` when a file does not record it.
+    pub fn profile(&self) -> Result<TableProfile, ExtractError> {
+        use parquet::file::statistics::Statistics;
+        let mut out = TableProfile::default();
+        for path in &self.files {
+            let b = self.location.parquet(path)?;
+            let meta = b.metadata().clone();
+            let columns = meta.file_metadata().schema_descr().columns().to_vec();
+            for rg in meta.row_groups() {
+                out.rows += rg.num_rows().max(0) as u64;
+                for (leaf, c) in columns.iter().enumerate() {
+                    let name = c.path().parts().join(".");
+                    let e = out.columns.entry(name).or_insert(ColumnProfile {
+                        nulls: Some(0),
+                        min: None,
+                        max: None,
+                    });
+                    let stats = rg.column(leaf).statistics();
+                    e.nulls = match (e.nulls, stats.and_then(|s| s.null_count_opt())) {
+                        (Some(a), Some(b)) => Some(a + b),
+                        _ => None,
+                    };
+                    let range = match stats {
+                        Some(Statistics::Int32(s)) => s
+                            .min_opt()
+                            .zip(s.max_opt())
+                            .map(|(a, b)| (*a as f64, *b as f64)),
+                        Some(Statistics::Int64(s)) => s
+                            .min_opt()
+                            .zip(s.max_opt())
+                            .map(|(a, b)| (*a as f64, *b as f64)),
+                        Some(Statistics::Float(s)) => s
+                            .min_opt()
+                            .zip(s.max_opt())
+                            .map(|(a, b)| (*a as f64, *b as f64)),
+                        Some(Statistics::Double(s)) => {
+                            s.min_opt().zip(s.max_opt()).map(|(a, b)| (*a, *b))
+                        }
+                        _ => None,
+                    };
+                    if let Some((lo, hi)) = range {
+                        e.min = Some(e.min.map_or(lo, |m| m.min(lo)));
+                        e.max = Some(e.max.map_or(hi, |m| m.max(hi)));
+                    }
+                }
+            }
+        }
+        Ok(out)
+    }
+
     /// Refuse dates outside the plausible range in any date column, naming
     /// the column, a file and the number of rows. Reads the Parquet
     /// statistics of each row group, and a column's values only when its

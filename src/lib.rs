@@ -203,6 +203,35 @@ impl Run {
 }
 
 impl Run {
+    /// Compare every LA row with its most similar group (`vs_peers`,
+    /// `peer_rank`).
+    pub fn compare_with_peers(&mut self, groups: &peers::PeerGroups) {
+        assess::compare_with_peers(&self.catalog, &self.execution, &mut self.rows, groups);
+    }
+
+    /// The most similar groups that `reports/peer-groups.yaml` declares,
+    /// built over this run's geography table of the extract at `data` (as
+    /// the backend reads it); `None` when there is no such file.
+    pub fn peer_groups(
+        &self,
+        backend: &Backend,
+        data: &Path,
+        reports: &Path,
+    ) -> Result<Option<peers::PeerGroups>, Error> {
+        if std::fs::symlink_metadata(peers::PeerGroupsFile::path_in(reports)).is_err() {
+            return Ok(None);
+        }
+        let file = peers::PeerGroupsFile::load(reports)?;
+        let extract = extract::Extract::open(&backend.data_dir(data))?;
+        let g = &self.catalog.catalog.geography;
+        let areas = peers::AreasTable {
+            table: &self.catalog.geography.name,
+            code: &g.code,
+            name: &g.name,
+        };
+        Ok(Some(file.build(&extract, areas)?))
+    }
+
     /// Read what a pack of `ids` needs from the extract (row and duplicate
     /// counts, file hashes) into a [`report::Report`], which holds no
     /// session: everything after works on data alone.
@@ -275,8 +304,18 @@ pub async fn compute_on(
     ids: &[String],
 ) -> Result<Run, Error> {
     let (valid, extract) = load_and_validate(indicators, &backend.data_dir(data))?;
+    compute_validated(backend, valid, &extract, ids).await
+}
+
+/// [`compute_on`] from a catalog already validated against `extract`.
+pub async fn compute_validated(
+    backend: &Backend,
+    valid: validate::ValidCatalog,
+    extract: &extract::Extract,
+    ids: &[String],
+) -> Result<Run, Error> {
     request::check_indicators(&valid, ids)?;
-    let session = open_on(backend, valid, &extract).await?;
+    let session = open_on(backend, valid, extract).await?;
     let catalog = session.catalog.clone();
     let execution = session.execute(ids).await?;
     let rows = assess::assess(&catalog, &execution);
@@ -512,6 +551,9 @@ pub async fn pack_on(
             None
         },
     };
+    if let (Some(browser), Some(timeout)) = (&opts.pdf, opts.pdf_timeout) {
+        pack::probe_chromium(browser, timeout)?;
+    }
     let def = pack::load_pack_def(&settings.reports, req.kind())?;
     // an LAA report computes every indicator: which are designated is
     // known only from the targets, after validation
@@ -519,9 +561,17 @@ pub async fn pack_on(
         PackRequest::Laa { .. } => Vec::new(),
         _ => def.def.ids(),
     };
-    let run = compute_on(backend, indicators, data, &ids).await?;
-    def.def.check(&def.file, &run.catalog)?;
+    // the pack and key definitions are checked against the catalog and
+    // the extract before the computation, not after it
+    let (valid, extract) = load_and_validate(indicators, &backend.data_dir(data))?;
+    def.def.check(&def.file, &valid)?;
+    def.check_keys(&extract)?;
+    let mut run = compute_validated(backend, valid, &extract, &ids).await?;
     req.check_on(&run)?;
+    let groups = run.peer_groups(backend, data, &settings.reports)?;
+    if let Some(g) = &groups {
+        run.compare_with_peers(g);
+    }
     let used = if ids.is_empty() {
         run.catalog
             .indicators
@@ -531,7 +581,18 @@ pub async fn pack_on(
     } else {
         ids
     };
-    let report = run.report(&used, &backend.data_dir(data), &def).await?;
+    let mut report = run.report(&used, &backend.data_dir(data), &def).await?;
+    if let Some(g) = groups {
+        report.inputs.files.insert(
+            format!("reports/{}", peers::PEER_GROUPS_FILE),
+            g.file_digest.clone(),
+        );
+        report.inputs.peer_groups = Some(report::PeersUsed {
+            method: g.method.to_string(),
+            version: g.version.clone(),
+        });
+        report.peers = Some(g);
+    }
     drop(run);
     let out = &settings.out;
     let written = match req {

@@ -175,6 +175,10 @@ enum Command {
         /// time to read and decode only the columns the indicators touch.
         #[arg(long)]
         timings: bool,
+        /// Directory holding peer-groups.yaml, for the vs_peers and
+        /// peer_rank columns [default: reports, when it holds the file].
+        #[arg(long)]
+        reports: Option<PathBuf>,
     },
     /// An LSP's Local Area Agreement targets: baseline, latest, target, status.
     Laa {
@@ -385,6 +389,7 @@ fn run(cli: Cli) -> Result<u8, Error> {
             format,
             out,
             timings,
+            reports,
         } => compute_command(
             inputs,
             engine,
@@ -394,9 +399,9 @@ fn run(cli: Cli) -> Result<u8, Error> {
                 level,
                 area,
             },
-            format,
-            out,
+            Output { format, out },
             timings,
+            reports,
         ),
         Command::Laa {
             inputs,
@@ -455,14 +460,20 @@ struct RowFilter {
     area: Option<String>,
 }
 
+/// Where and how `compute` writes its table (`--format`, `--out`).
+struct Output {
+    format: TableFormat,
+    out: Option<PathBuf>,
+}
+
 fn compute_command(
     inputs: Inputs,
     engine: Engine,
     indicators_wanted: &[String],
     filter: RowFilter,
-    format: TableFormat,
-    out: Option<PathBuf>,
+    Output { format, out }: Output,
     timings: bool,
+    reports: Option<PathBuf>,
 ) -> Result<u8, Error> {
     let backend = engine.backend()?;
     if let Some(path) = &out {
@@ -471,7 +482,7 @@ fn compute_command(
     }
     let rt = runtime()?;
     let started = std::time::Instant::now();
-    let run = rt.block_on(pireport::compute_on(
+    let mut run = rt.block_on(pireport::compute_on(
         &backend,
         &inputs.indicators,
         &inputs.data,
@@ -485,6 +496,21 @@ fn compute_command(
         ))?;
         let ratio = compute / floor.elapsed().as_secs_f64().max(1e-9);
         eprintln!("{floor}\ncompute wall time {compute:.3} s ({ratio:.2}x the scan floor)");
+    }
+    let reports_dir = reports.clone().unwrap_or_else(|| PathBuf::from("reports"));
+    match run.peer_groups(&backend, &inputs.data, &reports_dir)? {
+        Some(groups) => run.compare_with_peers(&groups),
+        None if reports.is_some() => {
+            return Err(pireport::peers::PeersError::Read {
+                path: pireport::peers::PeerGroupsFile::path_in(&reports_dir),
+                reason: "no such file (write one, see reports/peer-groups.yaml)".into(),
+            }
+            .into());
+        }
+        None => eprintln!(
+            "note: no {} here: vs_peers and peer_rank are left empty (pass --reports DIR holding it)",
+            pireport::peers::PeerGroupsFile::path_in(&reports_dir).display()
+        ),
     }
     let rows = filter_rows(
         run.rows,

@@ -1,22 +1,27 @@
 //! Most similar groups (peer groups) of local authorities, as declared in
-//! `reports/peer-groups.yaml`: which columns of the `areas` table, with
-//! which weights, and how many peers each area gets. The groups are
-//! computed by [`stats::nearest_peers`] (standardised features, weighted
-//! Euclidean distance, ties broken by code) and versioned by the SHA-256 of
-//! the definition file and of the areas table, so they change only when one
-//! of those changes.
+//! `reports/peer-groups.yaml`, in one of two ways:
+//!
+//! - **features**: which numeric columns of the `areas` table, with which
+//!   weights, and how many peers each area gets (`k`). The groups are
+//!   computed by [`stats::nearest_peers`] (standardised features, weighted
+//!   Euclidean distance, ties broken by code);
+//! - **published**: a table of the extract that lists each area's peers, as
+//!   the Home Office's iQuanta most similar groups or CIPFA's nearest
+//!   neighbours are published, mapped column by column like any source.
+//!
+//! Either way the groups are versioned by the SHA-256 of the definition file
+//! and of the tables read, so they change only when one of those changes.
 
-use std::collections::BTreeMap;
-use std::fs::File;
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
 use arrow::array::{Array, AsArray, RecordBatch};
 use arrow::datatypes::{DataType, Float64Type};
-use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
 use serde::Deserialize;
 use sha2::{Digest, Sha256};
 use thiserror::Error;
 
+use crate::extract::{Extract, ExtractError};
 use crate::stats::{self, StatsError};
 
 /// The file, beside the pack definitions, that declares the groups.
@@ -29,7 +34,7 @@ pub const DEFAULT_K: usize = 15;
 /// the fix.
 #[derive(Debug, Error)]
 pub enum PeersError {
-    /// The definition or the areas table cannot be read.
+    /// The definition or a table cannot be read.
     #[error("cannot read {path}: {reason}")]
     Read {
         /// The file.
@@ -47,6 +52,9 @@ pub enum PeersError {
         /// What is wrong and the fix.
         reason: String,
     },
+    /// The extract (its areas or published groups table) cannot be read.
+    #[error(transparent)]
+    Extract(#[from] ExtractError),
     /// The areas table has no such area.
     #[error(
         "unknown area `{code}`: not in the areas table of {data} (give an la_code such as E08000003)"
@@ -60,13 +68,17 @@ pub enum PeersError {
 }
 
 impl PeersError {
-    /// Every variant is the user's input (a file or a code) at fault.
+    /// Whether the user's input (a file, a table or a code) is at fault,
+    /// rather than the environment (an unreadable store).
     pub fn is_user_error(&self) -> bool {
-        true
+        match self {
+            PeersError::Extract(e) => e.is_user_error(),
+            _ => true,
+        }
     }
 }
 
-/// `reports/peer-groups.yaml`.
+/// `reports/peer-groups.yaml`: either `features` (with `k`) or `published`.
 #[derive(Debug, Clone, PartialEq, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct PeerGroupsDef {
@@ -74,18 +86,120 @@ pub struct PeerGroupsDef {
     #[serde(default)]
     pub k: Option<usize>,
     /// Feature column of the `areas` table -> its weight (>= 0, not all 0).
+    #[serde(default)]
     pub features: BTreeMap<String, f64>,
+    /// A published groups table to use instead of features.
+    #[serde(default)]
+    pub published: Option<PublishedGroups>,
 }
 
-/// One area's group: its peers, nearest first, with their distances.
+/// Groups published by someone else, as a table of the extract with one
+/// row per (area, peer).
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PublishedGroups {
+    /// The table (`NAME.parquet` or a `NAME/` directory of parts).
+    pub table: String,
+    /// Which column holds what; defaults `area: la_code`, `peer: peer_code`.
+    #[serde(default)]
+    pub columns: PublishedColumns,
+}
+
+/// The column mapping of a published groups table.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PublishedColumns {
+    /// The area's code.
+    #[serde(default = "default_area_column")]
+    pub area: String,
+    /// One peer's code.
+    #[serde(default = "default_peer_column")]
+    pub peer: String,
+    /// The peer's published rank (1 = most similar); without it peers go
+    /// in code order.
+    #[serde(default)]
+    pub rank: Option<String>,
+}
+
+fn default_area_column() -> String {
+    "la_code".into()
+}
+
+fn default_peer_column() -> String {
+    "peer_code".into()
+}
+
+impl Default for PublishedColumns {
+    fn default() -> Self {
+        PublishedColumns {
+            area: default_area_column(),
+            peer: default_peer_column(),
+            rank: None,
+        }
+    }
+}
+
+/// One peer of an area.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PeerEntry {
+    /// Its code.
+    pub code: String,
+    /// Its name.
+    pub name: String,
+    /// Weighted Euclidean distance over standardised features (`None` for
+    /// published groups).
+    pub distance: Option<f64>,
+}
+
+/// One area's group: its peers, nearest first.
 #[derive(Debug, Clone, PartialEq)]
 pub struct PeerGroup {
     /// The area.
     pub code: String,
     /// Its name.
     pub name: String,
-    /// (code, name, distance) of each peer, nearest first.
-    pub peers: Vec<(String, String, f64)>,
+    /// Its peers, nearest (or first published) first.
+    pub peers: Vec<PeerEntry>,
+}
+
+impl PeerGroup {
+    /// The area and its peers: the members a comparison pools.
+    pub fn members(&self) -> impl Iterator<Item = &str> {
+        std::iter::once(self.code.as_str()).chain(self.peers.iter().map(|p| p.code.as_str()))
+    }
+}
+
+/// How the groups were made.
+#[derive(Debug, Clone, PartialEq)]
+pub enum PeerMethod {
+    /// Nearest `k` by weighted distance over these features.
+    Features {
+        /// Peers per area.
+        k: usize,
+        /// The features and weights used, by column name.
+        features: BTreeMap<String, f64>,
+    },
+    /// Read from a published table.
+    Published {
+        /// The table's name.
+        table: String,
+    },
+}
+
+impl std::fmt::Display for PeerMethod {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            PeerMethod::Features { k, features } => {
+                let list = features
+                    .iter()
+                    .map(|(f, w)| format!("{f} x{w}"))
+                    .collect::<Vec<_>>()
+                    .join(", ");
+                write!(f, "{k} peers by {list}")
+            }
+            PeerMethod::Published { table } => write!(f, "peers as published in table `{table}`"),
+        }
+    }
 }
 
 /// Every area's peer group, with what it was built from.
@@ -93,13 +207,45 @@ pub struct PeerGroup {
 pub struct PeerGroups {
     /// Groups by area code.
     pub groups: BTreeMap<String, PeerGroup>,
-    /// Peers per area.
-    pub k: usize,
-    /// The features and weights used, by column name.
-    pub features: BTreeMap<String, f64>,
-    /// SHA-256 (hex) of the definition file's bytes then the areas
-    /// table's bytes: the groups' version.
+    /// How they were made.
+    pub method: PeerMethod,
+    /// The definition file.
+    pub file: PathBuf,
+    /// SHA-256 (hex) of the definition file.
+    pub file_digest: String,
+    /// SHA-256 (hex) over the definition file's SHA-256 and that of each
+    /// table file read: the groups' version.
     pub version: String,
+}
+
+/// The areas table a group is built over: its name and its code and name
+/// columns.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct AreasTable<'a> {
+    /// Table name.
+    pub table: &'a str,
+    /// Column of area codes.
+    pub code: &'a str,
+    /// Column of area names.
+    pub name: &'a str,
+}
+
+/// The data contract's `areas` table (`la_code`, `la_name`).
+pub const CONTRACT_AREAS: AreasTable<'static> = AreasTable {
+    table: "areas",
+    code: "la_code",
+    name: "la_name",
+};
+
+/// `peer-groups.yaml`, read and parsed.
+#[derive(Debug, Clone)]
+pub struct PeerGroupsFile {
+    /// Its path.
+    pub path: PathBuf,
+    text: String,
+    digest: String,
+    /// The definition.
+    pub def: PeerGroupsDef,
 }
 
 fn location(text: &str, key: &str) -> String {
@@ -112,180 +258,406 @@ fn location(text: &str, key: &str) -> String {
         .unwrap_or_default()
 }
 
-/// Reads the definition in `reports` and the areas table in `data`, and
-/// builds every area's group.
-pub fn peer_groups(reports: &Path, data: &Path) -> Result<PeerGroups, PeersError> {
-    let def_path = reports.join(PEER_GROUPS_FILE);
-    let def_bytes = std::fs::read(&def_path).map_err(|e| PeersError::Read {
-        path: def_path.clone(),
-        reason: format!("{e} (pass --reports DIR holding {PEER_GROUPS_FILE})"),
-    })?;
-    let text = String::from_utf8_lossy(&def_bytes).to_string();
-    let bad = |at: String, reason: String| PeersError::Definition {
-        path: def_path.clone(),
-        at,
-        reason,
-    };
-    let def: PeerGroupsDef = serde_yaml::from_str(&text).map_err(|e| {
-        let at = e
-            .location()
-            .map(|l| format!(":{}:{}", l.line(), l.column()))
-            .unwrap_or_default();
-        bad(at, e.to_string())
-    })?;
-    let k = def.k.unwrap_or(DEFAULT_K);
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
 
-    let areas_path = data.join("areas.parquet");
-    let areas_bytes = std::fs::read(&areas_path).map_err(|e| PeersError::Read {
-        path: areas_path.clone(),
-        reason: e.to_string(),
-    })?;
-    let batches = read_batches(&areas_path)?;
-    let column = |name: &str| -> Vec<&dyn Array> {
-        batches
-            .iter()
-            .filter_map(|b| b.column_by_name(name).map(|c| c.as_ref()))
-            .collect()
-    };
-    let strings = |name: &str| -> Result<Vec<String>, PeersError> {
-        let cols = column(name);
-        if cols.len() != batches.len() || cols.iter().any(|c| c.data_type() != &DataType::Utf8) {
-            return Err(PeersError::Read {
-                path: areas_path.clone(),
-                reason: format!("the areas table needs a text column `{name}`"),
-            });
-        }
-        Ok(cols
-            .iter()
-            .flat_map(|c| {
-                let c = c.as_string::<i32>();
-                (0..c.len()).map(move |i| c.value(i).to_string())
-            })
-            .collect())
-    };
-    let codes = strings("la_code")?;
-    let names = strings("la_name")?;
+impl PeerGroupsFile {
+    /// The definition's path in a reports directory.
+    pub fn path_in(reports: &Path) -> PathBuf {
+        reports.join(PEER_GROUPS_FILE)
+    }
 
-    let mut columns = Vec::new();
-    let mut weights = Vec::new();
-    let available: Vec<String> = batches
-        .first()
-        .map(|b| {
-            b.schema()
-                .fields()
-                .iter()
-                .map(|f| f.name().clone())
-                .collect()
-        })
-        .unwrap_or_default();
-    for (name, weight) in &def.features {
-        let at = location(&text, name);
-        let cols = column(name);
-        if cols.len() != batches.len() || batches.is_empty() {
-            return Err(bad(
+    /// Read and parse `reports/peer-groups.yaml`.
+    pub fn load(reports: &Path) -> Result<PeerGroupsFile, PeersError> {
+        let path = PeerGroupsFile::path_in(reports);
+        let bytes = std::fs::read(&path).map_err(|e| PeersError::Read {
+            path: path.clone(),
+            reason: format!("{e} (pass --reports DIR holding {PEER_GROUPS_FILE})"),
+        })?;
+        let text = String::from_utf8(bytes.clone()).map_err(|_| PeersError::Definition {
+            path: path.clone(),
+            at: String::new(),
+            reason: "not UTF-8 text: save it as UTF-8".into(),
+        })?;
+        let def: PeerGroupsDef = serde_yaml::from_str(&text).map_err(|e| {
+            let at = e
+                .location()
+                .map(|l| format!(":{}:{}", l.line(), l.column()))
+                .unwrap_or_default();
+            PeersError::Definition {
+                path: path.clone(),
                 at,
-                format!(
-                    "feature `{name}` is not a column of the areas table; expected one of {}",
-                    available.join(", ")
-                ),
-            ));
+                reason: e.to_string(),
+            }
+        })?;
+        let file = PeerGroupsFile {
+            digest: hex(&Sha256::digest(&bytes)),
+            path,
+            text,
+            def,
+        };
+        file.check_shape()?;
+        Ok(file)
+    }
+
+    fn bad(&self, key: &str, reason: String) -> PeersError {
+        PeersError::Definition {
+            path: self.path.clone(),
+            at: location(&self.text, key),
+            reason,
         }
-        let mut values = Vec::with_capacity(codes.len());
-        for c in &cols {
-            let c = arrow::compute::cast(*c, &DataType::Float64)
-                .ok()
-                .filter(|_| c.data_type().is_numeric())
-                .ok_or_else(|| {
-                    bad(
-                        at.clone(),
-                        format!(
-                            "feature `{name}` is {}, not numeric: choose a numeric column",
-                            c.data_type()
-                        ),
-                    )
-                })?;
-            let c = c.as_primitive::<Float64Type>();
-            if c.null_count() > 0 {
-                return Err(bad(
-                    at.clone(),
-                    format!("feature `{name}` has empty values in the areas table"),
+    }
+
+    fn check_shape(&self) -> Result<(), PeersError> {
+        let d = &self.def;
+        match (&d.published, d.features.is_empty()) {
+            (Some(_), false) => Err(self.bad(
+                "published",
+                "declare either `features` (with `k`) or `published`, not both".into(),
+            )),
+            (Some(_), true) if d.k.is_some() => Err(self.bad(
+                "k",
+                "`k` applies to `features`; a published table gives each area's peers itself"
+                    .into(),
+            )),
+            (None, true) => Err(self.bad(
+                "features",
+                "declare at least one feature, e.g. `imd_score: 1`, or a `published` table".into(),
+            )),
+            _ => Ok(()),
+        }
+    }
+
+    /// Build every area's group over `areas` of `extract`.
+    pub fn build(
+        &self,
+        extract: &Extract,
+        areas: AreasTable<'_>,
+    ) -> Result<PeerGroups, PeersError> {
+        let mut hash = Sha256::new();
+        hash.update(format!("{PEER_GROUPS_FILE} {}\n", self.digest));
+        let areas_batches = read_table(extract, areas.table, &mut hash)?;
+        let area_file = extract.dir.join(format!("{}.parquet", areas.table));
+        let codes = strings(&areas_batches, areas.code, &area_file, areas.table)?;
+        let names = strings(&areas_batches, areas.name, &area_file, areas.table)?;
+        let (groups, method) = match &self.def.published {
+            Some(p) => {
+                let groups = self.published(extract, p, &codes, &names, &mut hash)?;
+                (
+                    groups,
+                    PeerMethod::Published {
+                        table: p.table.clone(),
+                    },
+                )
+            }
+            None => self.nearest(&areas_batches, &codes, &names)?,
+        };
+        Ok(PeerGroups {
+            groups,
+            method,
+            file: self.path.clone(),
+            file_digest: self.digest.clone(),
+            version: hex(&hash.finalize()),
+        })
+    }
+
+    /// Groups by weighted distance over the declared features.
+    fn nearest(
+        &self,
+        batches: &[RecordBatch],
+        codes: &[String],
+        names: &[String],
+    ) -> Result<(BTreeMap<String, PeerGroup>, PeerMethod), PeersError> {
+        let k = self.def.k.unwrap_or(DEFAULT_K);
+        let available: Vec<String> = batches
+            .first()
+            .map(|b| {
+                b.schema()
+                    .fields()
+                    .iter()
+                    .map(|f| f.name().clone())
+                    .collect()
+            })
+            .unwrap_or_default();
+        let mut columns = Vec::new();
+        let mut weights = Vec::new();
+        for (name, weight) in &self.def.features {
+            let cols: Vec<&dyn Array> = batches
+                .iter()
+                .filter_map(|b| b.column_by_name(name).map(|c| c.as_ref()))
+                .collect();
+            if cols.len() != batches.len() || batches.is_empty() {
+                return Err(self.bad(
+                    name,
+                    format!(
+                        "feature `{name}` is not a column of the areas table; expected one of {}",
+                        available.join(", ")
+                    ),
                 ));
             }
-            values.extend(c.values().iter().copied());
+            let mut values = Vec::with_capacity(codes.len());
+            for c in &cols {
+                let c = arrow::compute::cast(*c, &DataType::Float64)
+                    .ok()
+                    .filter(|_| c.data_type().is_numeric())
+                    .ok_or_else(|| {
+                        self.bad(
+                            name,
+                            format!(
+                                "feature `{name}` is {}, not numeric: choose a numeric column",
+                                c.data_type()
+                            ),
+                        )
+                    })?;
+                let c = c.as_primitive::<Float64Type>();
+                if c.null_count() > 0 {
+                    return Err(self.bad(
+                        name,
+                        format!("feature `{name}` has empty values in the areas table"),
+                    ));
+                }
+                values.extend(c.values().iter().copied());
+            }
+            columns.push(values);
+            weights.push(*weight);
         }
-        columns.push(values);
-        weights.push(*weight);
-    }
-    if def.features.is_empty() {
-        return Err(bad(
-            location(&text, "features"),
-            "declare at least one feature, e.g. `imd_score: 1`".into(),
-        ));
-    }
-    let refs: Vec<&str> = codes.iter().map(String::as_str).collect();
-    let found = stats::nearest_peers(&refs, &columns, &weights, k).map_err(|e| match e {
-        StatsError::InvalidWeights => bad(
-            location(&text, "features"),
-            "weights must be numbers >= 0 and not all 0".into(),
-        ),
-        StatsError::InvalidPeerCount { k, areas } => bad(
-            location(&text, "k"),
-            format!(
-                "k is {k}, but there are {areas} areas: k must be between 1 and {}",
-                areas.saturating_sub(1)
+        let refs: Vec<&str> = codes.iter().map(String::as_str).collect();
+        let found = stats::nearest_peers(&refs, &columns, &weights, k).map_err(|e| match e {
+            StatsError::InvalidWeights => self.bad(
+                "features",
+                "weights must be numbers >= 0 and not all 0".into(),
             ),
-        ),
-        other => bad(String::new(), other.to_string()),
-    })?;
+            StatsError::InvalidPeerCount { k, areas } => self.bad(
+                "k",
+                format!(
+                    "k is {k}, but there are {areas} areas: k must be between 1 and {}",
+                    areas.saturating_sub(1)
+                ),
+            ),
+            other => self.bad("features", other.to_string()),
+        })?;
+        let groups = found
+            .into_iter()
+            .enumerate()
+            .map(|(i, peers)| {
+                let group = PeerGroup {
+                    code: codes[i].clone(),
+                    name: names[i].clone(),
+                    peers: peers
+                        .into_iter()
+                        .map(|p| PeerEntry {
+                            code: codes[p.index].clone(),
+                            name: names[p.index].clone(),
+                            distance: Some(p.distance),
+                        })
+                        .collect(),
+                };
+                (codes[i].clone(), group)
+            })
+            .collect();
+        let method = PeerMethod::Features {
+            k,
+            features: self.def.features.clone(),
+        };
+        Ok((groups, method))
+    }
 
-    let mut hash = Sha256::new();
-    hash.update(&def_bytes);
-    hash.update(&areas_bytes);
-    let version = hash
-        .finalize()
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect::<String>();
-
-    let groups = found
-        .into_iter()
-        .enumerate()
-        .map(|(i, peers)| {
-            let group = PeerGroup {
-                code: codes[i].clone(),
-                name: names[i].clone(),
-                peers: peers
-                    .into_iter()
-                    .map(|p| (codes[p.index].clone(), names[p.index].clone(), p.distance))
-                    .collect(),
+    /// Groups as a published table lists them: every code must be an area
+    /// of the areas table, an area is never its own peer, and a pair is
+    /// listed once.
+    fn published(
+        &self,
+        extract: &Extract,
+        p: &PublishedGroups,
+        codes: &[String],
+        names: &[String],
+        hash: &mut Sha256,
+    ) -> Result<BTreeMap<String, PeerGroup>, PeersError> {
+        let batches = read_table(extract, &p.table, hash).map_err(|e| match e {
+            PeersError::Extract(ExtractError::MissingTable { .. }) => self.bad(
+                "table",
+                format!(
+                    "table `{}` is not in the extract {}: name a table of the extract (`NAME.parquet` or a `NAME/` directory)",
+                    p.table,
+                    extract.dir.display()
+                ),
+            ),
+            other => other,
+        })?;
+        let file = extract.dir.join(format!("{}.parquet", p.table));
+        let c = &p.columns;
+        let area_col = strings(&batches, &c.area, &file, &p.table)?;
+        let peer_col = strings(&batches, &c.peer, &file, &p.table)?;
+        let rank_col = match &c.rank {
+            Some(r) => Some(numbers(&batches, r, &file, &p.table)?),
+            None => None,
+        };
+        let index: BTreeMap<&str, usize> = codes
+            .iter()
+            .enumerate()
+            .map(|(i, c)| (c.as_str(), i))
+            .collect();
+        let row_error = |row: usize, reason: String| PeersError::Read {
+            path: file.clone(),
+            reason: format!("row {}: {reason}", row + 1),
+        };
+        // an area the table does not list has no peers: its comparisons
+        // with peers stay empty
+        let mut lists: BTreeMap<usize, Vec<(f64, usize)>> =
+            (0..codes.len()).map(|i| (i, Vec::new())).collect();
+        let mut seen = BTreeSet::new();
+        for (row, (a, b)) in area_col.iter().zip(&peer_col).enumerate() {
+            let (Some(&ai), Some(&bi)) = (index.get(a.as_str()), index.get(b.as_str())) else {
+                let bad = if index.contains_key(a.as_str()) { b } else { a };
+                return Err(row_error(
+                    row,
+                    format!(
+                        "`{bad}` is not an area of the areas table: every code in columns `{}` and `{}` must be an la_code",
+                        c.area, c.peer
+                    ),
+                ));
             };
-            (codes[i].clone(), group)
-        })
-        .collect();
-    Ok(PeerGroups {
-        groups,
-        k,
-        features: def.features,
-        version,
-    })
+            if ai == bi {
+                return Err(row_error(row, format!("`{a}` is listed as its own peer")));
+            }
+            if !seen.insert((ai, bi)) {
+                return Err(row_error(
+                    row,
+                    format!("`{b}` is listed twice as a peer of `{a}`"),
+                ));
+            }
+            let rank = rank_col.as_ref().map_or(0.0, |r| r[row]);
+            lists.entry(ai).or_default().push((rank, bi));
+        }
+        Ok(lists
+            .into_iter()
+            .map(|(ai, mut peers)| {
+                peers.sort_by(|x, y| {
+                    x.0.total_cmp(&y.0)
+                        .then_with(|| codes[x.1].cmp(&codes[y.1]))
+                });
+                let group = PeerGroup {
+                    code: codes[ai].clone(),
+                    name: names[ai].clone(),
+                    peers: peers
+                        .into_iter()
+                        .map(|(_, bi)| PeerEntry {
+                            code: codes[bi].clone(),
+                            name: names[bi].clone(),
+                            distance: None,
+                        })
+                        .collect(),
+                };
+                (codes[ai].clone(), group)
+            })
+            .collect())
+    }
 }
 
-fn read_batches(path: &Path) -> Result<Vec<RecordBatch>, PeersError> {
+/// Every batch of a table of the extract, each file's SHA-256 added to
+/// `hash`.
+fn read_table(
+    extract: &Extract,
+    table: &str,
+    hash: &mut Sha256,
+) -> Result<Vec<RecordBatch>, PeersError> {
+    let files = extract.table(table)?;
+    let mut out = Vec::new();
+    for f in &files.files {
+        hash.update(format!("{table} {}\n", files.location.digest(f)?));
+        let fail = |reason: String| PeersError::Read {
+            path: f.clone(),
+            reason,
+        };
+        let reader = files
+            .location
+            .parquet(f)?
+            .build()
+            .map_err(|e| fail(e.to_string()))?;
+        for b in reader {
+            out.push(b.map_err(|e| fail(e.to_string()))?);
+        }
+    }
+    Ok(out)
+}
+
+/// A text column of every batch, each value non-empty.
+fn strings(
+    batches: &[RecordBatch],
+    name: &str,
+    file: &Path,
+    table: &str,
+) -> Result<Vec<String>, PeersError> {
     let fail = |reason: String| PeersError::Read {
-        path: path.to_path_buf(),
+        path: file.to_path_buf(),
         reason,
     };
-    let file = File::open(path).map_err(|e| fail(e.to_string()))?;
-    let reader = ParquetRecordBatchReaderBuilder::try_new(file)
-        .and_then(|b| b.build())
-        .map_err(|e| fail(e.to_string()))?;
-    reader
-        .collect::<Result<Vec<_>, _>>()
-        .map_err(|e| fail(e.to_string()))
+    let mut out = Vec::new();
+    for b in batches {
+        let col = b
+            .column_by_name(name)
+            .filter(|c| {
+                matches!(
+                    c.data_type(),
+                    DataType::Utf8 | DataType::LargeUtf8 | DataType::Utf8View
+                )
+            })
+            .and_then(|c| arrow::compute::cast(c, &DataType::Utf8).ok())
+            .ok_or_else(|| fail(format!("the {table} table needs a text column `{name}`")))?;
+        let col = col.as_string::<i32>();
+        for i in 0..col.len() {
+            if col.is_null(i) || col.value(i).is_empty() {
+                return Err(fail(format!(
+                    "column `{name}` of the {table} table is empty in a row: give every row a code"
+                )));
+            }
+            out.push(col.value(i).to_string());
+        }
+    }
+    Ok(out)
 }
 
-/// The group of `code` as text: a header with k, the features and the
-/// version, then one line per peer with its rank and distance.
+/// A numeric column of every batch, with no empty value.
+fn numbers(
+    batches: &[RecordBatch],
+    name: &str,
+    file: &Path,
+    table: &str,
+) -> Result<Vec<f64>, PeersError> {
+    let fail = |reason: String| PeersError::Read {
+        path: file.to_path_buf(),
+        reason,
+    };
+    let mut out = Vec::new();
+    for b in batches {
+        let col = b
+            .column_by_name(name)
+            .filter(|c| c.data_type().is_numeric())
+            .and_then(|c| arrow::compute::cast(c, &DataType::Float64).ok())
+            .ok_or_else(|| fail(format!("the {table} table needs a numeric column `{name}`")))?;
+        let col = col.as_primitive::<Float64Type>();
+        if col.null_count() > 0 {
+            return Err(fail(format!(
+                "column `{name}` of the {table} table has empty values"
+            )));
+        }
+        out.extend(col.values().iter().copied());
+    }
+    Ok(out)
+}
+
+/// Reads the definition in `reports` and the contract's areas table in
+/// `data` (a directory or an object-store URL), and builds every area's
+/// group.
+pub fn peer_groups(reports: &Path, data: &Path) -> Result<PeerGroups, PeersError> {
+    let file = PeerGroupsFile::load(reports)?;
+    let extract = Extract::open(data)?;
+    file.build(&extract, CONTRACT_AREAS)
+}
+
+/// The group of `code` as text: a header with the method and the version,
+/// then one line per peer with its rank and distance (`-` when published).
 pub fn render_group(groups: &PeerGroups, code: &str, data: &Path) -> Result<String, PeersError> {
     let g = groups
         .groups
@@ -294,18 +666,13 @@ pub fn render_group(groups: &PeerGroups, code: &str, data: &Path) -> Result<Stri
             code: code.to_string(),
             data: data.to_path_buf(),
         })?;
-    let features = groups
-        .features
-        .iter()
-        .map(|(f, w)| format!("{f} x{w}"))
-        .collect::<Vec<_>>()
-        .join(", ");
     let mut out = format!(
-        "Most similar areas to {} ({}): {} peers by {}\ngroups version {}\nrank\tla_code\tla_name\tdistance\n",
-        g.name, g.code, groups.k, features, groups.version
+        "Most similar areas to {} ({}): {}\ngroups version {}\nrank\tla_code\tla_name\tdistance\n",
+        g.name, g.code, groups.method, groups.version
     );
-    for (i, (c, n, d)) in g.peers.iter().enumerate() {
-        out.push_str(&format!("{}\t{c}\t{n}\t{d:.4}\n", i + 1));
+    for (i, p) in g.peers.iter().enumerate() {
+        let d = p.distance.map_or("-".to_string(), |d| format!("{d:.4}"));
+        out.push_str(&format!("{}\t{}\t{}\t{d}\n", i + 1, p.code, p.name));
     }
     Ok(out)
 }

@@ -210,3 +210,99 @@ fn bad_definitions_are_located_and_exit_2() {
         None,
     );
 }
+
+/// A published groups table: (area, peer, rank) rows.
+fn published(dir: &Path, rows: &[(&'static str, &'static str, i64)]) {
+    write_table(
+        &dir.join("published.parquet"),
+        vec![
+            ("la_code", Col::S(rows.iter().map(|r| r.0).collect())),
+            ("peer_code", Col::S(rows.iter().map(|r| r.1).collect())),
+            ("rank", Col::I(rows.iter().map(|r| r.2).collect())),
+        ],
+    );
+}
+
+const PUBLISHED_YAML: &str =
+    "published:\n  table: published\n  columns: { area: la_code, peer: peer_code, rank: rank }\n";
+
+#[test]
+fn published_groups_are_read_in_rank_order() {
+    let d = setup(PUBLISHED_YAML);
+    // Alpha's peers as published: Delta first, then Beta (not by distance,
+    // not by code); Beta has none
+    published(
+        d.path(),
+        &[
+            ("E06000001", "E06000002", 2),
+            ("E06000001", "E06000004", 1),
+            ("E06000003", "E06000001", 1),
+        ],
+    );
+    let a = stdout(&run(d.path(), d.path(), "E06000001"));
+    assert!(a.contains("peers as published in table `published`"), "{a}");
+    assert_eq!(
+        rows(&a),
+        vec![
+            ("1".into(), "E06000004".into(), "-".into()),
+            ("2".into(), "E06000002".into(), "-".into()),
+        ],
+        "{a}"
+    );
+    assert!(rows(&stdout(&run(d.path(), d.path(), "E06000002"))).is_empty());
+    // the version moves with the published table
+    let v1 = a.lines().nth(1).map(str::to_string);
+    published(d.path(), &[("E06000001", "E06000004", 1)]);
+    let b = stdout(&run(d.path(), d.path(), "E06000001"));
+    assert_ne!(b.lines().nth(1).map(str::to_string), v1);
+    assert_eq!(rows(&b).len(), 1);
+}
+
+#[test]
+fn bad_published_groups_are_refused_with_exit_2() {
+    let case = |rows: &[(&'static str, &'static str, i64)], yaml: &str, want: &str| {
+        let d = setup(yaml);
+        published(d.path(), rows);
+        let o = run(d.path(), d.path(), "E06000001");
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert_eq!(o.status.code(), Some(2), "{want}: {err}");
+        assert!(err.contains(want), "`{err}` lacks `{want}`");
+        assert!(o.stdout.is_empty());
+    };
+    let ok = [("E06000001", "E06000002", 1)];
+    case(
+        &[("E06000001", "E09999999", 1)],
+        PUBLISHED_YAML,
+        "row 1: `E09999999` is not an area of the areas table",
+    );
+    case(
+        &[("E06000001", "E06000002", 1), ("E06000001", "E06000001", 2)],
+        PUBLISHED_YAML,
+        "row 2: `E06000001` is listed as its own peer",
+    );
+    case(
+        &[("E06000001", "E06000002", 1), ("E06000001", "E06000002", 2)],
+        PUBLISHED_YAML,
+        "row 2: `E06000002` is listed twice as a peer of `E06000001`",
+    );
+    case(
+        &ok,
+        "published:\n  table: nowhere\n",
+        "table `nowhere` is not in the extract",
+    );
+    case(
+        &ok,
+        "published:\n  table: published\n  columns: { peer: la_name }\n",
+        "the published table needs a text column `la_name`",
+    );
+    case(
+        &ok,
+        "k: 2\nfeatures:\n  x: 1\npublished:\n  table: published\n",
+        "declare either `features` (with `k`) or `published`, not both",
+    );
+    case(
+        &ok,
+        "published:\n  table: published\n  columns: { rank: la_code }\n",
+        "needs a numeric column `la_code`",
+    );
+}

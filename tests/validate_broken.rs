@@ -158,7 +158,7 @@ fn wrong_column_type() {
     assert_has(
         &e,
         &[
-            "column `la_code` is Utf8, expected a Date32 date",
+            "column `la_code` of table `dip_tests` is Utf8, expected a Date32 date",
             "cohort.date",
         ],
     );

@@ -4,6 +4,7 @@
 //! disclosure control. The statistics themselves live in `crate::stats`.
 
 mod laa;
+mod peers;
 mod psa;
 mod row;
 mod value;
@@ -18,6 +19,7 @@ use crate::stats::{self, Polarity};
 use crate::validate::{ValidCatalog, ValidIndicator};
 
 pub use laa::{LaaLine, laa_report};
+pub use peers::compare_with_peers;
 pub use psa::{PsaRow, psa_progress_rows};
 pub use row::{RESULT_COLUMNS, ResultRow, Status};
 pub use value::{
@@ -215,7 +217,97 @@ fn assess_indicator(
     }
     compare_and_trend(ind, &computed, &mut rows);
     suppress(ind, &mut rows);
+    withhold_suppressed_baselines(&mut rows);
+    false_discovery(&mut rows);
+    spc_signals(ind, &mut rows);
     rows
+}
+
+/// A row whose baseline row is suppressed must not publish that baseline
+/// again: its `baseline_value` and `change` (which would give the withheld
+/// figure back by subtraction) are withheld too.
+fn withhold_suppressed_baselines(rows: &mut [ResultRow]) {
+    let suppressed: std::collections::BTreeSet<(AreaLevel, String, Period)> = rows
+        .iter()
+        .filter(|r| r.suppressed)
+        .map(|r| (r.area_level, r.area_code.clone(), r.period))
+        .collect();
+    for r in rows.iter_mut() {
+        if let Some(b) = r.baseline_period
+            && suppressed.contains(&(r.area_level, r.area_code.clone(), b))
+        {
+            r.baseline_value = None;
+            r.change = None;
+        }
+    }
+}
+
+/// `q_value`: Benjamini-Hochberg across the published rows of one level
+/// and period that made the test behind `significant` (so across the
+/// local authorities of one indicator and period, a league table's family).
+fn false_discovery(rows: &mut [ResultRow]) {
+    let mut families: BTreeMap<(AreaLevel, Period), Vec<usize>> = BTreeMap::new();
+    for (i, r) in rows.iter().enumerate() {
+        if !r.suppressed && r.p_change.is_some() {
+            families
+                .entry((r.area_level, r.period))
+                .or_default()
+                .push(i);
+        }
+    }
+    for idx in families.values() {
+        let p: Vec<f64> = idx.iter().filter_map(|&i| rows[i].p_change).collect();
+        // every p comes from a statistics function returning [0, 1]; a
+        // refusal leaves the q-values empty rather than wrong
+        if let Ok(q) = stats::benjamini_hochberg(&p) {
+            for (&i, q) in idx.iter().zip(q) {
+                rows[i].q_value = Some(q);
+            }
+        }
+    }
+}
+
+/// `spc`: the Making Data Count variation at each row's period of its
+/// area's series of the same grain, from the baseline (when the definition
+/// has one) to that period, published values only: the series a pack's
+/// trend chart draws, read up to the row.
+fn spc_signals(ind: &ValidIndicator, rows: &mut [ResultRow]) {
+    let pol = polarity(ind);
+    let mut series: BTreeMap<(AreaLevel, String, Grain), Vec<(chrono::NaiveDate, f64)>> =
+        BTreeMap::new();
+    for r in rows.iter() {
+        let grain = r.period.grain();
+        let start = baseline_for(ind, grain);
+        if r.suppressed || start.is_some_and(|s| r.period.end() < s.end()) {
+            continue;
+        }
+        if let Some(v) = r.value.filter(|v| v.is_finite()) {
+            series
+                .entry((r.area_level, r.area_code.clone(), grain))
+                .or_default()
+                .push((r.period.end(), v));
+        }
+    }
+    for s in series.values_mut() {
+        s.sort_by_key(|(end, _)| *end);
+    }
+    for r in rows.iter_mut() {
+        if r.suppressed || r.value.is_none() {
+            continue;
+        }
+        let Some(s) = series.get(&(r.area_level, r.area_code.clone(), r.period.grain())) else {
+            continue;
+        };
+        let upto = s.partition_point(|(end, _)| *end <= r.period.end());
+        if !s[..upto].iter().any(|(end, _)| *end == r.period.end()) {
+            continue;
+        }
+        let values: Vec<f64> = s[..upto].iter().map(|(_, v)| *v).collect();
+        r.spc = stats::spc_chart(&values, pol, None)
+            .ok()
+            .flatten()
+            .map(|c| c.variation);
+    }
 }
 
 /// For a year-on-year target and a row of a yearly grain whose previous

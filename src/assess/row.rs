@@ -3,7 +3,7 @@
 use crate::geography::AreaLevel;
 use crate::period::Period;
 use crate::stats::{
-    BaselineStatus, CiMethod, Comparison, Interval, Intervals, TargetStatus, Trend,
+    BaselineStatus, CiMethod, Comparison, Interval, Intervals, TargetStatus, Trend, Variation,
 };
 use crate::validate::ValidIndicator;
 
@@ -33,6 +33,11 @@ pub const RESULT_COLUMNS: &[&str] = &[
     "vs_national",
     "trend",
     "suppressed",
+    "vs_peers",
+    "peer_rank",
+    "p_value",
+    "q_value",
+    "spc",
 ];
 
 /// The status of a result row: how its value stands against a target or
@@ -135,6 +140,21 @@ pub struct ResultRow {
     pub trend: Option<Trend>,
     /// Withheld by disclosure control.
     pub suppressed: bool,
+    /// Comparison with the area's most similar group (LA rows; see
+    /// `assess::compare_with_peers`).
+    pub vs_peers: Option<Comparison>,
+    /// The group's pooled value `vs_peers` compares with (not published
+    /// as a column; the packs draw it).
+    pub peer_value: Option<f64>,
+    /// Rank of the area's value in its group, the area included, best
+    /// first: (rank, of), published as `3 of 16`.
+    pub peer_rank: Option<(usize, usize)>,
+    /// Benjamini-Hochberg q-value of `p_change` (published as `p_value`)
+    /// across the rows of the same indicator, level and period.
+    pub q_value: Option<f64>,
+    /// SPC variation at this period of the area's series (same grain, from
+    /// the baseline on, published values only).
+    pub spc: Option<Variation>,
     /// Region code of the area (not published as a column).
     pub region_code: String,
     /// Unweighted numerator count (not published).
@@ -155,7 +175,7 @@ pub struct ResultRow {
     /// Two-sided p-value of the recent trend test (`trend`).
     pub p_trend: Option<f64>,
     /// Two-sided p-value of the test behind `significant` (against
-    /// baseline, expected or the earlier count).
+    /// baseline, expected or the earlier count): the `p_value` column.
     pub p_change: Option<f64>,
 }
 
@@ -194,6 +214,11 @@ impl ResultRow {
             vs_national: None,
             trend: None,
             suppressed: false,
+            vs_peers: None,
+            peer_value: None,
+            peer_rank: None,
+            q_value: None,
+            spc: None,
             region_code: region.to_string(),
             numerator_n: 0,
             denominator_n: None,
@@ -250,6 +275,15 @@ impl ResultRow {
         self.vs_region = None;
         self.vs_national = None;
         self.trend = None;
+        self.vs_peers = None;
+        self.peer_value = None;
+        self.peer_rank = None;
+        self.q_value = None;
+        self.spc = None;
+        self.p_vs_region = None;
+        self.p_vs_national = None;
+        self.p_trend = None;
+        self.p_change = None;
     }
 
     /// Deterministic order: indicator, period (by end then grain), level, area code.

@@ -196,7 +196,17 @@ impl Session {
         }
         results.sort_by_key(|(i, _, _)| *i);
         let mut aggregates = Vec::new();
-        let mut notes = Vec::new();
+        let mut notes: Vec<String> = self
+            .catalog
+            .notes
+            .iter()
+            .filter(|n| {
+                n.indicators
+                    .iter()
+                    .any(|id| results.iter().any(|(_, ind, _)| &ind.def.id == id))
+            })
+            .map(|n| n.text.clone())
+            .collect();
         let mut sql = BTreeMap::new();
         for (_, ind, (la_rows, plan)) in results {
             // unparsed here, not in the task: the unparser recurses deeply

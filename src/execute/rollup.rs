@@ -80,7 +80,12 @@ pub fn roll_up(
         }
     }
     for (code, n) in unknown {
-        notes.push(format!("{id}: area code `{code}` is not in the geography table ({n} period rows); counted in England and Wales only"));
+        let table = ind
+            .sources
+            .get(&ind.def.cohort.source)
+            .map(|s| s.table.name.as_str())
+            .unwrap_or_default();
+        notes.push(format!("{id}: area code `{code}` of table `{table}` is not in the geography table ({n} period rows); counted in England and Wales only"));
     }
     // area attributes are not in the plan output: national and region sum them from LAs
     let mut out = Vec::new();

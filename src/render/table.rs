@@ -33,6 +33,18 @@ pub fn format_number(v: f64) -> String {
     if s == "-0" { "0".into() } else { s }
 }
 
+/// A p- or q-value: six decimals, or four significant figures in
+/// scientific notation below 0.001, so that a small p never reads as 0.
+pub fn format_p(p: f64) -> String {
+    if !p.is_finite() {
+        String::new()
+    } else if p >= 0.001 || p == 0.0 {
+        format_number(p)
+    } else {
+        format!("{p:.3e}")
+    }
+}
+
 fn opt(v: Option<f64>, suppressed: bool) -> String {
     match v {
         Some(x) => format_number(x),
@@ -60,6 +72,9 @@ struct Words {
     vs_region: Option<String>,
     vs_national: Option<String>,
     trend: Option<String>,
+    vs_peers: Option<String>,
+    peer_rank: Option<String>,
+    spc: Option<String>,
 }
 
 fn words(r: &ResultRow) -> Words {
@@ -74,6 +89,9 @@ fn words(r: &ResultRow) -> Words {
         vs_region: word(r.vs_region),
         vs_national: word(r.vs_national),
         trend: word(r.trend),
+        vs_peers: word(r.vs_peers),
+        peer_rank: r.peer_rank.map(|(rank, of)| format!("{rank} of {of}")),
+        spc: r.spc.map(|v| v.as_str().to_string()),
     }
 }
 
@@ -105,6 +123,11 @@ fn text_fields(r: &ResultRow) -> Vec<String> {
         w.vs_national.unwrap_or_default(),
         w.trend.unwrap_or_default(),
         r.suppressed.to_string(),
+        w.vs_peers.unwrap_or_default(),
+        w.peer_rank.unwrap_or_default(),
+        r.p_change.map(format_p).unwrap_or_default(),
+        r.q_value.map(format_p).unwrap_or_default(),
+        w.spc.unwrap_or_default(),
     ]
 }
 
@@ -158,7 +181,9 @@ fn json_row(r: &ResultRow) -> serde_json::Value {
         "ci998_upper": num(r.ci998_upper), "ci_method": txt(&w.ci_method), "baseline_period": txt(&w.baseline_period),
         "baseline_value": num(r.baseline_value), "change": num(r.change), "significant": r.significant,
         "target": num(r.target), "status": w.status, "vs_region": txt(&w.vs_region), "vs_national": txt(&w.vs_national),
-        "trend": txt(&w.trend), "suppressed": r.suppressed,
+        "trend": txt(&w.trend), "suppressed": r.suppressed, "vs_peers": txt(&w.vs_peers),
+        "peer_rank": txt(&w.peer_rank), "p_value": num(r.p_change), "q_value": num(r.q_value),
+        "spc": txt(&w.spc),
     })
 }
 
@@ -203,6 +228,11 @@ fn parquet_bytes(rows: &[ResultRow]) -> Result<Vec<u8>, RenderError> {
         Arc::new(BooleanArray::from(
             rows.iter().map(|r| Some(r.suppressed)).collect::<Vec<_>>(),
         )),
+        word(&|w| w.vs_peers),
+        word(&|w| w.peer_rank),
+        float(&|r| r.p_change),
+        float(&|r| r.q_value),
+        word(&|w| w.spc),
     ];
     let fields: Vec<Field> = RESULT_COLUMNS
         .iter()

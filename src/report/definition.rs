@@ -39,6 +39,37 @@ pub enum PackDefError {
         /// serde's message, with its line and column.
         error: serde_yaml::Error,
     },
+    /// The YAML pre-check found problems (duplicate keys, control
+    /// characters, nesting), each at its line and column.
+    #[error("{}", precheck_lines(.file, .problems))]
+    Precheck {
+        /// The file.
+        file: PathBuf,
+        /// Each problem.
+        problems: Vec<crate::definition::precheck::YamlProblem>,
+    },
+    /// The same indicator, chart or section listed twice.
+    #[error("{}{at}: duplicate {what}: list it once", .file.display())]
+    Duplicate {
+        /// The file.
+        file: PathBuf,
+        /// `:line:col` of the second listing, or nothing.
+        at: String,
+        /// What, e.g. "indicator `NI40`".
+        what: String,
+    },
+    /// `extract-keys.yaml` names a table the extract does not have.
+    #[error("{}: table `{table}` is not in the extract {}: remove it or fix its name (the extract's tables: {})", .file.display(), .data.display(), .tables.join(", "))]
+    KeyTable {
+        /// `extract-keys.yaml`.
+        file: PathBuf,
+        /// The table named.
+        table: String,
+        /// The extract.
+        data: PathBuf,
+        /// The tables the extract does have.
+        tables: Vec<String>,
+    },
     /// A table of `extract-keys.yaml` with an empty key.
     #[error("{}: table `{table}` has an empty key: list its key columns, e.g. {table}: [id]", .file.display())]
     EmptyKey {
@@ -99,6 +130,65 @@ pub struct KeyColumnError {
 fn at(e: &serde_yaml::Error) -> String {
     e.location()
         .map(|l| format!(":{}:{}", l.line(), l.column()))
+        .unwrap_or_default()
+}
+
+fn precheck_lines(file: &Path, problems: &[crate::definition::precheck::YamlProblem]) -> String {
+    problems
+        .iter()
+        .map(|p| {
+            let hint = p
+                .hint
+                .as_deref()
+                .map(|h| format!(" ({h})"))
+                .unwrap_or_default();
+            format!(
+                "{}:{}:{}: {}{hint}",
+                file.display(),
+                p.line,
+                p.column,
+                p.message
+            )
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+/// Read one of our YAML files as the definitions are read: a regular file
+/// of sane size, BOM dropped, pre-checked for duplicate keys, control
+/// characters and nesting.
+fn read_yaml(file: &Path, keys: bool) -> Result<String, PackDefError> {
+    use crate::definition::precheck;
+    let text =
+        precheck::read_regular(file, precheck::MAX_YAML_BYTES).map_err(|error| match keys {
+            true => PackDefError::ReadKeys {
+                file: file.to_path_buf(),
+                error,
+            },
+            false => PackDefError::Read {
+                file: file.to_path_buf(),
+                error,
+            },
+        })?;
+    let text = precheck::strip_bom(&text).to_string();
+    precheck::precheck(&text).map_err(|problems| PackDefError::Precheck {
+        file: file.to_path_buf(),
+        problems,
+    })?;
+    Ok(text)
+}
+
+/// `:line:1` of the `n`th (0-based) line of `text` that, trimmed, starts
+/// with `prefix` and contains `needle`.
+fn nth_line(text: &str, prefix: &str, needle: &str, n: usize) -> String {
+    text.lines()
+        .enumerate()
+        .filter(|(_, l)| {
+            let t = l.trim_start();
+            t.starts_with(prefix) && t.contains(needle)
+        })
+        .nth(n)
+        .map(|(i, _)| format!(":{}:1", i + 1))
         .unwrap_or_default()
 }
 
@@ -241,15 +331,30 @@ pub enum ChartKind {
     LaComparison,
     /// LA values against their denominators, 95% and 99.8% limits around the region.
     Funnel,
+    /// Compared with most similar areas: each LA against its group's
+    /// pooled value (a region's pack), or the area among its group (an
+    /// LAA report); needs `peer-groups.yaml`.
+    Peers,
 }
 
 impl ChartKind {
+    /// The name a pack definition gives it.
+    pub fn yaml_name(self) -> &'static str {
+        match self {
+            ChartKind::Trend => "trend",
+            ChartKind::LaComparison => "la_comparison",
+            ChartKind::Funnel => "funnel",
+            ChartKind::Peers => "peers",
+        }
+    }
+
     /// File-name part of the chart.
     pub fn slug(self) -> &'static str {
         match self {
             ChartKind::Trend => "trend",
             ChartKind::LaComparison => "la-comparison",
             ChartKind::Funnel => "funnel",
+            ChartKind::Peers => "peers",
         }
     }
 }
@@ -283,13 +388,12 @@ pub struct LoadedPackDef {
 /// then not counted), an empty key list is refused.
 pub fn load_extract_keys(reports: &Path) -> Result<ExtractKeys, PackDefError> {
     let file = reports.join(EXTRACT_KEYS_FILE);
-    if !file.is_file() {
+    // absent means no keys; anything else present (a pipe, a directory)
+    // is refused by the read, not taken for absent
+    if std::fs::symlink_metadata(&file).is_err() {
         return Ok(ExtractKeys::default());
     }
-    let text = std::fs::read_to_string(&file).map_err(|error| PackDefError::ReadKeys {
-        file: file.clone(),
-        error,
-    })?;
+    let text = read_yaml(&file, true)?;
     let keys: BTreeMap<String, Vec<String>> =
         serde_yaml::from_str(&text).map_err(|error| PackDefError::Yaml {
             file: file.clone(),
@@ -341,14 +445,12 @@ pub fn unlisted_indicators(reports: &Path, catalog: &ValidCatalog) -> Vec<(Strin
 /// Read `reports/<name>.yaml` (name `dom`, `laa` or `strategy`).
 pub fn load_pack_def(reports: &Path, name: &str) -> Result<LoadedPackDef, PackDefError> {
     let file = reports.join(format!("{name}.yaml"));
-    let text = std::fs::read_to_string(&file).map_err(|error| PackDefError::Read {
-        file: file.clone(),
-        error,
-    })?;
+    let text = read_yaml(&file, false)?;
     let def: PackDef = serde_yaml::from_str(&text).map_err(|error| PackDefError::Yaml {
         file: file.clone(),
         error,
     })?;
+    def.check_duplicates(&file, &text)?;
     if let Some(rate) = def.false_discovery_rate
         && FalseDiscoveryRate::new(rate).is_err()
     {
@@ -370,7 +472,88 @@ fn key_location(text: &str, key: &str) -> String {
         .unwrap_or_default()
 }
 
+impl LoadedPackDef {
+    /// Check `extract-keys.yaml` against the extract: every table it names
+    /// exists and has its key columns. Made before any computation.
+    pub fn check_keys(&self, extract: &crate::extract::Extract) -> Result<(), PackDefError> {
+        let Some(file) = &self.keys.file else {
+            return Ok(());
+        };
+        for (table, key) in &self.keys.keys {
+            let t = match extract.table(table) {
+                Ok(t) => t,
+                Err(crate::extract::ExtractError::MissingTable { .. }) => {
+                    return Err(PackDefError::KeyTable {
+                        file: file.clone(),
+                        table: table.clone(),
+                        data: extract.dir.clone(),
+                        tables: extract.table_names(),
+                    });
+                }
+                // an unreadable table is the engine's to report, with its cause
+                Err(_) => continue,
+            };
+            let have: Vec<&str> = t
+                .schema
+                .fields()
+                .iter()
+                .map(|f| f.name().as_str())
+                .collect();
+            if let Some(c) = key.iter().find(|c| !have.contains(&c.as_str())) {
+                return Err(PackDefError::KeyColumn(Box::new(KeyColumnError {
+                    file: file.clone(),
+                    table: table.clone(),
+                    column: c.clone(),
+                    suggestion: Suggestion::closest(c, &have),
+                    columns: have.iter().map(|s| s.to_string()).collect(),
+                })));
+            }
+        }
+        Ok(())
+    }
+}
+
 impl PackDef {
+    /// Refuse an indicator page, a chart of a page or a section listed
+    /// twice: each would be drawn twice, or clash in the XLSX.
+    fn check_duplicates(&self, file: &Path, text: &str) -> Result<(), PackDefError> {
+        let dup = |at: String, what: String| PackDefError::Duplicate {
+            file: file.to_path_buf(),
+            at,
+            what,
+        };
+        let mut ids = std::collections::BTreeSet::new();
+        for p in &self.indicators {
+            if !ids.insert(p.id.as_str()) {
+                let at = nth_line(text, "- id:", &p.id, 1);
+                return Err(dup(at, format!("indicator `{}` in `indicators`", p.id)));
+            }
+            let mut charts = Vec::new();
+            for c in &p.charts {
+                if charts.contains(c) {
+                    let at = nth_line(text, "- id:", &p.id, 0);
+                    return Err(dup(
+                        at,
+                        format!("chart `{}` on the page of `{}`", c.yaml_name(), p.id),
+                    ));
+                }
+                charts.push(*c);
+            }
+        }
+        let mut sections = Vec::new();
+        for s in &self.sections {
+            if sections.contains(s) {
+                let at = nth_line(text, "- ", s.anchor().replace('-', "_").as_str(), 1);
+                return Err(dup(
+                    at,
+                    format!("section `{}`", s.anchor().replace('-', "_")),
+                ));
+            }
+            sections.push(*s);
+        }
+        Ok(())
+    }
+
     /// The declared false-discovery rate, or 5%.
     pub fn fdr(&self) -> FalseDiscoveryRate {
         self.false_discovery_rate

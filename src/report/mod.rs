@@ -30,7 +30,7 @@ pub use definition::{
     PackDefError, PackIndicator, SectionKind, load_extract_keys, load_pack_def,
     unlisted_indicators,
 };
-pub use quality::{PackInputs, Quality, TableCount, hex};
+pub use quality::{PackInputs, PeersUsed, Quality, TableCount, hex};
 
 /// Errors of reading the report's inputs.
 #[derive(Debug, thiserror::Error)]
@@ -73,6 +73,8 @@ pub struct Report {
     pub rows: Vec<ResultRow>,
     /// Counts, SQL and hashes for the pack's manifest and quality section.
     pub inputs: PackInputs,
+    /// The most similar groups the rows were compared with, if any.
+    pub peers: Option<crate::peers::PeerGroups>,
 }
 
 impl Report {
@@ -96,6 +98,7 @@ impl Report {
             periods: execution.periods.clone(),
             rows: rows.to_vec(),
             inputs,
+            peers: None,
         })
     }
 

@@ -62,6 +62,9 @@ pub struct PackInputs {
     pub sql: BTreeMap<String, String>,
     /// SHA-256 per input file, keyed `indicators/…`, `data/…`, `reports/…`.
     pub files: BTreeMap<String, String>,
+    /// The most similar groups the pack compares with (none when
+    /// `reports/peer-groups.yaml` is absent).
+    pub peer_groups: Option<PeersUsed>,
     /// ETag and version of each input read from an object store, keyed as
     /// in `files` (empty for a local extract).
     pub objects: BTreeMap<String, String>,
@@ -231,6 +234,15 @@ fn sha256_file(path: &Path) -> Result<String, ReportError> {
     Ok(hex(&h.finalize()))
 }
 
+/// Which most similar groups a pack used, for its manifest.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct PeersUsed {
+    /// How they were made, e.g. `15 peers by imd_score x1, ...`.
+    pub method: String,
+    /// Their version: SHA-256 over the definition and the tables read.
+    pub version: String,
+}
+
 /// Lower-case hex of bytes.
 pub fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
@@ -368,6 +380,7 @@ pub async fn gather_pack_inputs(
         })
         .collect();
     Ok(PackInputs {
+        peer_groups: None,
         quality: Quality {
             coverage_start: session.coverage_start,
             tables: counts,

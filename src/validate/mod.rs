@@ -5,6 +5,7 @@
 //! further checks.
 
 pub mod calendar;
+pub mod data;
 pub mod expr;
 mod resolve;
 mod rules;
@@ -102,6 +103,8 @@ pub struct ValidCatalog {
     pub catalog: Catalog,
     /// The geography lookup table.
     pub geography: TableFiles,
+    /// Notes on the extract's data (rows with no person key, ...).
+    pub notes: Vec<data::DataNote>,
 }
 
 impl ValidCatalog {
@@ -171,9 +174,11 @@ pub fn validate(catalog: Catalog, extract: &Extract) -> Result<ValidCatalog, Val
             t.check_dates()?;
         }
     }
+    let notes = data::check_data(&valid)?;
     Ok(ValidCatalog {
         indicators: valid,
         catalog,
         geography,
+        notes,
     })
 }

@@ -24,6 +24,8 @@ struct Ctx<'a> {
     diags: Vec<Diagnostic>,
     /// The weekday dates of the definition's calendar, when it names one.
     holidays: Option<Vec<i32>>,
+    /// The extract table whose columns are being checked, for messages.
+    table: String,
 }
 
 impl Ctx<'_> {
@@ -75,6 +77,7 @@ pub fn resolve(
         ind,
         diags: Vec::new(),
         holidays: None,
+        table: String::new(),
     };
     let def = &ind.value;
     check_metadata(&mut cx);
@@ -90,6 +93,8 @@ pub fn resolve(
     let mut order_by = Vec::new();
     if let Some(src) = sources.get(&def.cohort.source) {
         let schema = src.schema.clone();
+        let cohort_table = src.table.name.clone();
+        cx.table = cohort_table.clone();
         check_cohort_columns(&mut cx, &schema);
         cohort_filter = def.cohort.filter.as_ref().and_then(|f| {
             expression(
@@ -146,6 +151,7 @@ pub fn resolve(
                 continue;
             };
             let es_schema = es.schema.clone();
+            cx.table = es.table.name.clone();
             let p = format!("events.{name}");
             if let Some(t) = check_column(
                 &mut cx,
@@ -159,8 +165,8 @@ pub fn resolve(
                 cx.err(
                     &format!("{p}.person"),
                     format!(
-                        "person key `{}` is {t} but the cohort's person key is {ct}",
-                        ev.person
+                        "person key `{}` of table `{}` is {t} but the cohort's person key (table `{cohort_table}`) is {ct}",
+                        ev.person, cx.table
                     ),
                     Some("join keys must have the same type".into()),
                 );
@@ -586,11 +592,8 @@ fn check_column(
 ) -> Option<DataType> {
     let Ok(f) = schema.field_with_name(name) else {
         let names = column_names(schema);
-        cx.err(
-            path,
-            format!("unknown column `{name}`"),
-            Some(suggest(name, &names)),
-        );
+        let message = format!("unknown column `{name}` in table `{}`", cx.table);
+        cx.err(path, message, Some(suggest(name, &names)));
         return None;
     };
     let t = f.data_type().clone();
@@ -618,7 +621,10 @@ fn check_column(
         };
         cx.err(
             path,
-            format!("column `{name}` is {t}, expected {want}"),
+            format!(
+                "column `{name}` of table `{}` is {t}, expected {want}",
+                cx.table
+            ),
             Some("map another column, or fix the extract's type".into()),
         );
         return None;

@@ -191,6 +191,8 @@ pub(super) enum Mark {
     Ring(RGBColor),
     /// A translucent band of an opacity.
     Band(RGBColor, f64),
+    /// A cross (a most similar group's pooled value).
+    Cross(RGBColor),
 }
 
 /// Width in pixels of every chart: printed across A4 (186 mm of text
@@ -253,6 +255,7 @@ pub(super) fn draw_key<DB: DrawingBackend>(
                 [(x, y - 7), (x + 26, y + 7)],
                 c.mix(alpha).filled(),
             )),
+            Mark::Cross(c) => area.draw(&Cross::new((x + 13, y), 6, c.stroke_width(2))),
         }
         .map_err(err)?;
         area.draw(&Text::new(label.clone(), (x + 34, y), text.clone()))
@@ -566,6 +569,10 @@ struct Comparison {
     national: Option<f64>,
     /// The colour key: the comparison words present, with their colours.
     key: Vec<(String, RGBColor)>,
+    /// A cross on each bar's row (a most similar group's pooled value),
+    /// with its key label.
+    markers: Vec<Option<f64>>,
+    marker_label: Option<String>,
     decimals: u8,
 }
 
@@ -574,6 +581,13 @@ impl Comparison {
         let mut k = Vec::new();
         if let Some((name, _)) = &self.region {
             k.push((Mark::Line(BLACK, 2), name.clone()));
+        }
+        if let Some(label) = self
+            .marker_label
+            .as_ref()
+            .filter(|_| self.markers.iter().any(Option::is_some))
+        {
+            k.push((Mark::Cross(BLACK), label.clone()));
         }
         if self.national.is_some() {
             k.push((Mark::Dashed(GREY, 2, 3, 3), "England and Wales".into()));
@@ -600,6 +614,7 @@ impl Draw for Comparison {
             .bars
             .iter()
             .flat_map(|b| [b.0, b.2])
+            .chain(self.markers.iter().flatten().copied())
             .chain(self.region.iter().map(|r| r.1))
             .chain(self.national)
             .fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), y| {
@@ -671,6 +686,15 @@ impl Draw for Comparison {
             chart
                 .draw_series(std::iter::once(Circle::new((*v, y), 4, c.filled())))
                 .map_err(err)?;
+            if let Some(m) = self.markers.get(i).copied().flatten() {
+                chart
+                    .draw_series(std::iter::once(Cross::new(
+                        (m, y),
+                        6,
+                        BLACK.stroke_width(2),
+                    )))
+                    .map_err(err)?;
+            }
         }
         Ok(())
     }
@@ -687,10 +711,21 @@ fn comparison_word(c: Option<stats::Comparison>) -> Option<&'static str> {
     }
 }
 
-/// The colour key of the comparisons present among `rows`, in a fixed order.
+/// The colour key of the comparisons with `region` present among `rows`,
+/// in a fixed order.
 fn comparison_key(rows: &[&ResultRow], region: &str) -> Vec<(String, RGBColor)> {
-    let has =
-        |test: fn(stats::Comparison) -> bool| rows.iter().any(|r| r.vs_region.is_some_and(test));
+    comparison_key_by(rows, region, |r| r.vs_region)
+}
+
+/// The colour key of the comparisons `pick` reads from `rows`, against
+/// `against`, in a fixed order.
+fn comparison_key_by(
+    rows: &[&ResultRow],
+    against: &str,
+    pick: fn(&ResultRow) -> Option<stats::Comparison>,
+) -> Vec<(String, RGBColor)> {
+    let region = against;
+    let has = |test: fn(stats::Comparison) -> bool| rows.iter().any(|r| pick(r).is_some_and(test));
     let mut key = Vec::new();
     if has(stats::Comparison::is_better) {
         key.push((format!("Significantly better than {region}"), BLUE));
@@ -816,6 +851,8 @@ pub fn comparison_chart(
         bars,
         region: (!is_count).then(|| (focus.region_name.clone(), region)),
         national,
+        markers: Vec::new(),
+        marker_label: None,
         key: {
             let mut k = comparison_key(&shown, &focus.region_name);
             if k.is_empty() {
@@ -831,6 +868,187 @@ pub fn comparison_chart(
         decimals: v.decimals,
     };
     render(chart_stem(&ind.id, "la-comparison"), title, desc, &c).map(Some)
+}
+
+/// The "compared with most similar areas" chart of a page. For a region's
+/// pack, each LA's value and 95% interval, coloured by `vs_peers`, with a
+/// cross at its own group's pooled value; for an LA's report, the area and
+/// each of its peers, best first, against the area's group's pooled value.
+/// `Err` gives why there is none (no groups declared, nothing compared).
+pub fn peers_chart(
+    v: &IndicatorView<'_>,
+    focus: &Focus,
+) -> Result<Result<Chart, String>, RenderError> {
+    let ind = &v.ind.def;
+    let Some(p) = v.period else {
+        return Ok(Err("no period to compare".into()));
+    };
+    if ind.value.kind == crate::definition::ValueKind::Count {
+        return Ok(Err(
+            "counts are not compared with most similar areas (an area's count depends on its size)"
+                .into(),
+        ));
+    }
+    let published = |r: &&&ResultRow| !r.suppressed && r.value.is_some();
+    let la_focus = focus.level == crate::geography::AreaLevel::La;
+    let (rows, pooled): (Vec<&ResultRow>, Option<f64>) = if la_focus {
+        let mut rows: Vec<&ResultRow> = v.peer_rows.iter().filter(published).copied().collect();
+        let pol = crate::assess::polarity(v.ind);
+        rows.sort_by(|a, b| {
+            let (x, y) = (a.value.unwrap_or(0.0), b.value.unwrap_or(0.0));
+            let order = if pol.increase_is_better() {
+                y.total_cmp(&x)
+            } else {
+                x.total_cmp(&y)
+            };
+            order.then_with(|| a.area_code.cmp(&b.area_code))
+        });
+        (rows, v.focus.and_then(|f| f.peer_value))
+    } else {
+        let rows: Vec<&ResultRow> = v
+            .las
+            .iter()
+            .filter(published)
+            .filter(|r| r.peer_value.is_some())
+            .copied()
+            .collect();
+        (rows, None)
+    };
+    if rows.is_empty() || (la_focus && pooled.is_none()) {
+        return Ok(Err(
+            if v.peer_rows.is_empty() && v.las.iter().all(|r| r.peer_value.is_none()) {
+                "no most similar groups (declare them in reports/peer-groups.yaml)".into()
+            } else {
+                "no published values to compare".into()
+            },
+        ));
+    }
+    let word = |r: &ResultRow| comparison_word(r.vs_peers);
+    let names: Vec<String> = rows
+        .iter()
+        .map(|r| {
+            if la_focus {
+                if r.area_code == focus.code {
+                    match word(r) {
+                        Some(w) => format!("{} (this area: {w})", r.area_name),
+                        None => format!("{} (this area)", r.area_name),
+                    }
+                } else {
+                    r.area_name.clone()
+                }
+            } else {
+                match word(r) {
+                    Some(w) => format!("{} ({w})", r.area_name),
+                    None => r.area_name.clone(),
+                }
+            }
+        })
+        .collect();
+    let colour = |r: &ResultRow| {
+        if la_focus && r.area_code != focus.code {
+            GREY
+        } else {
+            comparison_colour(r.vs_peers)
+        }
+    };
+    let bars = rows
+        .iter()
+        .filter_map(|r| {
+            let x = r.value?;
+            Some((
+                r.ci_lower.unwrap_or(x),
+                x,
+                r.ci_upper.unwrap_or(x),
+                colour(r),
+            ))
+        })
+        .collect();
+    let d = v.decimals as usize;
+    let (title, desc, region, markers, marker_label, key) = if la_focus {
+        let own = v.focus;
+        let rank = own
+            .and_then(|r| r.peer_rank)
+            .map(|(k, of)| format!(" It ranks {k} of {of}."))
+            .unwrap_or_default();
+        let verdict = own
+            .and_then(|r| r.vs_peers)
+            .map(|c| format!(" Compared with the group: {}.", c.as_str()))
+            .unwrap_or_default();
+        let label = format!("Pooled value of {}'s most similar group", focus.name);
+        (
+            format!(
+                "{} compared with most similar areas, {} {p}",
+                ind.id, focus.name
+            ),
+            format!(
+                "Dot-and-interval chart of {} in {p} for {} and its most similar areas ({} with a published value), best first, each with its 95% confidence interval, against the group's pooled value {} (solid line), which re-sums the members' numerators and denominators.{rank}{verdict}",
+                ind.id,
+                focus.name,
+                rows.len(),
+                pooled.map(|x| fmt(x, d)).unwrap_or_default()
+            ),
+            pooled.map(|x| (label, x)),
+            Vec::new(),
+            None,
+            {
+                let mut k = comparison_key_by(
+                    &rows
+                        .iter()
+                        .copied()
+                        .filter(|r| r.area_code == focus.code)
+                        .collect::<Vec<_>>(),
+                    "its most similar group",
+                    |r| r.vs_peers,
+                );
+                k.push(("A member of the group".into(), GREY));
+                k
+            },
+        )
+    } else {
+        let list = |test: fn(stats::Comparison) -> bool| {
+            let names: Vec<&str> = rows
+                .iter()
+                .filter(|r| r.vs_peers.is_some_and(test))
+                .map(|r| r.area_name.as_str())
+                .collect();
+            if names.is_empty() {
+                "none".to_string()
+            } else {
+                names.join(", ")
+            }
+        };
+        (
+            format!(
+                "{} compared with most similar areas, {} {p}",
+                ind.id, focus.region_name
+            ),
+            format!(
+                "Dot-and-interval chart of {} in {p} for {} of {}, each with its 95% confidence interval and a cross at the pooled value of its own most similar group (the area and its peers, numerators and denominators re-summed). Significantly worse than their most similar areas: {}. Significantly better: {}.",
+                ind.id,
+                counted(rows.len(), "local authority", "local authorities"),
+                focus.region_name,
+                list(stats::Comparison::is_worse),
+                list(stats::Comparison::is_better),
+            ),
+            None,
+            rows.iter().map(|r| r.peer_value).collect(),
+            Some("Pooled value of the area's most similar group".to_string()),
+            comparison_key_by(&rows, "its most similar group", |r| r.vs_peers),
+        )
+    };
+    let c = Comparison {
+        title: title.clone(),
+        x_desc: ind.units.clone(),
+        names,
+        bars,
+        region,
+        national: None,
+        key,
+        markers,
+        marker_label,
+        decimals: v.decimals,
+    };
+    render(chart_stem(&ind.id, "peers"), title, desc, &c).map(Ok)
 }
 
 /// The sentence naming the areas a chart leaves out (empty when none is).

@@ -600,6 +600,7 @@ fn indicator_page(h: &mut String, v: &IndicatorView<'_>, doc: &PackDoc<'_>) {
                             ChartKind::Trend => "trend",
                             ChartKind::LaComparison => "comparison",
                             ChartKind::Funnel => "funnel",
+                            ChartKind::Peers => "most similar areas",
                         },
                         esc(why)
                     );

@@ -27,6 +27,7 @@ use chrono::NaiveDate;
 use rayon::prelude::*;
 
 use crate::assess::{LaaLine, PsaRow};
+use crate::geography::AreaLevel;
 use crate::render::{RenderError, TableFormat, render_table};
 use crate::report::{PackInputs, PackScope, Report};
 
@@ -38,7 +39,9 @@ pub use crate::report::definition::{
 pub use crate::report::{Quality, TableCount, hex};
 pub use charts::{Chart, chart_stem};
 pub use model::{Exception, FdrNote, Focus, IndicatorView};
-pub use output::{CHROMIUM_ENV, CHROMIUM_FLAGS, check_out, chromium, pack_timestamp};
+pub use output::{
+    CHROMIUM_ENV, CHROMIUM_FLAGS, check_out, chromium, pack_timestamp, probe_chromium,
+};
 pub use revisions::{COMPARED, Revision};
 pub use xlsx::{SHEET_COLUMNS, sheet_name};
 
@@ -138,7 +141,29 @@ fn views_for<'a>(
             let ps = report.periods.get(&spec.id)?;
             let period =
                 model::reporting_period(ind, &ps.computed, &ps.not_yet_available, as_at, quarterly);
-            model::indicator_view(&report.catalog, rows, spec, focus, period, las, !quarterly)
+            let mut v =
+                model::indicator_view(&report.catalog, rows, spec, focus, period, las, !quarterly)?;
+            if let (AreaLevel::La, Some(group), Some(p)) = (
+                focus.level,
+                report
+                    .peers
+                    .as_ref()
+                    .and_then(|g| g.groups.get(&focus.code)),
+                v.period,
+            ) {
+                v.peer_rows = group
+                    .members()
+                    .filter_map(|m| {
+                        rows.iter().find(|r| {
+                            r.indicator == spec.id
+                                && r.area_level == AreaLevel::La
+                                && r.area_code == m
+                                && r.period == p
+                        })
+                    })
+                    .collect();
+            }
+            Some(v)
         })
         .collect()
 }
@@ -158,6 +183,7 @@ fn charts_for(
                     ChartKind::LaComparison => charts::comparison_chart(v, focus)?
                         .ok_or_else(|| "no local authority values to compare".to_string()),
                     ChartKind::Funnel => funnel::funnel_chart(v, focus)?,
+                    ChartKind::Peers => charts::peers_chart(v, focus)?,
                 };
                 out.push((*kind, c));
             }
@@ -312,7 +338,7 @@ pub fn laa_pack_files(
         if !specs.iter().any(|s| s.id == *id) {
             specs.push(PackIndicator {
                 id: id.to_string(),
-                charts: vec![ChartKind::Trend, ChartKind::LaComparison],
+                charts: vec![ChartKind::Trend, ChartKind::LaComparison, ChartKind::Peers],
             });
         }
     }

@@ -50,6 +50,9 @@ pub struct IndicatorView<'a> {
     pub national: Option<&'a ResultRow>,
     /// The region's LA rows at the period, by name.
     pub las: Vec<&'a ResultRow>,
+    /// For an LA focus with a most similar group: the rows of the area and
+    /// its peers at the period, in group order (the area first).
+    pub peer_rows: Vec<&'a ResultRow>,
     /// The focus area's rows of the same grain, baseline (or first) to period.
     pub series: Vec<&'a ResultRow>,
     /// England and Wales rows over the same periods.
@@ -283,6 +286,7 @@ pub fn indicator_view<'a>(
         region: region_row,
         national,
         las,
+        peer_rows: Vec::new(),
         series,
         national_series,
         table_rows,

@@ -50,6 +50,55 @@ pub fn chromium() -> Result<PathBuf, RenderError> {
         .ok_or(RenderError::NoChromium)
 }
 
+/// Check that `browser` runs, before any work: `--headless --version`
+/// must exit successfully within `timeout` (at most 30 s), so a broken or
+/// hanging Chromium fails the run at once, not after the computation.
+pub fn probe_chromium(browser: &Path, timeout: std::time::Duration) -> Result<(), RenderError> {
+    let timeout = timeout.min(std::time::Duration::from_secs(30));
+    let failed = |message: String| RenderError::Print { message };
+    let mut child = Command::new(browser)
+        .args(["--headless", "--version"])
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .map_err(|e| {
+            failed(format!(
+                "Chromium at {} does not start ({e}): point {CHROMIUM_ENV} at a working Chromium, or leave out --pdf",
+                browser.display()
+            ))
+        })?;
+    let started = std::time::Instant::now();
+    loop {
+        match child.try_wait() {
+            Ok(Some(s)) if s.success() => return Ok(()),
+            Ok(Some(s)) => {
+                return Err(failed(format!(
+                    "Chromium at {} does not run: `{} --headless --version` ended with {s}; install Debian's chromium, point {CHROMIUM_ENV} at a working one, or leave out --pdf",
+                    browser.display(),
+                    browser.display()
+                )));
+            }
+            Ok(None) if started.elapsed() > timeout => {
+                let _ = child.kill();
+                let _ = child.wait();
+                return Err(failed(format!(
+                    "Chromium at {} did not answer `--headless --version` within {} seconds; point {CHROMIUM_ENV} at a working Chromium, or leave out --pdf",
+                    browser.display(),
+                    timeout.as_secs()
+                )));
+            }
+            Ok(None) => std::thread::sleep(std::time::Duration::from_millis(50)),
+            Err(e) => {
+                return Err(failed(format!(
+                    "cannot wait for Chromium at {}: {e}",
+                    browser.display()
+                )));
+            }
+        }
+    }
+}
+
 /// The flags every headless Chromium run of ours starts with: no sandbox
 /// (containers), no GPU, and nothing that reaches the network on its own
 /// (background networking, component updates, sync, QUIC), which on a
@@ -104,6 +153,9 @@ struct Manifest<'a> {
     /// for a local extract).
     #[serde(skip_serializing_if = "BTreeMap::is_empty")]
     objects: &'a BTreeMap<String, String>,
+    /// The most similar groups compared with: method and version.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    peer_groups: Option<&'a crate::report::PeersUsed>,
     /// The compiled SQL of each indicator of the pack.
     sql: BTreeMap<&'a str, &'a str>,
     /// SHA-256 of every other file of the pack.
@@ -139,6 +191,7 @@ pub fn manifest(
         generated: &doc.generated,
         inputs: &inputs.files,
         objects: &inputs.objects,
+        peer_groups: inputs.peer_groups.as_ref(),
         sql,
         contents,
     };
@@ -252,7 +305,7 @@ fn print_pdf(browser: &Path, dir: &Path, timeout: std::time::Duration) -> Result
             browser.display()
         ))),
         None => Err(failed(format!(
-            "{} did not finish printing {} to PDF within {} s: leave out --pdf and print index.html from a browser",
+            "{} did not finish printing {} to PDF within {} seconds: leave out --pdf and print index.html from a browser",
             browser.display(),
             html.display(),
             timeout.as_secs()

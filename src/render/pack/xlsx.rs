@@ -43,6 +43,8 @@ pub const SHEET_COLUMNS: &[&str] = &[
     "vs_national",
     "trend",
     "suppressed",
+    "vs_peers",
+    "peer_rank",
 ];
 
 /// A sheet name Excel accepts: at most 31 characters, none of `[]:*?/\`.
@@ -95,6 +97,8 @@ fn row_cells(r: &ResultRow, value_fmt: &Format, count_fmt: &Format) -> Vec<Cell>
         t(r.vs_national),
         t(r.trend),
         Cell::Text(r.suppressed.to_string()),
+        t(r.vs_peers),
+        t(r.peer_rank.map(|(k, of)| format!("{k} of {of}"))),
     ]
 }
 

@@ -31,6 +31,9 @@ pub const VERMILLION: RGBColor = RGBColor(0xD5, 0x5E, 0x00);
 pub const GREEN: RGBColor = RGBColor(0x00, 0x9E, 0x73);
 /// Dark grey (7:1 on white): `similar`, England and Wales.
 pub const GREY: RGBColor = RGBColor(0x59, 0x59, 0x59);
+/// Mid grey (3.4:1 on white): the other members of a most similar group,
+/// set apart from the area's own `similar` dark grey.
+pub const MID_GREY: RGBColor = RGBColor(0x8C, 0x8C, 0x8C);
 
 /// A rendered chart.
 #[derive(Debug, Clone)]
@@ -946,7 +949,7 @@ pub fn peers_chart(
         .collect();
     let colour = |r: &ResultRow| {
         if la_focus && r.area_code != focus.code {
-            GREY
+            MID_GREY
         } else {
             comparison_colour(r.vs_peers)
         }
@@ -1000,7 +1003,7 @@ pub fn peers_chart(
                     "its most similar group",
                     |r| r.vs_peers,
                 );
-                k.push(("A member of the group".into(), GREY));
+                k.push(("Another member of the group".into(), MID_GREY));
                 k
             },
         )

@@ -308,26 +308,11 @@ impl ExtractLocation {
     /// SHA-256 (lower-case hex) of a file or object of the extract that
     /// exists (a path or URL of [`TableFiles::files`]).
     pub fn digest(&self, path: &Path) -> Result<String, ExtractError> {
-        use sha2::{Digest, Sha256};
-        use std::io::Read;
         match self {
-            ExtractLocation::Local(_) => {
-                let io = |source| ExtractError::Io {
-                    path: path.to_path_buf(),
-                    source,
-                };
-                let mut f = std::fs::File::open(path).map_err(io)?;
-                let mut h = Sha256::new();
-                let mut buf = vec![0u8; 1 << 16];
-                loop {
-                    let n = f.read(&mut buf).map_err(io)?;
-                    if n == 0 {
-                        break;
-                    }
-                    h.update(&buf[..n]);
-                }
-                Ok(h.finalize().iter().map(|b| format!("{b:02x}")).collect())
-            }
+            ExtractLocation::Local(_) => sha256_file(path).map_err(|source| ExtractError::Io {
+                path: path.to_path_buf(),
+                source,
+            }),
             ExtractLocation::Remote(r) => Ok(r.sha256(&r.key_of(path))?.0),
         }
     }
@@ -420,6 +405,23 @@ pub struct TableFiles {
     pub schema: SchemaRef,
     /// Where the extract is (to read the files).
     pub location: ExtractLocation,
+}
+
+/// SHA-256 (lower-case hex) of a local file, read in 64 KiB blocks.
+pub fn sha256_file(path: &Path) -> std::io::Result<String> {
+    use sha2::{Digest, Sha256};
+    use std::io::Read;
+    let mut f = std::fs::File::open(path)?;
+    let mut h = Sha256::new();
+    let mut buf = vec![0u8; 1 << 16];
+    loop {
+        let n = f.read(&mut buf)?;
+        if n == 0 {
+            break;
+        }
+        h.update(&buf[..n]);
+    }
+    Ok(h.finalize().iter().map(|b| format!("{b:02x}")).collect())
 }
 
 /// What a table's Parquet footers say of it ([`TableFiles::profile`]).

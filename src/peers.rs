@@ -582,6 +582,47 @@ fn read_table(
     Ok(out)
 }
 
+/// Where a column of a table is read from, for its errors.
+struct ColumnAt<'a> {
+    file: &'a Path,
+    table: &'a str,
+    name: &'a str,
+}
+
+impl ColumnAt<'_> {
+    fn fail(&self, reason: String) -> PeersError {
+        PeersError::Read {
+            path: self.file.to_path_buf(),
+            reason,
+        }
+    }
+
+    /// The column in every batch, when its type passes `accept`, cast to
+    /// `to`; `kind` names the type wanted in the error.
+    fn arrays(
+        &self,
+        batches: &[RecordBatch],
+        kind: &str,
+        accept: fn(&DataType) -> bool,
+        to: &DataType,
+    ) -> Result<Vec<arrow::array::ArrayRef>, PeersError> {
+        batches
+            .iter()
+            .map(|b| {
+                b.column_by_name(self.name)
+                    .filter(|c| accept(c.data_type()))
+                    .and_then(|c| arrow::compute::cast(c, to).ok())
+                    .ok_or_else(|| {
+                        self.fail(format!(
+                            "the {} table needs a {kind} column `{}`",
+                            self.table, self.name
+                        ))
+                    })
+            })
+            .collect()
+    }
+}
+
 /// A text column of every batch, each value non-empty.
 fn strings(
     batches: &[RecordBatch],
@@ -589,26 +630,15 @@ fn strings(
     file: &Path,
     table: &str,
 ) -> Result<Vec<String>, PeersError> {
-    let fail = |reason: String| PeersError::Read {
-        path: file.to_path_buf(),
-        reason,
-    };
+    let at = ColumnAt { file, table, name };
+    let text =
+        |t: &DataType| matches!(t, DataType::Utf8 | DataType::LargeUtf8 | DataType::Utf8View);
     let mut out = Vec::new();
-    for b in batches {
-        let col = b
-            .column_by_name(name)
-            .filter(|c| {
-                matches!(
-                    c.data_type(),
-                    DataType::Utf8 | DataType::LargeUtf8 | DataType::Utf8View
-                )
-            })
-            .and_then(|c| arrow::compute::cast(c, &DataType::Utf8).ok())
-            .ok_or_else(|| fail(format!("the {table} table needs a text column `{name}`")))?;
+    for col in at.arrays(batches, "text", text, &DataType::Utf8)? {
         let col = col.as_string::<i32>();
         for i in 0..col.len() {
             if col.is_null(i) || col.value(i).is_empty() {
-                return Err(fail(format!(
+                return Err(at.fail(format!(
                     "column `{name}` of the {table} table is empty in a row: give every row a code"
                 )));
             }
@@ -625,20 +655,12 @@ fn numbers(
     file: &Path,
     table: &str,
 ) -> Result<Vec<f64>, PeersError> {
-    let fail = |reason: String| PeersError::Read {
-        path: file.to_path_buf(),
-        reason,
-    };
+    let at = ColumnAt { file, table, name };
     let mut out = Vec::new();
-    for b in batches {
-        let col = b
-            .column_by_name(name)
-            .filter(|c| c.data_type().is_numeric())
-            .and_then(|c| arrow::compute::cast(c, &DataType::Float64).ok())
-            .ok_or_else(|| fail(format!("the {table} table needs a numeric column `{name}`")))?;
+    for col in at.arrays(batches, "numeric", DataType::is_numeric, &DataType::Float64)? {
         let col = col.as_primitive::<Float64Type>();
         if col.null_count() > 0 {
-            return Err(fail(format!(
+            return Err(at.fail(format!(
                 "column `{name}` of the {table} table has empty values"
             )));
         }

@@ -7,13 +7,11 @@
 //! file used.
 
 use std::collections::BTreeMap;
-use std::io::Read;
 use std::path::Path;
 
 use chrono::NaiveDate;
 use datafusion::functions_aggregate::expr_fn::count;
 use datafusion::prelude::{DataFrame, col, lit};
-use sha2::{Digest, Sha256};
 
 use crate::execute::{ExecuteError, Execution, Session};
 
@@ -217,21 +215,10 @@ fn hash_data(
 }
 
 fn sha256_file(path: &Path) -> Result<String, ReportError> {
-    let io = |source| ReportError::Read {
+    crate::extract::sha256_file(path).map_err(|source| ReportError::Read {
         path: path.to_path_buf(),
         source,
-    };
-    let mut f = std::fs::File::open(path).map_err(io)?;
-    let mut h = Sha256::new();
-    let mut buf = vec![0u8; 1 << 16];
-    loop {
-        let n = f.read(&mut buf).map_err(io)?;
-        if n == 0 {
-            break;
-        }
-        h.update(&buf[..n]);
-    }
-    Ok(hex(&h.finalize()))
+    })
 }
 
 /// Which most similar groups a pack used, for its manifest.

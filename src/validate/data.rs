@@ -1,7 +1,8 @@
 //! Checks of the extract's data that the Parquet footers can answer
-//! without reading a data page (`TableFiles::profile`): a table an
-//! indicator reads has rows, its area column is not empty in every row, a
-//! column summed as a count, prediction or weight is not negative, and rows
+//! without reading a data page (`TableFiles::profile`): every table an
+//! indicator reads (cohort or events) has rows, its area column is not empty in every row, a
+//! column summed as a count, prediction or weight is not negative (nor NaN
+//! or infinite: that column's values are read, the footers cannot say), and rows
 //! with no person key are counted in a note rather than dropped in silence.
 
 use std::collections::BTreeMap;
@@ -30,20 +31,26 @@ pub fn check_data(valid: &[ValidIndicator]) -> Result<Vec<DataNote>, ExtractErro
         profiles.insert(t.name.clone(), p.clone());
         Ok(p)
     };
+    // (table, column) already searched for NaN and infinities
+    let mut checked: std::collections::BTreeSet<(String, String)> = Default::default();
     // (table, column) -> (rows without a person, indicators)
     let mut no_person: BTreeMap<(String, String), (u64, Vec<String>)> = BTreeMap::new();
     for v in valid {
         let def = &v.def;
+        // an empty event table would count no event in silence, as an
+        // empty cohort table would count nobody
+        for s in v.sources.values() {
+            if profile(&s.table)?.rows == 0 {
+                return Err(ExtractError::EmptyTable {
+                    table: s.table.name.clone(),
+                    path: s.table.path.clone(),
+                });
+            }
+        }
         let Some(src) = v.sources.get(&def.cohort.source) else {
             continue;
         };
         let p = profile(&src.table)?;
-        if p.rows == 0 {
-            return Err(ExtractError::EmptyTable {
-                table: src.table.name.clone(),
-                path: src.table.path.clone(),
-            });
-        }
         let physical = |name: &str| src.columns.get(name).cloned().unwrap_or(name.to_string());
         let area = physical(&def.cohort.area);
         if p.columns.get(&area).and_then(|c| c.nulls) == Some(p.rows) {
@@ -64,6 +71,9 @@ pub fn check_data(valid: &[ValidIndicator]) -> Result<Vec<DataNote>, ExtractErro
             summed.push((physical(w), "a survey weight"));
         }
         for (column, what) in summed {
+            if checked.insert((src.table.name.clone(), column.clone())) {
+                src.table.check_finite(&column, what)?;
+            }
             if let Some(min) = p.columns.get(&column).and_then(|c| c.min)
                 && min < 0.0
             {

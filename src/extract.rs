@@ -97,6 +97,24 @@ pub enum ExtractError {
         /// What it is summed as.
         what: String,
     },
+    /// A cohort year column holds implausible years.
+    #[error(
+        "column `{column}` of table `{table}` holds years from {min} to {max}, outside {lo} to {hi}: correct those rows in the export"
+    )]
+    YearOutOfRange {
+        /// The table.
+        table: String,
+        /// The column.
+        column: String,
+        /// The least year.
+        min: f64,
+        /// The greatest year.
+        max: f64,
+        /// The earliest plausible year.
+        lo: i32,
+        /// The latest plausible year.
+        hi: i32,
+    },
     /// A table directory holds no part files.
     #[error("table directory {path} holds no .parquet files")]
     EmptyTableDir {
@@ -182,7 +200,7 @@ pub enum ExtractError {
         hi: NaiveDate,
     },
     /// The manifest is malformed.
-    #[error("{path}: {message}: expected `extract_date: YYYY-MM-DD`")]
+    #[error("{path}: {message}")]
     Manifest {
         /// The manifest path.
         path: PathBuf,
@@ -408,6 +426,9 @@ pub struct Manifest {
     /// Generator scale, for synthetic extracts.
     #[serde(default)]
     pub scale: Option<f64>,
+    /// Rows written per table, for synthetic extracts.
+    #[serde(default)]
+    pub tables: Option<BTreeMap<String, u64>>,
 }
 
 /// A located table: its files and schema.
@@ -714,9 +735,16 @@ fn parse_manifest(mpath: &Path, text: &str) -> Result<Manifest, ExtractError> {
     let text = precheck::strip_bom(text);
     if let Err(p) = precheck::precheck(text) {
         let p = &p[0];
-        return Err(bad(format!("{}:{}: {}", p.line, p.column, p.message)));
+        return Err(bad(format!(
+            "{}:{}: {}: expected `extract_date: YYYY-MM-DD`",
+            p.line, p.column, p.message
+        )));
     }
-    let m: Manifest = serde_yaml::from_str(text).map_err(|e| bad(e.to_string()))?;
+    let m: Manifest = serde_yaml::from_str(text).map_err(|e| {
+        bad(format!(
+            "{e}: expected `extract_date: YYYY-MM-DD` (and optionally from, to, and tables: a map of row counts)"
+        ))
+    })?;
     if !crate::period::plausible(m.extract_date) {
         return Err(bad(format!(
             "extract_date {} is outside {}..{}; give the day the data were drawn",

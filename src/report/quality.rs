@@ -182,7 +182,23 @@ async fn count_table(
         .enumerate()
         .map(|(i, c)| (c.clone(), nulls(first_key + i)))
         .filter(|(_, n)| *n > 0)
-        .collect();
+        .collect::<Vec<_>>();
+    // a key column empty in every row: the export lost the column
+    if let Some((column, _)) = null_key.iter().find(|(_, n)| rows > 0 && *n == rows) {
+        return Err(crate::extract::ExtractError::AllNull {
+            table: table.to_string(),
+            column: column.clone(),
+            rows,
+            why: format!(
+                "it is a key column of the table ({})",
+                keys.file
+                    .as_deref()
+                    .unwrap_or(Path::new(super::definition::EXTRACT_KEYS_FILE))
+                    .display()
+            ),
+        }
+        .into());
+    }
     Ok(TableCount {
         table: table.to_string(),
         rows,

@@ -79,6 +79,42 @@ pub enum ExtractError {
         /// What it is summed as.
         what: String,
     },
+    /// A column summed as a count, prediction or weight holds NaN or an
+    /// infinity.
+    #[error(
+        "column `{column}` of table `{table}` holds {rows} NaN or infinite value{} (the first in {file}): it is summed as {what}, which must be a finite number; correct or remove those rows",
+        if *rows == 1 { "" } else { "s" }
+    )]
+    NotFinite {
+        /// The table.
+        table: String,
+        /// The column.
+        column: String,
+        /// A file holding one.
+        file: PathBuf,
+        /// How many rows.
+        rows: u64,
+        /// What it is summed as.
+        what: String,
+    },
+    /// A cohort year column holds implausible years.
+    #[error(
+        "column `{column}` of table `{table}` holds years from {min} to {max}, outside {lo} to {hi}: correct those rows in the export"
+    )]
+    YearOutOfRange {
+        /// The table.
+        table: String,
+        /// The column.
+        column: String,
+        /// The least year.
+        min: f64,
+        /// The greatest year.
+        max: f64,
+        /// The earliest plausible year.
+        lo: i32,
+        /// The latest plausible year.
+        hi: i32,
+    },
     /// A table directory holds no part files.
     #[error("table directory {path} holds no .parquet files")]
     EmptyTableDir {
@@ -164,7 +200,7 @@ pub enum ExtractError {
         hi: NaiveDate,
     },
     /// The manifest is malformed.
-    #[error("{path}: {message}: expected `extract_date: YYYY-MM-DD`")]
+    #[error("{path}: {message}")]
     Manifest {
         /// The manifest path.
         path: PathBuf,
@@ -390,6 +426,9 @@ pub struct Manifest {
     /// Generator scale, for synthetic extracts.
     #[serde(default)]
     pub scale: Option<f64>,
+    /// Rows written per table, for synthetic extracts.
+    #[serde(default)]
+    pub tables: Option<BTreeMap<String, u64>>,
 }
 
 /// A located table: its files and schema.
@@ -696,9 +735,16 @@ fn parse_manifest(mpath: &Path, text: &str) -> Result<Manifest, ExtractError> {
     let text = precheck::strip_bom(text);
     if let Err(p) = precheck::precheck(text) {
         let p = &p[0];
-        return Err(bad(format!("{}:{}: {}", p.line, p.column, p.message)));
+        return Err(bad(format!(
+            "{}:{}: {}: expected `extract_date: YYYY-MM-DD`",
+            p.line, p.column, p.message
+        )));
     }
-    let m: Manifest = serde_yaml::from_str(text).map_err(|e| bad(e.to_string()))?;
+    let m: Manifest = serde_yaml::from_str(text).map_err(|e| {
+        bad(format!(
+            "{e}: expected `extract_date: YYYY-MM-DD` (and optionally from, to, and tables: a map of row counts)"
+        ))
+    })?;
     if !crate::period::plausible(m.extract_date) {
         return Err(bad(format!(
             "extract_date {} is outside {}..{}; give the day the data were drawn",
@@ -803,6 +849,69 @@ impl TableFiles {
             }
         }
         Ok(out)
+    }
+
+    /// Refuse NaN and infinite values in the floating-point `column`
+    /// (summed as `what`), naming the table, column, a file and the rows.
+    /// Parquet statistics leave NaN out, so the column's values are read:
+    /// one column, a few bytes per row.
+    pub fn check_finite(&self, column: &str, what: &str) -> Result<(), ExtractError> {
+        use datafusion::arrow::array::{Array, AsArray};
+        use datafusion::arrow::datatypes::{DataType, Float32Type, Float64Type};
+        use parquet::arrow::ProjectionMask;
+
+        let Some((ci, field)) = self.schema.column_with_name(column) else {
+            return Ok(());
+        };
+        if !matches!(field.data_type(), DataType::Float32 | DataType::Float64) {
+            return Ok(());
+        }
+        let mut rows = 0u64;
+        let mut first: Option<PathBuf> = None;
+        for path in &self.files {
+            let b = self.location.parquet(path)?;
+            let mask = ProjectionMask::roots(b.metadata().file_metadata().schema_descr(), [ci]);
+            let corrupt = |source| ExtractError::Corrupt {
+                path: path.clone(),
+                source,
+            };
+            let reader = b.with_projection(mask).build().map_err(corrupt)?;
+            for batch in reader {
+                let batch = batch.map_err(|e| {
+                    corrupt(parquet::errors::ParquetError::ArrowError(e.to_string()))
+                })?;
+                let a = batch.column(0);
+                let bad = |finite: bool, i: usize| a.is_valid(i) && !finite;
+                let n = match a.data_type() {
+                    DataType::Float64 => {
+                        let v = a.as_primitive::<Float64Type>();
+                        (0..v.len())
+                            .filter(|&i| bad(v.value(i).is_finite(), i))
+                            .count()
+                    }
+                    _ => {
+                        let v = a.as_primitive::<Float32Type>();
+                        (0..v.len())
+                            .filter(|&i| bad(v.value(i).is_finite(), i))
+                            .count()
+                    }
+                };
+                rows += n as u64;
+                if n > 0 && first.is_none() {
+                    first = Some(path.clone());
+                }
+            }
+        }
+        match first {
+            None => Ok(()),
+            Some(file) => Err(ExtractError::NotFinite {
+                table: self.name.clone(),
+                column: column.to_string(),
+                file,
+                rows,
+                what: what.to_string(),
+            }),
+        }
     }
 
     /// Refuse dates outside the plausible range in any date column, naming

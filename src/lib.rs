@@ -123,7 +123,9 @@ impl Error {
             {
                 Fault::Environment
             }
-            Error::Report(report::ReportError::Extract(_)) => Fault::Input,
+            Error::Report(report::ReportError::Extract(_) | report::ReportError::Strict { .. }) => {
+                Fault::Input
+            }
             Error::Definition(_) | Error::Validate(_) | Error::Extract(_) | Error::Request(_) => {
                 Fault::Input
             }
@@ -142,6 +144,7 @@ impl Error {
                 execute::ExecuteError::Register { .. }
                 | execute::ExecuteError::Read { .. }
                 | execute::ExecuteError::Run { .. }
+                | execute::ExecuteError::Corrupt { .. }
                 | execute::ExecuteError::Geography { .. },
             ) => Fault::Input,
             Error::Render(render::RenderError::Destination { .. }) => Fault::Input,
@@ -199,6 +202,35 @@ impl Run {
         let years = self.catalog.laa_target_years(area);
         request::target_year(y, &years, area, None)?;
         request::year_started(y, self.session.extract_date)
+    }
+}
+
+impl Run {
+    /// The data-quality findings of the tables that the indicators `ids`
+    /// (all when empty) read, as notes: duplicate rows by the keys of
+    /// `reports/extract-keys.yaml`, rows with no key column or area code,
+    /// and the notes execution made (unknown area codes, rows with no
+    /// cohort date, ...). The counts are those a pack's data-quality
+    /// section shows ([`report::table_counts`]): one aggregate per table.
+    pub async fn data_quality(&self, ids: &[String], reports: &Path) -> Result<Vec<String>, Error> {
+        let keys = report::load_extract_keys(reports)?;
+        let keys_file = keys
+            .file
+            .clone()
+            .unwrap_or_else(|| reports.join(report::EXTRACT_KEYS_FILE));
+        let ids: Vec<String> = if ids.is_empty() {
+            self.catalog
+                .indicators
+                .iter()
+                .map(|i| i.def.id.clone())
+                .collect()
+        } else {
+            ids.to_vec()
+        };
+        let counts = report::table_counts(&self.session, &ids, &keys).await?;
+        let mut notes: Vec<String> = counts.iter().flat_map(|c| c.findings(&keys_file)).collect();
+        notes.extend(self.execution.notes.iter().cloned());
+        Ok(notes)
     }
 }
 

@@ -176,9 +176,15 @@ enum Command {
         #[arg(long)]
         timings: bool,
         /// Directory holding peer-groups.yaml, for the vs_peers and
-        /// peer_rank columns [default: reports, when it holds the file].
+        /// peer_rank columns [default: reports, when it holds the file],
+        /// and extract-keys.yaml, the table keys duplicates are counted by.
         #[arg(long)]
         reports: Option<PathBuf>,
+        /// Make the data-quality notes errors (exit 2, nothing written):
+        /// duplicate rows, rows with no key column or area code, unknown
+        /// area codes, rows no period counts.
+        #[arg(long)]
+        strict: bool,
     },
     /// An LSP's Local Area Agreement targets: baseline, latest, target, status.
     Laa {
@@ -390,6 +396,7 @@ fn run(cli: Cli) -> Result<u8, Error> {
             out,
             timings,
             reports,
+            strict,
         } => compute_command(
             inputs,
             engine,
@@ -400,8 +407,11 @@ fn run(cli: Cli) -> Result<u8, Error> {
                 area,
             },
             Output { format, out },
-            timings,
-            reports,
+            RunOptions {
+                timings,
+                reports,
+                strict,
+            },
         ),
         Command::Laa {
             inputs,
@@ -466,14 +476,25 @@ struct Output {
     out: Option<PathBuf>,
 }
 
+/// How `compute` runs besides what it computes (`--timings`, `--reports`,
+/// `--strict`).
+struct RunOptions {
+    timings: bool,
+    reports: Option<PathBuf>,
+    strict: bool,
+}
+
 fn compute_command(
     inputs: Inputs,
     engine: Engine,
     indicators_wanted: &[String],
     filter: RowFilter,
     Output { format, out }: Output,
-    timings: bool,
-    reports: Option<PathBuf>,
+    RunOptions {
+        timings,
+        reports,
+        strict,
+    }: RunOptions,
 ) -> Result<u8, Error> {
     let backend = engine.backend()?;
     if let Some(path) = &out {
@@ -498,6 +519,10 @@ fn compute_command(
         eprintln!("{floor}\ncompute wall time {compute:.3} s ({ratio:.2}x the scan floor)");
     }
     let reports_dir = reports.clone().unwrap_or_else(|| PathBuf::from("reports"));
+    let notes = rt.block_on(run.data_quality(indicators_wanted, &reports_dir))?;
+    if strict && !notes.is_empty() {
+        return Err(pireport::report::ReportError::Strict { findings: notes }.into());
+    }
     match run.peer_groups(&backend, &inputs.data, &reports_dir)? {
         Some(groups) => run.compare_with_peers(&groups),
         None if reports.is_some() => {
@@ -518,7 +543,7 @@ fn compute_command(
         filter.level,
         filter.area.as_deref(),
     )?;
-    for n in &run.execution.notes {
+    for n in &notes {
         eprintln!("note: {n}");
     }
     match out {
@@ -567,17 +592,53 @@ fn filter_rows(
         Level::Region => AreaLevel::Region,
         Level::National => AreaLevel::National,
     });
-    let out: Vec<ResultRow> = rows
-        .into_iter()
-        // by label: `2009-10 Q2` names the quarter and the rolling year ending with it
-        .filter(|r| period.is_none_or(|p| r.period.to_string() == p))
-        .filter(|r| want_level.is_none_or(|l| r.area_level == l))
-        .filter(|r| area.is_none_or(|a| r.area_code == a))
-        .collect();
-    if out.is_empty() {
-        return Err(RequestError::NoMatchingRows.into());
+    // by label: `2009-10 Q2` names the quarter and the rolling year ending with it
+    let wanted = |r: &ResultRow| {
+        period.is_none_or(|p| r.period.to_string() == p)
+            && want_level.is_none_or(|l| r.area_level == l)
+            && area.is_none_or(|a| r.area_code == a)
+    };
+    if !rows.iter().any(wanted) {
+        return Err(no_matching_rows(&rows, period, level, area).into());
     }
-    Ok(out)
+    Ok(rows.into_iter().filter(wanted).collect())
+}
+
+/// Why `--period`, `--level` and `--area` together match none of `rows`:
+/// each filter as given, and the first that no row matches on its own.
+fn no_matching_rows(
+    rows: &[ResultRow],
+    period: Option<&str>,
+    level: Option<Level>,
+    area: Option<&str>,
+) -> RequestError {
+    let level_name = level.map(|l| format!("{l:?}").to_lowercase());
+    let mut asked = Vec::new();
+    asked.extend(period.map(|p| format!("--period {p}")));
+    asked.extend(level_name.as_ref().map(|l| format!("--level {l}")));
+    asked.extend(area.map(|a| format!("--area {a}")));
+    let asked = if asked.is_empty() {
+        "the indicators asked for".to_string()
+    } else {
+        asked.join(" ")
+    };
+    let why = if let Some(p) = period.filter(|p| !rows.iter().any(|r| r.period.to_string() == *p)) {
+        let first = rows.iter().map(|r| r.period).min();
+        let last = rows.iter().map(|r| r.period).max();
+        match (first, last) {
+            (Some(a), Some(b)) => format!(
+                "no result is for period {p} (the results run from {a} to {b}, e.g. `2009-10` or `2009-10 Q2`)"
+            ),
+            _ => "there are no results at all (no period is computed yet)".to_string(),
+        }
+    } else if let Some(a) = area.filter(|a| !rows.iter().any(|r| r.area_code == *a)) {
+        format!(
+            "no result is for area {a}: give the GSS code of an LA or region of the geography table, or E92000001+W92000004 for England and Wales"
+        )
+    } else {
+        "each matches some results, but none together: drop one".to_string()
+    };
+    RequestError::NoMatchingRows { asked, why }
 }
 
 fn laa(

@@ -165,8 +165,13 @@ pub enum RequestError {
         year: Period,
     },
     /// No results match the filters.
-    #[error("no results match the given --period, --level and --area")]
-    NoMatchingRows,
+    #[error("no results match {asked}: {why}")]
+    NoMatchingRows {
+        /// The filters as given, e.g. `--period 1999-00 --area E99999999`.
+        asked: String,
+        /// Which filter matches nothing, and what would.
+        why: String,
+    },
     /// Parquet cannot go to standard output.
     #[error("parquet output needs --out FILE")]
     ParquetNeedsOut,

@@ -17,6 +17,25 @@ fn text(a: &dyn Array, i: usize) -> String {
         .unwrap_or_default()
 }
 
+/// A name of row `i` holding a control character (a terminal escape, a
+/// NUL), which would reach packs and the terminal: the message, or None.
+fn control_character(i: usize, g: &crate::definition::GeographyDef, area: &Area) -> Option<String> {
+    [
+        (&g.code, &area.code),
+        (&g.name, &area.name),
+        (&g.region_code, &area.region_code),
+        (&g.region_name, &area.region_name),
+    ]
+    .into_iter()
+    .find(|(_, v)| v.chars().any(char::is_control))
+    .map(|(column, v)| {
+        format!(
+            "row {}: {column} {v:?} contains a control character: remove it from the table",
+            i + 1
+        )
+    })
+}
+
 /// Read the geography table through the session.
 pub async fn load_areas(
     ctx: &SessionContext,
@@ -81,8 +100,14 @@ pub async fn load_areas(
                 region_name: text(rn.as_ref(), i),
                 attributes,
             };
+            if let Some(message) = control_character(i, g, &area) {
+                return Err(err(message));
+            }
             if las.insert(code.clone(), area).is_some() {
-                return Err(err(format!("LA code {code} appears twice")));
+                return Err(err(format!(
+                    "LA code {code} appears twice in column {} (a duplicate row): keep one row per LA",
+                    g.code
+                )));
             }
         }
     }

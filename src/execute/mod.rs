@@ -6,6 +6,7 @@ mod aggregates;
 mod areas;
 #[cfg(feature = "ballista")]
 pub mod ballista;
+mod diagnose;
 mod periods;
 mod rollup;
 pub mod scan_floor;
@@ -60,6 +61,22 @@ pub enum ExecuteError {
         /// The cause.
         #[source]
         source: DataFusionError,
+    },
+    /// A file of a table an indicator reads cannot be decoded (found after
+    /// the indicator's plan failed).
+    #[error(
+        "computing {indicator} failed: {path} (table `{table}`) cannot be read: a page of it is corrupt or truncated; export the table again"
+    )]
+    Corrupt {
+        /// The indicator.
+        indicator: String,
+        /// The table.
+        table: String,
+        /// The file.
+        path: String,
+        /// The cause.
+        #[source]
+        source: Box<DataFusionError>,
     },
     /// Planning failed.
     #[error(transparent)]
@@ -192,7 +209,10 @@ impl Session {
         let mut results = Vec::new();
         while let Some(joined) = set.join_next().await {
             let (idx, ind, r) = joined.map_err(ExecuteError::Task)?;
-            results.push((idx, ind, r?));
+            match r {
+                Ok(r) => results.push((idx, ind, r)),
+                Err(e) => return Err(diagnose::diagnose(&self.ctx, &ind, e).await),
+            }
         }
         results.sort_by_key(|(i, _, _)| *i);
         let mut aggregates = Vec::new();
@@ -207,6 +227,7 @@ impl Session {
             })
             .map(|n| n.text.clone())
             .collect();
+        notes.extend(self.area_attribute_notes(results.iter().map(|(_, ind, _)| ind)));
         let mut sql = BTreeMap::new();
         for (_, ind, (la_rows, plan)) in results {
             // unparsed here, not in the task: the unparser recurses deeply
@@ -235,6 +256,70 @@ impl Session {
             notes,
             sql,
         })
+    }
+}
+
+impl Session {
+    /// Notes on the geography table's attributes (populations) that the
+    /// indicators of `results` divide by: LAs where one is missing (counted
+    /// as 0) or negative.
+    fn area_attribute_notes<'a>(
+        &self,
+        chosen: impl Iterator<Item = &'a ValidIndicator>,
+    ) -> Vec<String> {
+        let mut used: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
+        for ind in chosen {
+            for m in ind.def.measures.values() {
+                if let Some(a) = &m.area_attribute {
+                    used.entry(a.as_str())
+                        .or_default()
+                        .push(ind.def.id.as_str());
+                }
+            }
+        }
+        let table = &self.catalog.geography.name;
+        let mut notes = Vec::new();
+        for (attr, ids) in used {
+            let list = |codes: Vec<&str>| {
+                let more = codes.len().saturating_sub(5);
+                let mut text = codes[..codes.len().min(5)].join(", ");
+                if more > 0 {
+                    text.push_str(&format!(" and {more} more"));
+                }
+                text
+            };
+            let missing: Vec<&str> = self
+                .areas
+                .las
+                .values()
+                .filter(|a| !a.attributes.contains_key(attr))
+                .map(|a| a.code.as_str())
+                .collect();
+            if !missing.is_empty() {
+                notes.push(format!(
+                    "{table}: {attr} is null for {} LA(s) ({}): {} count it as 0; fill it in the table",
+                    missing.len(),
+                    list(missing),
+                    ids.join(", ")
+                ));
+            }
+            let negative: Vec<&str> = self
+                .areas
+                .las
+                .values()
+                .filter(|a| a.attributes.get(attr).is_some_and(|v| *v < 0.0))
+                .map(|a| a.code.as_str())
+                .collect();
+            if !negative.is_empty() {
+                notes.push(format!(
+                    "{table}: {attr} is negative for {} LA(s) ({}): {} divide by it as given; correct it in the table",
+                    negative.len(),
+                    list(negative),
+                    ids.join(", ")
+                ));
+            }
+        }
+        notes
     }
 }
 

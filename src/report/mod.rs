@@ -30,7 +30,7 @@ pub use definition::{
     PackDefError, PackIndicator, SectionKind, load_extract_keys, load_pack_def,
     unlisted_indicators,
 };
-pub use quality::{PackInputs, PeersUsed, Quality, TableCount, hex};
+pub use quality::{PackInputs, PeersUsed, Quality, TableCount, hex, table_counts};
 
 /// Errors of reading the report's inputs.
 #[derive(Debug, thiserror::Error)]
@@ -54,6 +54,17 @@ pub enum ReportError {
     /// An input object that cannot be read for its hash.
     #[error(transparent)]
     Extract(#[from] crate::extract::ExtractError),
+    /// `--strict`, and the extract has data-quality findings.
+    #[error(
+        "--strict: the extract has {} data-quality finding{}:\n  - {}\nfix the extract, or run without --strict to compute with them as notes",
+        findings.len(),
+        if findings.len() == 1 { "" } else { "s" },
+        findings.join("\n  - ")
+    )]
+    Strict {
+        /// Each finding, naming its table and column.
+        findings: Vec<String>,
+    },
 }
 
 /// Everything a run computed and read, with no session inside.

@@ -36,6 +36,8 @@ pub struct TableCount {
     /// Rows that repeat the key of another row, beyond the first of each
     /// key: rows minus distinct keys (None without a key).
     pub duplicates: Option<u64>,
+    /// Per key column, the rows where it is null (only those with some).
+    pub null_key: Vec<(String, u64)>,
 }
 
 /// The data-quality facts of a run.
@@ -100,24 +102,53 @@ fn check_key(
     }
 }
 
-/// Rows minus distinct values of `key`.
-async fn duplicates(
+/// One aggregate over `df`: `count(*)` then each of `columns` counted
+/// (its non-null rows), and, with a key, the number of distinct keys last.
+/// With a key the counts are partial counts per key, summed: one pass
+/// over the table gives the rows, the non-null counts and the duplicates.
+async fn aggregate_counts(
     df: &DataFrame,
     table: &str,
-    rows: u64,
-    key: &[String],
-) -> Result<u64, ReportError> {
-    let groups = df
-        .clone()
-        .aggregate(
-            key.iter().map(|c| col(format!("\"{c}\""))).collect(),
-            vec![],
-        )
-        .map_err(|e| df_err(table, e))?
-        .count()
-        .await
-        .map_err(|e| df_err(table, e))?;
-    Ok(rows.saturating_sub(groups as u64))
+    columns: &[&str],
+    key: Option<&[String]>,
+) -> Result<Vec<u64>, ReportError> {
+    use datafusion::functions_aggregate::expr_fn::sum;
+    let counted = |c: &str| count(col(format!("\"{c}\"")));
+    let mut aggs = vec![count(lit(1)).alias("n")];
+    for (i, c) in columns.iter().enumerate() {
+        aggs.push(counted(c).alias(format!("c{i}")));
+    }
+    let df = match key {
+        None => df.clone().aggregate(vec![], aggs),
+        Some(k) => {
+            let mut outer = vec![sum(col("n")).alias("n")];
+            for i in 0..columns.len() {
+                outer.push(sum(col(format!("c{i}"))).alias(format!("c{i}")));
+            }
+            outer.push(count(lit(1)).alias("groups"));
+            df.clone()
+                .aggregate(k.iter().map(|c| col(format!("\"{c}\""))).collect(), aggs)
+                .and_then(|d| d.aggregate(vec![], outer))
+        }
+    }
+    .map_err(|e| df_err(table, e))?;
+    let batches = df.collect().await.map_err(|e| df_err(table, e))?;
+    let width = columns.len() + 1 + usize::from(key.is_some());
+    Ok((0..width)
+        .map(|i| {
+            batches
+                .first()
+                .and_then(|b| {
+                    use datafusion::arrow::array::Array;
+                    let a = b
+                        .column(i)
+                        .as_any()
+                        .downcast_ref::<datafusion::arrow::array::Int64Array>()?;
+                    (!a.is_empty() && a.is_valid(0)).then(|| a.value(0).max(0) as u64)
+                })
+                .unwrap_or(0)
+        })
+        .collect())
 }
 
 async fn count_table(
@@ -126,8 +157,6 @@ async fn count_table(
     cohort: &CohortColumns,
     keys: &ExtractKeys,
 ) -> Result<TableCount, ReportError> {
-    let area = cohort.area.as_deref();
-
     let df = session
         .ctx
         .table(table)
@@ -137,49 +166,148 @@ async fn count_table(
     if let Some(k) = &key {
         check_key(&df, table, k, keys)?;
     }
-    let mut aggs = vec![count(lit(1)).alias("n")];
-    if let Some(a) = area {
-        aggs.push(count(col(format!("\"{a}\""))).alias("with_area"));
-    }
-    for (i, d) in cohort.dates.iter().enumerate() {
-        aggs.push(count(col(format!("\"{d}\""))).alias(format!("with_date_{i}")));
-    }
-    let batches = df
-        .clone()
-        .aggregate(vec![], aggs)
-        .map_err(|e| df_err(table, e))?
-        .collect()
-        .await
-        .map_err(|e| df_err(table, e))?;
-    let get = |i: usize| -> Option<u64> {
-        let b = batches.first()?;
-        let a = b
-            .column(i)
-            .as_any()
-            .downcast_ref::<datafusion::arrow::array::Int64Array>()?;
-        (!a.is_empty()).then(|| a.value(0).max(0) as u64)
-    };
-    let rows = get(0).unwrap_or(0);
-    let null_area = area.and_then(|_| get(1)).map(|w| rows.saturating_sub(w));
-    let first_date = if area.is_some() { 2 } else { 1 };
-    let null_date = cohort
-        .dates
+    // counted columns: the cohort area, the cohort dates, the key columns
+    let mut columns: Vec<&str> = Vec::new();
+    columns.extend(cohort.area.as_deref());
+    columns.extend(cohort.dates.iter().map(String::as_str));
+    columns.extend(key.iter().flatten().map(String::as_str));
+    let counts = aggregate_counts(&df, table, &columns, key.as_deref()).await?;
+    let rows = counts[0];
+    let nulls = |i: usize| rows.saturating_sub(counts[1 + i]);
+    let first_date = usize::from(cohort.area.is_some());
+    let first_key = first_date + cohort.dates.len();
+    let null_key = key
         .iter()
+        .flatten()
         .enumerate()
-        .filter_map(|(i, d)| Some((d.clone(), rows.saturating_sub(get(first_date + i)?))))
-        .collect();
-    let duplicates = match &key {
-        Some(k) => Some(duplicates(&df, table, rows, k).await?),
-        None => None,
-    };
+        .map(|(i, c)| (c.clone(), nulls(first_key + i)))
+        .filter(|(_, n)| *n > 0)
+        .collect::<Vec<_>>();
+    // a key column empty in every row: the export lost the column
+    if let Some((column, _)) = null_key.iter().find(|(_, n)| rows > 0 && *n == rows) {
+        return Err(crate::extract::ExtractError::AllNull {
+            table: table.to_string(),
+            column: column.clone(),
+            rows,
+            why: format!(
+                "it is a key column of the table ({})",
+                keys.file
+                    .as_deref()
+                    .unwrap_or(Path::new(super::definition::EXTRACT_KEYS_FILE))
+                    .display()
+            ),
+        }
+        .into());
+    }
     Ok(TableCount {
         table: table.to_string(),
         rows,
-        null_area,
-        null_date,
+        null_area: cohort.area.as_ref().map(|_| nulls(0)),
+        null_date: cohort
+            .dates
+            .iter()
+            .enumerate()
+            .map(|(i, d)| (d.clone(), nulls(first_date + i)))
+            .collect(),
+        duplicates: key
+            .as_ref()
+            .map(|_| rows.saturating_sub(counts[columns.len() + 1])),
         key,
-        duplicates,
+        null_key,
     })
+}
+
+/// Per table that the indicators `ids` read, and the geography table, the
+/// cohort columns its rows are counted by.
+fn counted_tables(
+    catalog: &crate::validate::ValidCatalog,
+    ids: &[String],
+) -> BTreeMap<String, CohortColumns> {
+    let mut tables: BTreeMap<String, CohortColumns> = BTreeMap::new();
+    tables.insert(catalog.geography.name.clone(), CohortColumns::default());
+    for ind in catalog
+        .indicators
+        .iter()
+        .filter(|i| ids.contains(&i.def.id))
+    {
+        for (name, s) in &ind.sources {
+            let cohort = name == &ind.def.cohort.source;
+            let area = cohort
+                .then(|| s.columns.get(&ind.def.cohort.area).cloned())
+                .flatten();
+            let date = cohort
+                .then(|| {
+                    let d = ind.def.cohort.date.as_ref()?;
+                    s.columns.get(d).cloned()
+                })
+                .flatten();
+            // an overlap cohort (`until`) keeps rows whose end is null: only
+            // its start date places a row, and that is the date counted
+            let e = tables.entry(s.table.name.clone()).or_default();
+            if e.area.is_none() {
+                e.area = area;
+            }
+            if let Some(d) = date
+                && !e.dates.contains(&d)
+            {
+                e.dates.push(d);
+                e.dates.sort();
+            }
+        }
+    }
+    tables
+}
+
+/// The data-quality counts of every table the indicators `ids` read (and
+/// of the geography table), sorted by table name: one aggregate per table
+/// through the run's session. What a pack's data-quality section shows and
+/// `compute` reports as notes ([`TableCount::findings`]).
+pub async fn table_counts(
+    session: &Session,
+    ids: &[String],
+    keys: &ExtractKeys,
+) -> Result<Vec<TableCount>, ReportError> {
+    let mut counts = Vec::new();
+    for (t, cohort) in &counted_tables(&session.catalog, ids) {
+        counts.push(count_table(session, t, cohort, keys).await?);
+    }
+    Ok(counts)
+}
+
+impl TableCount {
+    /// What in these counts can change a figure, one sentence each naming
+    /// the table and column: duplicate rows, rows with no key column, no
+    /// area. (Rows with no cohort date are noted by execution.)
+    /// `keys_file` is where the keys are named.
+    pub fn findings(&self, keys_file: &Path) -> Vec<String> {
+        let t = &self.table;
+        let rows = |n: u64| format!("{n} row{}", if n == 1 { "" } else { "s" });
+        let mut out = Vec::new();
+        if let (Some(n), Some(key)) = (self.duplicates, &self.key)
+            && n > 0
+        {
+            out.push(format!(
+                "{t}: {n} duplicate row{}: each repeats the key ({}) of another row (keys: {}); they are counted as supplied: remove them from the extract, or correct the key",
+                if n == 1 { "" } else { "s" },
+                key.join(", "),
+                keys_file.display()
+            ));
+        }
+        for (c, n) in &self.null_key {
+            out.push(format!(
+                "{t}: {} with no {c} (a key column named in {}): an event or row with no {c} cannot be placed or linked; fill it in the extract",
+                rows(*n),
+                keys_file.display()
+            ));
+        }
+        if let Some(n) = self.null_area.filter(|n| *n > 0) {
+            out.push(format!(
+                "{t}: {} with no area code: no local authority counts them",
+                rows(n)
+            ));
+        }
+        out
+    }
 }
 
 /// The cohort columns of a table, as some indicator's cohort names them.
@@ -255,8 +383,6 @@ pub async fn gather_pack_inputs(
 ) -> Result<PackInputs, ReportError> {
     let pack_def = def.file.as_path();
     let catalog = &session.catalog;
-    let mut tables: BTreeMap<String, CohortColumns> = BTreeMap::new();
-    tables.insert(catalog.geography.name.clone(), CohortColumns::default());
     let mut sql = BTreeMap::new();
     let mut files = BTreeMap::new();
     let mut objects = BTreeMap::new();
@@ -266,29 +392,7 @@ pub async fn gather_pack_inputs(
         .iter()
         .filter(|i| ids.contains(&i.def.id))
     {
-        for (name, s) in &ind.sources {
-            let cohort = name == &ind.def.cohort.source;
-            let area = cohort
-                .then(|| s.columns.get(&ind.def.cohort.area).cloned())
-                .flatten();
-            let date = cohort
-                .then(|| {
-                    let d = ind.def.cohort.date.as_ref()?;
-                    s.columns.get(d).cloned()
-                })
-                .flatten();
-            // an overlap cohort (`until`) keeps rows whose end is null: only
-            // its start date places a row, and that is the date counted
-            let e = tables.entry(s.table.name.clone()).or_default();
-            if e.area.is_none() {
-                e.area = area;
-            }
-            if let Some(d) = date
-                && !e.dates.contains(&d)
-            {
-                e.dates.push(d);
-                e.dates.sort();
-            }
+        for s in ind.sources.values() {
             for f in &s.table.files {
                 let key = relative(data_dir, f, "data");
                 hash_data(&s.table.location, key, f, &mut files, &mut objects)?;
@@ -352,10 +456,7 @@ pub async fn gather_pack_inputs(
     if let Some(k) = &def.keys.file {
         files.insert(relative(reports_dir, k, "reports"), sha256_file(k)?);
     }
-    let mut counts = Vec::new();
-    for (t, cohort) in &tables {
-        counts.push(count_table(session, t, cohort, &def.keys).await?);
-    }
+    let counts = table_counts(session, ids, &def.keys).await?;
     let not_yet_available = execution
         .periods
         .iter()

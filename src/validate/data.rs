@@ -1,7 +1,8 @@
 //! Checks of the extract's data that the Parquet footers can answer
-//! without reading a data page (`TableFiles::profile`): a table an
-//! indicator reads has rows, its area column is not empty in every row, a
-//! column summed as a count, prediction or weight is not negative, and rows
+//! without reading a data page (`TableFiles::profile`): every table an
+//! indicator reads (cohort or events) has rows, its area column is not empty in every row, a
+//! column summed as a count, prediction or weight is not negative (nor NaN
+//! or infinite: that column's values are read, the footers cannot say), and rows
 //! with no person key are counted in a note rather than dropped in silence.
 
 use std::collections::BTreeMap;
@@ -18,6 +19,94 @@ pub struct DataNote {
     pub text: String,
 }
 
+/// Refuse a manifest whose `extract_date` comes before a date of the
+/// table (from the footers' statistics): no row can be dated after the
+/// day the data were drawn, so the manifest is wrong, and every period,
+/// baseline and target after it would be refused or left out.
+/// Checked before the definitions' rules, which would otherwise blame
+/// every baseline and target for the one wrong date.
+pub fn check_extract_date(
+    extract: &crate::extract::Extract,
+    table: &crate::extract::TableFiles,
+) -> Result<(), ExtractError> {
+    use datafusion::arrow::datatypes::DataType;
+    let Some(m) = &extract.manifest else {
+        return Ok(());
+    };
+    if !table
+        .schema
+        .fields()
+        .iter()
+        .any(|f| f.data_type() == &DataType::Date32)
+    {
+        return Ok(());
+    }
+    let p = table.profile()?;
+    let limit = f64::from(crate::period::to_date32(m.extract_date));
+    for f in table.schema.fields() {
+        if f.data_type() != &DataType::Date32 {
+            continue;
+        }
+        let Some(max) = p.columns.get(f.name()).and_then(|c| c.max) else {
+            continue;
+        };
+        // an implausible date is the data's fault: check_dates names it
+        let plausible = f64::from(crate::period::to_date32(crate::period::latest_date()));
+        if max > limit && max <= plausible {
+            let latest = chrono::NaiveDate::from_ymd_opt(1970, 1, 1)
+                .and_then(|e| e.checked_add_signed(chrono::TimeDelta::days(max as i64)))
+                .map(|d| d.to_string())
+                .unwrap_or_else(|| format!("day {max}"));
+            let path = match &extract.location {
+                crate::extract::ExtractLocation::Remote(r) => r.url_of("manifest.yaml"),
+                crate::extract::ExtractLocation::Local(_) => extract.dir.join("manifest.yaml"),
+            };
+            return Err(ExtractError::Manifest {
+                path,
+                message: format!(
+                    "extract_date {} is before the data: column `{}` of table `{}` runs to {latest}; give the day the data were drawn (no row is dated after it)",
+                    m.extract_date,
+                    f.name(),
+                    table.name
+                ),
+            });
+        }
+    }
+    Ok(())
+}
+
+/// Refuse a cohort year column (`year:`, a calendar year held as an
+/// integer) holding years outside the plausible range, from the footers'
+/// statistics: an absurd year would make the periods run without bound.
+fn check_year(
+    v: &ValidIndicator,
+    src: &crate::validate::ResolvedSource,
+    p: &TableProfile,
+) -> Result<(), ExtractError> {
+    use chrono::Datelike;
+    let Some(year) = &v.def.cohort.year else {
+        return Ok(());
+    };
+    let column = src.columns.get(year).cloned().unwrap_or(year.clone());
+    let (lo, hi) = (
+        crate::period::earliest_date().year(),
+        crate::period::latest_date().year(),
+    );
+    match p.columns.get(&column).map(|c| (c.min, c.max)) {
+        Some((Some(min), Some(max))) if min < f64::from(lo) || max > f64::from(hi) => {
+            Err(ExtractError::YearOutOfRange {
+                table: src.table.name.clone(),
+                column,
+                min,
+                max,
+                lo,
+                hi,
+            })
+        }
+        _ => Ok(()),
+    }
+}
+
 /// Run the checks over every source of `valid`; an error for what makes
 /// figures wrong, notes for what the figures leave out.
 pub fn check_data(valid: &[ValidIndicator]) -> Result<Vec<DataNote>, ExtractError> {
@@ -30,20 +119,27 @@ pub fn check_data(valid: &[ValidIndicator]) -> Result<Vec<DataNote>, ExtractErro
         profiles.insert(t.name.clone(), p.clone());
         Ok(p)
     };
+    // (table, column) already searched for NaN and infinities
+    let mut checked: std::collections::BTreeSet<(String, String)> = Default::default();
     // (table, column) -> (rows without a person, indicators)
     let mut no_person: BTreeMap<(String, String), (u64, Vec<String>)> = BTreeMap::new();
     for v in valid {
         let def = &v.def;
+        // an empty event table would count no event in silence, as an
+        // empty cohort table would count nobody
+        for s in v.sources.values() {
+            let p = profile(&s.table)?;
+            if p.rows == 0 {
+                return Err(ExtractError::EmptyTable {
+                    table: s.table.name.clone(),
+                    path: s.table.path.clone(),
+                });
+            }
+        }
         let Some(src) = v.sources.get(&def.cohort.source) else {
             continue;
         };
         let p = profile(&src.table)?;
-        if p.rows == 0 {
-            return Err(ExtractError::EmptyTable {
-                table: src.table.name.clone(),
-                path: src.table.path.clone(),
-            });
-        }
         let physical = |name: &str| src.columns.get(name).cloned().unwrap_or(name.to_string());
         let area = physical(&def.cohort.area);
         if p.columns.get(&area).and_then(|c| c.nulls) == Some(p.rows) {
@@ -54,6 +150,7 @@ pub fn check_data(valid: &[ValidIndicator]) -> Result<Vec<DataNote>, ExtractErro
                 why: format!("it places each row of {} in its area", def.id),
             });
         }
+        check_year(v, src, &p)?;
         let mut summed: Vec<(String, &str)> = def
             .measures
             .values()
@@ -64,6 +161,9 @@ pub fn check_data(valid: &[ValidIndicator]) -> Result<Vec<DataNote>, ExtractErro
             summed.push((physical(w), "a survey weight"));
         }
         for (column, what) in summed {
+            if checked.insert((src.table.name.clone(), column.clone())) {
+                src.table.check_finite(&column, what)?;
+            }
             if let Some(min) = p.columns.get(&column).and_then(|c| c.min)
                 && min < 0.0
             {

@@ -158,6 +158,17 @@ pub fn validate(catalog: Catalog, extract: &Extract) -> Result<ValidCatalog, Val
             None => continue,
         }
     }
+    if diags.is_empty() {
+        let mut seen = std::collections::BTreeSet::new();
+        for t in valid
+            .iter()
+            .flat_map(|v| v.sources.values().map(|s| &s.table))
+        {
+            if seen.insert(t.name.clone()) {
+                data::check_extract_date(extract, t)?;
+            }
+        }
+    }
     rules::check_catalog(&catalog, &geography, &mut diags);
     if !diags.is_empty() {
         return Err(ValidateError::Invalid(diags));

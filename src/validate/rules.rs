@@ -147,12 +147,43 @@ fn psa_members(catalog: &Catalog, out: &mut Vec<Diagnostic>) {
                 None,
             ));
         }
+        if let Some(first) = psas.value[..i].iter().position(|p| p.id == psa.id) {
+            out.push(psas.diag(
+                &format!("[{i}].id"),
+                format!("duplicate PSA id `{}` (first at [{first}])", psa.id),
+                Some("give each PSA one entry: merge their indicators".into()),
+            ));
+        }
         for (j, m) in psa.indicators.iter().enumerate() {
             if !known.contains(&m.as_str()) {
                 out.push(psas.diag(
                     &format!("[{i}].indicators[{j}]"),
                     format!("unknown indicator `{m}`"),
                     Some(suggest(m, &known)),
+                ));
+            } else if psa.indicators[..j].contains(m) {
+                // one per repeat: render_diagnostics caps what is shown
+                out.push(psas.diag(
+                    &format!("[{i}].indicators[{j}]"),
+                    format!("`{m}` is listed twice in {}", psa.id),
+                    Some("list each indicator once".into()),
+                ));
+            } else if let Some(other) = catalog
+                .indicators
+                .iter()
+                .find(|d| &d.value.id == m)
+                .and_then(|d| d.value.psa.as_ref())
+                .filter(|p| *p != &psa.id)
+            {
+                out.push(psas.diag(
+                    &format!("[{i}].indicators[{j}]"),
+                    format!(
+                        "`{m}` is listed under {} but its definition says `psa: {other}`",
+                        psa.id
+                    ),
+                    Some(format!(
+                        "list it under {other}, or change the definition's psa"
+                    )),
                 ));
             }
         }
@@ -194,6 +225,27 @@ fn geography_columns(catalog: &Catalog, geography: &TableFiles, out: &mut Vec<Di
                 hint: Some(format!(
                     "write `{col}` as a Utf8 column, or name a text column in geography.yaml"
                 )),
+            });
+            continue;
+        }
+        // a null code or region code: every target of its LA would be
+        // reported unknown, when the one cause is the table
+        let nulls = (role == "code" || role == "region_code")
+            .then(|| geography.profile().ok())
+            .flatten()
+            .and_then(|p| p.columns.get(col.as_str()).and_then(|c| c.nulls))
+            .unwrap_or(0);
+        if nulls > 0 {
+            out.push(Diagnostic {
+                file: geography.files.first().unwrap_or(&geography.path).display().to_string(),
+                line: 1,
+                column: 1,
+                path: role.to_string(),
+                message: format!(
+                    "column `{col}` of the geography table `{}` is null in {nulls} row(s): every LA needs its code and region code",
+                    g.table
+                ),
+                hint: Some(format!("fill `{col}` in every row of the table")),
             });
             continue;
         }

@@ -11,11 +11,11 @@ use std::process::{Command, Output};
 use std::sync::{Arc, OnceLock};
 
 use common::repo;
-use pireport::assess::{LaaLine, ResultRow, laa_report};
+use pireport::ValidCatalog;
 use pireport::definition::{LaaTargetDef, Polarity};
 use pireport::geography::AreaLevel;
 use pireport::period::Period;
-use pireport::validate::ValidCatalog;
+use pireport::{LaaLine, ResultRow, laa_report};
 
 const BIN: &str = env!("CARGO_BIN_EXE_pireport");
 

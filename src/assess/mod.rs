@@ -22,10 +22,7 @@ pub use laa::{LaaLine, laa_report};
 pub use peers::compare_with_peers;
 pub use psa::{PsaRow, psa_progress_rows};
 pub use row::{RESULT_COLUMNS, ResultRow, Status};
-pub use value::{
-    Figures, estimate, figures, interval_at, interval_method, significance_kind, significance_test,
-    significant,
-};
+pub use value::{Figures, estimate, figures, significance_test};
 
 /// The stats polarity of a definition.
 pub fn polarity(ind: &ValidIndicator) -> Polarity {

@@ -25,12 +25,8 @@ use crate::period::{Period, PeriodSet};
 use crate::request::{self, RequestError};
 use crate::validate::ValidCatalog;
 
-pub use definition::{
-    ChartKind, EXTRACT_KEYS_FILE, ExtractKeys, KeyColumnError, LoadedPackDef, PackDef,
-    PackDefError, PackIndicator, SectionKind, load_extract_keys, load_pack_def,
-    unlisted_indicators,
-};
-pub use quality::{PackInputs, PeersUsed, Quality, TableCount, hex};
+pub use definition::{ChartKind, LoadedPackDef, PackDefError, PackIndicator, SectionKind};
+pub use quality::{PackInputs, PeersUsed, Quality, hex};
 
 /// Errors of reading the report's inputs.
 #[derive(Debug, thiserror::Error)]

@@ -62,7 +62,7 @@ pub(crate) mod validate;
 
 pub mod generate;
 
-pub use assess::{LaaLine, ResultRow, Status, laa_report};
+pub use assess::{AssessError, LaaLine, ResultRow, Status, laa_report};
 pub use definition::load_definitions;
 pub use peers::{PeerGroups, PeerGroupsFile, PeersError, peer_groups, render_group};
 pub use render::{
@@ -134,6 +134,9 @@ pub enum Error {
     /// Executing.
     #[error(transparent)]
     Execute(#[from] execute::ExecuteError),
+    /// A statistic refused the engine's figures (a bug of ours).
+    #[error(transparent)]
+    Assess(#[from] assess::AssessError),
     /// Reading the report's inputs (counts, hashes).
     #[error(transparent)]
     Report(#[from] report::ReportError),
@@ -212,6 +215,8 @@ impl Error {
                 | render::RenderError::SourceDateEpoch { .. },
             ) => Fault::Input,
             Error::Render(render::RenderError::Encode { .. }) => Fault::Internal,
+            Error::Assess(_) | Error::Report(report::ReportError::Assess(_)) => Fault::Internal,
+            Error::Report(report::ReportError::Request(_)) => Fault::Input,
             Error::Report(
                 report::ReportError::PackDefinition(_)
                 | report::ReportError::Execute(execute::ExecuteError::Run { .. }),
@@ -323,8 +328,9 @@ impl Run {
 impl Run {
     /// Compare every LA row with its most similar group (`vs_peers`,
     /// `peer_rank`).
-    pub fn compare_with_peers(&mut self, groups: &peers::PeerGroups) {
-        assess::compare_with_peers(&self.catalog, &self.execution, &mut self.rows, groups);
+    pub fn compare_with_peers(&mut self, groups: &peers::PeerGroups) -> Result<(), Error> {
+        assess::compare_with_peers(&self.catalog, &self.execution, &mut self.rows, groups)?;
+        Ok(())
     }
 
     /// The most similar groups that `reports/peer-groups.yaml` declares,
@@ -436,7 +442,7 @@ pub async fn compute_validated(
     let session = open_on(backend, valid, extract).await?;
     let catalog = session.catalog.clone();
     let execution = session.execute(ids).await?;
-    let rows = assess::assess(&catalog, &execution);
+    let rows = assess::assess(&catalog, &execution)?;
     Ok(Run {
         catalog,
         session,
@@ -506,7 +512,7 @@ pub async fn laa_on(
         request::target_year(y, &years, area, Some(&la.name))?;
     }
     let exec = session.execute(&ids).await?;
-    let rows = assess::assess(&catalog, &exec);
+    let rows = assess::assess(&catalog, &exec)?;
     let Some(year) = year.or_else(|| assess::LaaLine::default_year(&catalog, &rows, area)) else {
         return Err(request::RequestError::NoTargetYear {
             area: area.to_string(),
@@ -514,7 +520,7 @@ pub async fn laa_on(
         }
         .into());
     };
-    let lines = assess::laa_report(&catalog, &rows, area, year);
+    let lines = assess::laa_report(&catalog, &rows, area, year)?;
     Ok(LaaOutcome {
         area: la,
         year,
@@ -688,7 +694,7 @@ pub async fn pack_on(
     req.check_on(&run)?;
     let groups = run.peer_groups(backend, data, &settings.reports)?;
     if let Some(g) = &groups {
-        run.compare_with_peers(g);
+        run.compare_with_peers(g)?;
     }
     let used = if ids.is_empty() {
         run.catalog

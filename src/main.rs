@@ -497,7 +497,7 @@ fn compute_command(
     }
     let reports_dir = reports.clone().unwrap_or_else(|| PathBuf::from("reports"));
     match run.peer_groups(&backend, &inputs.data, &reports_dir)? {
-        Some(groups) => run.compare_with_peers(&groups),
+        Some(groups) => run.compare_with_peers(&groups)?,
         None if reports.is_some() => {
             return Err(pireport::PeersError::Read {
                 path: pireport::PeerGroupsFile::path_in(&reports_dir),

@@ -530,6 +530,7 @@ fn count_exceptions() {
             let laa_off = r.area_level == AreaLevel::La
                 && LaaLine::target_years(&run.catalog, &r.area_code).contains(&fy)
                 && laa_report(&run.catalog, &rows, &r.area_code, fy)
+                    .expect("assessed")
                     .iter()
                     .any(|l| {
                         &l.indicator == id

@@ -45,7 +45,7 @@ fn engine() -> (Vec<ResultRow>, pireport::PeerGroups) {
         .peer_groups(&pireport::Backend::Local, &data, &repo.join("reports"))
         .expect("peer groups build")
         .expect("reports/peer-groups.yaml is shipped");
-    run.compare_with_peers(&groups);
+    run.compare_with_peers(&groups).expect("compared");
     (run.rows, groups)
 }
 

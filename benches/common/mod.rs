@@ -134,7 +134,7 @@ pub async fn compute_on(
     let catalog = Arc::new(valid);
     let session = Session::open_with_context(ctx, catalog.clone(), &extract).await?;
     let execution = session.execute(ids).await?;
-    let rows = pireport::engine::assess(&catalog, &execution);
+    let rows = pireport::engine::assess(&catalog, &execution)?;
     Ok(Run {
         catalog,
         session,

@@ -15,7 +15,7 @@ use crate::definition::LaaTargetDef;
 use crate::execute::{Aggregate, Execution};
 use crate::geography::AreaLevel;
 use crate::period::{Grain, Period};
-use crate::stats::{self, Polarity};
+use crate::stats::{self, Polarity, StatsError};
 use crate::validate::{ValidCatalog, ValidIndicator};
 
 pub use laa::{LaaLine, laa_report};
@@ -23,6 +23,43 @@ pub use peers::compare_with_peers;
 pub use psa::{PsaRow, psa_progress_rows};
 pub use row::{RESULT_COLUMNS, ResultRow, Status};
 pub use value::{Figures, estimate, figures, significance_test};
+
+/// A statistic refused the figures of one row: a bug of ours, not an
+/// undefined figure (those are `None` in the row). The engine or
+/// validation let through a negative or non-finite count, a proportion
+/// whose numerator exceeds its denominator, or a confidence level outside
+/// (0, 1); publishing the row blank would hide it.
+#[derive(Debug, thiserror::Error)]
+#[error("cannot assess {indicator} for {area} in {period}")]
+pub struct AssessError {
+    /// The indicator.
+    pub indicator: String,
+    /// The area code.
+    pub area: String,
+    /// The period.
+    pub period: Period,
+    /// What the statistics refused.
+    #[source]
+    pub source: StatsError,
+}
+
+impl AssessError {
+    /// A wrapper adding the row's indicator, area and period to a
+    /// [`StatsError`].
+    pub(super) fn at(
+        indicator: &str,
+        area: &str,
+        period: Period,
+    ) -> impl Fn(StatsError) -> AssessError {
+        let (indicator, area) = (indicator.to_string(), area.to_string());
+        move |source| AssessError {
+            indicator: indicator.clone(),
+            area: area.clone(),
+            period,
+            source,
+        }
+    }
+}
 
 /// The stats polarity of a definition.
 pub fn polarity(ind: &ValidIndicator) -> Polarity {
@@ -49,7 +86,7 @@ struct Computed {
 }
 
 /// Stage entry point: assess every aggregate of `exec`.
-pub fn assess(catalog: &ValidCatalog, exec: &Execution) -> Vec<ResultRow> {
+pub fn assess(catalog: &ValidCatalog, exec: &Execution) -> Result<Vec<ResultRow>, AssessError> {
     let mut out = Vec::new();
     let targets: &[LaaTargetDef] = catalog
         .catalog
@@ -66,12 +103,12 @@ pub fn assess(catalog: &ValidCatalog, exec: &Execution) -> Vec<ResultRow> {
             .iter()
             .filter(|a| a.indicator == ind.def.id)
             .collect();
-        let mut rows = assess_indicator(ind, &aggs, targets);
+        let mut rows = assess_indicator(ind, &aggs, targets)?;
         rows.extend(not_yet_available(ind, &ps.not_yet_available, &aggs));
         rows.sort_by_key(|r| r.sort_key());
         out.extend(rows);
     }
-    out
+    Ok(out)
 }
 
 fn not_yet_available(
@@ -101,12 +138,12 @@ fn assess_indicator(
     ind: &ValidIndicator,
     aggs: &[&Aggregate],
     targets: &[LaaTargetDef],
-) -> Vec<ResultRow> {
+) -> Result<Vec<ResultRow>, AssessError> {
     let mut computed: BTreeMap<(AreaKey, Period), Computed> = BTreeMap::new();
     for a in aggs {
         let period = a.period;
         let f = figures(ind, a);
-        let est = estimate(ind, &f);
+        let est = estimate(ind, &f).map_err(AssessError::at(&ind.def.id, &a.area_code, period))?;
         computed.insert(
             ((a.level, a.area_code.clone()), period),
             Computed {
@@ -169,6 +206,7 @@ fn assess_indicator(
             None
         } else {
             significance_test(ind, &c.figures, base.map(|b| &b.figures))
+                .map_err(AssessError::at(&ind.def.id, &c.agg.area_code, *period))?
         };
         r.significant = test.map(|(sig, _)| sig);
         r.p_change = test.map(|(_, p)| p);
@@ -212,12 +250,12 @@ fn assess_indicator(
         };
         rows.push(r);
     }
-    compare_and_trend(ind, &computed, &mut rows);
+    compare_and_trend(ind, &computed, &mut rows)?;
     suppress(ind, &mut rows);
     withhold_suppressed_baselines(&mut rows);
     false_discovery(&mut rows);
     spc_signals(ind, &mut rows);
-    rows
+    Ok(rows)
 }
 
 /// A row whose baseline row is suppressed must not publish that baseline
@@ -392,7 +430,7 @@ fn compare_and_trend(
     ind: &ValidIndicator,
     computed: &BTreeMap<(AreaKey, Period), Computed>,
     rows: &mut [ResultRow],
-) {
+) -> Result<(), AssessError> {
     let pol = polarity(ind);
     let value_of = |level: AreaLevel, code: &str, p: Period| {
         computed
@@ -406,10 +444,17 @@ fn compare_and_trend(
         // an area's count is not comparable with a larger area's total
         let comparable = ind.def.value.kind != crate::definition::ValueKind::Count;
         let own = computed.get(&((r.area_level, r.area_code.clone()), p));
-        // the p-value of a comparison, by inverting the row's own interval
+        // the p-value of a comparison, by inverting the row's own interval;
+        // the search keeps the first refusal of the statistics to return it
+        let refused = std::cell::Cell::new(None);
         let p_value = |bench: f64| {
             own.and_then(|c| {
-                stats::interval_p_value(bench, |l| value::interval_at(ind, &c.figures, l))
+                stats::interval_p_value(bench, |l| {
+                    value::interval_at(ind, &c.figures, l).unwrap_or_else(|e| {
+                        refused.set(Some(e));
+                        None
+                    })
+                })
             })
         };
         if comparable
@@ -425,6 +470,9 @@ fn compare_and_trend(
         {
             r.vs_national = stats::compare_with_benchmark(&iv, bench, pol);
             r.p_vs_national = p_value(bench);
+        }
+        if let Some(e) = refused.take() {
+            return Err(AssessError::at(&ind.def.id, &r.area_code, p)(e));
         }
         // recent trend over the last five non-overlapping periods
         let step = if p.grain().overlapping() { 4 } else { 1 };
@@ -466,6 +514,7 @@ fn compare_and_trend(
         r.trend = test.map(|t| t.trend);
         r.p_trend = test.and_then(|t| stats::chi_square_1df_p_value(t.statistic));
     }
+    Ok(())
 }
 
 fn suppress(ind: &ValidIndicator, rows: &mut [ResultRow]) {

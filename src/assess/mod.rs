@@ -139,7 +139,25 @@ fn assess_indicator(
     aggs: &[&Aggregate],
     targets: &[LaaTargetDef],
 ) -> Result<Vec<ResultRow>, AssessError> {
-    let mut computed: BTreeMap<(AreaKey, Period), Computed> = BTreeMap::new();
+    let computed = compute_all(ind, aggs)?;
+    let mut rows = computed
+        .values()
+        .map(|c| assess_row(ind, targets, &computed, c))
+        .collect::<Result<Vec<_>, _>>()?;
+    compare_and_trend(ind, &computed, &mut rows)?;
+    suppress(ind, &mut rows);
+    withhold_suppressed_baselines(&mut rows);
+    false_discovery(&mut rows);
+    spc_signals(ind, &mut rows);
+    Ok(rows)
+}
+
+/// The figures and estimate of every aggregate, by area and period.
+fn compute_all(
+    ind: &ValidIndicator,
+    aggs: &[&Aggregate],
+) -> Result<BTreeMap<(AreaKey, Period), Computed>, AssessError> {
+    let mut computed = BTreeMap::new();
     for a in aggs {
         let period = a.period;
         let f = figures(ind, a);
@@ -154,108 +172,133 @@ fn assess_indicator(
             },
         );
     }
-    let pol = polarity(ind);
-    let mut rows = Vec::new();
-    for ((key, period), c) in &computed {
-        let mut r = ResultRow::empty(
-            ind,
-            c.agg.level,
-            &c.agg.area_code,
-            &c.agg.area_name,
-            &c.agg.region_code,
-            *period,
-        );
-        r.numerator = Some(c.figures.numerator);
-        r.denominator = c.figures.denominator;
-        r.expected = c.figures.expected;
-        r.numerator_n = c.figures.numerator_n;
-        r.denominator_n = c.figures.denominator_n;
-        r.sample_size = value::sample_size(ind, &c.figures);
-        let Some((value, ci)) = c.est else {
-            r.status = Some(Status::NoData);
-            rows.push(r);
-            continue;
+    Ok(computed)
+}
+
+/// Whether the indicator's rows are judged against a baseline period
+/// (not for kinds that are themselves a change: excess, percent change).
+fn against_baseline(ind: &ValidIndicator) -> bool {
+    !matches!(
+        ind.def.value.kind,
+        crate::definition::ValueKind::ExcessPercent | crate::definition::ValueKind::PercentChange
+    )
+}
+
+/// One area's row in one period, before the comparisons with other areas:
+/// figures, value and intervals, change from the baseline and its
+/// significance, and the status.
+fn assess_row(
+    ind: &ValidIndicator,
+    targets: &[LaaTargetDef],
+    computed: &BTreeMap<(AreaKey, Period), Computed>,
+    c: &Computed,
+) -> Result<ResultRow, AssessError> {
+    let period = c.period;
+    let key = (c.agg.level, c.agg.area_code.clone());
+    let mut r = ResultRow::empty(
+        ind,
+        c.agg.level,
+        &c.agg.area_code,
+        &c.agg.area_name,
+        &c.agg.region_code,
+        period,
+    );
+    r.numerator = Some(c.figures.numerator);
+    r.denominator = c.figures.denominator;
+    r.expected = c.figures.expected;
+    r.numerator_n = c.figures.numerator_n;
+    r.denominator_n = c.figures.denominator_n;
+    r.sample_size = value::sample_size(ind, &c.figures);
+    let Some((value, ci)) = c.est else {
+        r.status = Some(Status::NoData);
+        return Ok(r);
+    };
+    r.value = Some(value);
+    if let Some(i) = ci {
+        r.set_intervals(&i);
+    }
+    let baseline = baseline_for(ind, period.grain());
+    let base = baseline.and_then(|b| computed.get(&(key, b)));
+    r.baseline_period = baseline;
+    let base_value = base.and_then(|b| b.est.map(|e| e.0));
+    r.baseline_value = base_value;
+    let against_baseline = against_baseline(ind);
+    // a period that ends before the baseline is not measured against it:
+    // no change, no significance, no status
+    let before_baseline = against_baseline && baseline.is_some_and(|b| period.end() < b.end());
+    if let Some(bv) = base_value.filter(|_| !before_baseline) {
+        r.change = match ind.def.change {
+            crate::definition::ChangeKind::Difference => Some(value - bv),
+            crate::definition::ChangeKind::Percent if bv != 0.0 => Some(100.0 * (value - bv) / bv),
+            _ => None,
         };
-        r.value = Some(value);
-        if let Some(i) = ci {
-            r.set_intervals(&i);
-        }
-        let baseline = baseline_for(ind, period.grain());
-        let base = baseline.and_then(|b| computed.get(&(key.clone(), b)));
-        r.baseline_period = baseline;
-        let base_value = base.and_then(|b| b.est.map(|e| e.0));
-        r.baseline_value = base_value;
-        let against_baseline = !matches!(
-            ind.def.value.kind,
-            crate::definition::ValueKind::ExcessPercent
-                | crate::definition::ValueKind::PercentChange
-        );
-        // a period that ends before the baseline is not measured against it:
-        // no change, no significance, no status
-        let before_baseline = against_baseline && baseline.is_some_and(|b| period.end() < b.end());
-        if let Some(bv) = base_value.filter(|_| !before_baseline) {
-            r.change = match ind.def.change {
-                crate::definition::ChangeKind::Difference => Some(value - bv),
-                crate::definition::ChangeKind::Percent if bv != 0.0 => {
-                    Some(100.0 * (value - bv) / bv)
-                }
-                _ => None,
-            };
-        }
-        let test = if before_baseline || (against_baseline && Some(*period) == baseline) {
+    }
+    let test =
+        if before_baseline || (against_baseline && Some(period) == baseline) {
             None
         } else {
             significance_test(ind, &c.figures, base.map(|b| &b.figures))
-                .map_err(AssessError::at(&ind.def.id, &c.agg.area_code, *period))?
+                .map_err(AssessError::at(&ind.def.id, &c.agg.area_code, period))?
         };
-        r.significant = test.map(|(sig, _)| sig);
-        r.p_change = test.map(|(_, p)| p);
-        // the reference a status is judged against: the baseline, or zero
-        // (expected / before) for kinds that are themselves a change
-        let reference = if against_baseline {
-            base_value
-        } else {
-            Some(0.0)
-        };
-        let target = target_for(ind, targets, c, base_value);
-        let yoy = year_on_year(ind, &computed, key, *period, value);
-        r.status = match (baseline, reference) {
-            _ if yoy.is_some() => {
-                let (previous, met) = yoy.unwrap_or((value, false)); // ok: is_some checked
-                r.target = Some(previous);
-                Some(Status::YearOnYear { met })
-            }
-            (Some(b), _) if against_baseline && period.end() < b.end() => None,
-            (Some(b), _) if against_baseline && *period == b => Some(Status::IsBaseline),
-            (_, Some(refv)) => {
-                let sig = r.significant.unwrap_or(false);
-                let worse = sig && pol.is_better(refv, value);
-                match target {
-                    Some((t, traj)) => {
-                        r.target = Some(t);
-                        Some(Status::Target(stats::target_status(
-                            Some(value),
-                            t,
-                            traj,
-                            worse,
-                            pol,
-                        )))
-                    }
-                    None => Some(Status::Baseline(stats::baseline_status(
-                        value, refv, sig, pol,
-                    ))),
+    r.significant = test.map(|(sig, _)| sig);
+    r.p_change = test.map(|(_, p)| p);
+    r.status = judge(ind, targets, computed, c, &mut r, value);
+    Ok(r)
+}
+
+/// The status of a row with a `value` whose baseline and significance are
+/// set: year on year, the baseline itself, against a target, or against
+/// the baseline alone (setting the row's `target` where there is one).
+fn judge(
+    ind: &ValidIndicator,
+    targets: &[LaaTargetDef],
+    computed: &BTreeMap<(AreaKey, Period), Computed>,
+    c: &Computed,
+    r: &mut ResultRow,
+    value: f64,
+) -> Option<Status> {
+    let (period, baseline, base_value) = (c.period, r.baseline_period, r.baseline_value);
+    let against_baseline = against_baseline(ind);
+    let pol = polarity(ind);
+    // the reference a status is judged against: the baseline, or zero
+    // (expected / before) for kinds that are themselves a change
+    let reference = if against_baseline {
+        base_value
+    } else {
+        Some(0.0)
+    };
+    let target = target_for(ind, targets, c, base_value);
+    let key = (c.agg.level, c.agg.area_code.clone());
+    let yoy = year_on_year(ind, computed, &key, period, value);
+    match (baseline, reference) {
+        _ if yoy.is_some() => {
+            let (previous, met) = yoy.unwrap_or((value, false)); // ok: is_some checked
+            r.target = Some(previous);
+            Some(Status::YearOnYear { met })
+        }
+        (Some(b), _) if against_baseline && period.end() < b.end() => None,
+        (Some(b), _) if against_baseline && period == b => Some(Status::IsBaseline),
+        (_, Some(refv)) => {
+            let sig = r.significant.unwrap_or(false);
+            let worse = sig && pol.is_better(refv, value);
+            match target {
+                Some((t, traj)) => {
+                    r.target = Some(t);
+                    Some(Status::Target(stats::target_status(
+                        Some(value),
+                        t,
+                        traj,
+                        worse,
+                        pol,
+                    )))
                 }
+                None => Some(Status::Baseline(stats::baseline_status(
+                    value, refv, sig, pol,
+                ))),
             }
-            _ => None,
-        };
-        rows.push(r);
+        }
+        _ => None,
     }
-    compare_and_trend(ind, &computed, &mut rows)?;
-    suppress(ind, &mut rows);
-    withhold_suppressed_baselines(&mut rows);
-    false_discovery(&mut rows);
-    spc_signals(ind, &mut rows);
-    Ok(rows)
 }
 
 /// A row whose baseline row is suppressed must not publish that baseline

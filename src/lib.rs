@@ -662,22 +662,7 @@ pub async fn pack_on(
 ) -> Result<usize, Error> {
     use render::pack;
     req.check_before(&settings.out, settings.previous.as_deref())?;
-    let opts = pack::PackOptions {
-        previous: settings.previous.clone(),
-        pdf: if settings.pdf {
-            Some(pack::chromium()?)
-        } else {
-            None
-        },
-        pdf_timeout: if settings.pdf {
-            Some(request::pdf_timeout()?)
-        } else {
-            None
-        },
-    };
-    if let (Some(browser), Some(timeout)) = (&opts.pdf, opts.pdf_timeout) {
-        pack::probe_chromium(browser, timeout)?;
-    }
+    let opts = pack_options(settings)?;
     let def = pack::load_pack_def(&settings.reports, req.kind())?;
     // an LAA report computes every indicator: which are designated is
     // known only from the targets, after validation
@@ -718,34 +703,62 @@ pub async fn pack_on(
         report.peers = Some(g);
     }
     drop(run);
-    let out = &settings.out;
+    write_packs(req, &report, &def, &settings.out, &opts, progress)
+}
+
+/// How the packs of `settings` are written: the earlier edition to compare
+/// with, and Chromium (found and probed now, before any work) for `--pdf`.
+fn pack_options(settings: &PackSettings) -> Result<render::pack::PackOptions, Error> {
+    use render::pack;
+    let opts = pack::PackOptions {
+        previous: settings.previous.clone(),
+        pdf: if settings.pdf {
+            Some(pack::chromium()?)
+        } else {
+            None
+        },
+        pdf_timeout: if settings.pdf {
+            Some(request::pdf_timeout()?)
+        } else {
+            None
+        },
+    };
+    if let (Some(browser), Some(timeout)) = (&opts.pdf, opts.pdf_timeout) {
+        pack::probe_chromium(browser, timeout)?;
+    }
+    Ok(opts)
+}
+
+/// Render the pack(s) of `req` from `report` and write them under `out`;
+/// how many were written.
+fn write_packs(
+    req: &PackRequest,
+    report: &report::Report,
+    def: &report::LoadedPackDef,
+    out: &Path,
+    opts: &render::pack::PackOptions,
+    progress: &(dyn Fn(&str) + Sync),
+) -> Result<usize, Error> {
+    use render::pack;
     let written = match req {
         PackRequest::Dom { region, quarter } if region == "all" => {
             let scopes = report.dom_scopes_all(report.quarter(quarter)?)?;
-            pack::write_dom_packs_all(&report, &def, &scopes, out, &opts, progress)?.len()
+            pack::write_dom_packs_all(report, def, &scopes, out, opts, progress)?.len()
         }
         PackRequest::Dom { region, quarter } => {
             let scope = report.dom_scope(region, report.quarter(quarter)?)?;
-            pack::write_pack(
-                out,
-                &pack::dom_pack_files(&report, &def, &scope, &opts)?,
-                &opts,
-            )?;
+            pack::write_pack(out, &pack::dom_pack_files(report, def, &scope, opts)?, opts)?;
             1
         }
         PackRequest::Laa { area, year } => {
             let scope = report.laa_scope(area, report.laa_year(area, year)?)?;
-            pack::write_pack(
-                out,
-                &pack::laa_pack_files(&report, &def, &scope, &opts)?,
-                &opts,
-            )?;
+            pack::write_pack(out, &pack::laa_pack_files(report, def, &scope, opts)?, opts)?;
             1
         }
         PackRequest::Strategy { year } => {
             let scope = report.strategy_scope(report.strategy_year(year)?);
-            let files = pack::strategy_pack_files(&report, &def, &scope, &opts)?;
-            pack::write_pack(out, &files, &opts)?;
+            let files = pack::strategy_pack_files(report, def, &scope, opts)?;
+            pack::write_pack(out, &files, opts)?;
             1
         }
     };

@@ -361,9 +361,12 @@ mod tests {
     use std::path::Path;
 
     fn indicator(kind: ValueKind) -> ValidIndicator {
-        let (catalog, _) =
-            crate::load_and_validate(Path::new("indicators"), Path::new("data-samples"))
-                .expect("the shipped definitions validate");
+        let definitions = crate::definition::load_definitions(Path::new("indicators"))
+            .expect("the shipped definitions load");
+        let extract = crate::extract::Extract::open(Path::new("data-samples"))
+            .expect("the sample extract opens");
+        let catalog = crate::validate::validate(definitions, &extract)
+            .expect("the shipped definitions validate");
         catalog
             .indicators
             .into_iter()

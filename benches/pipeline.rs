@@ -24,7 +24,7 @@ use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
 use criterion::{BenchmarkGroup, Criterion, SamplingMode, criterion_group, criterion_main};
-use pireport::execute::Session;
+use pireport::engine::Session;
 use tokio::runtime::Runtime;
 
 /// Whether this is a real benchmark run: `cargo bench` passes `--bench`;

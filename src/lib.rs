@@ -14,26 +14,104 @@
 //!
 //! See `docs/architecture.md` for the data flow and `indicators/README.md`
 //! for the indicator language.
+//!
+//! # The API
+//!
+//! The stages are internal (`pub(crate)`); what is public is what a caller
+//! of the library needs, in four parts.
+//!
+//! - **One function per command**, each from paths and what the user asked
+//!   for to data: [`load_and_validate`] (`validate`), [`compute_on`] /
+//!   [`compute`] (`compute`: a [`Run`] with its typed [`ResultRow`]s),
+//!   [`laa_on`] (`laa`: a [`LaaOutcome`]), [`explain_on`] (`explain`: an
+//!   [`Explained`] plan), [`pack_on`] (`pack`: a [`PackRequest`] with
+//!   [`PackSettings`]), [`peer_groups`] (`peers`) and
+//!   [`generate::generate`] (`generate`). Every one returns [`Error`], whose
+//!   [`Error::fault`] says whose fault it is ([`Fault`]); choosing an exit
+//!   code from it is the caller's business.
+//! - **The data they return and the writers that format it**: [`ResultRow`]
+//!   and its typed [`Status`], [`LaaLine`], [`ValidCatalog`], [`PeerGroups`];
+//!   [`render_table`] / [`write_table`] ([`TableFormat`]), [`laa_csv`],
+//!   [`laa_table`], [`format_number`]; the request checks the command line
+//!   makes before a command runs ([`checks`]).
+//! - **Modules that are libraries on their own**, depending on nothing else
+//!   of ours or only on each other: [`stats`] (intervals, tests, targets,
+//!   SPC, peers), [`period`] (financial years, quarters, rolling windows),
+//!   [`geography`] (area levels, the area lookup), [`definition`] (the
+//!   indicator language's types, its YAML reader and JSON Schema) and
+//!   [`generate`] (synthetic extracts).
+//! - **The stages one by one**, for benchmarks that time each stage, the
+//!   cluster tests and the fuzzers: [`engine`] (session, plans, explain,
+//!   assessment, Ballista), [`pack`] (pack definitions, files, writing) and
+//!   [`filter`] (the filter-expression parser).
 
-pub mod assess;
+pub(crate) mod assess;
 pub mod definition;
-pub mod execute;
-pub mod extract;
+pub(crate) mod execute;
+pub(crate) mod extract;
 pub mod geography;
-pub mod peers;
+pub(crate) mod peers;
 pub mod period;
-pub mod plan;
-pub mod render;
-pub mod report;
-pub mod request;
+pub(crate) mod plan;
+pub(crate) mod render;
+pub(crate) mod report;
+pub(crate) mod request;
 pub mod stats;
-pub mod suggest;
-pub mod validate;
+pub(crate) mod suggest;
+pub(crate) mod validate;
 
-pub use definition::load_definitions;
-pub use plan::plan_indicator;
-pub use validate::validate;
 pub mod generate;
+
+pub use assess::{AssessError, LaaLine, ResultRow, Status, laa_report};
+pub use definition::load_definitions;
+pub use peers::{PeerGroups, PeerGroupsFile, PeersError, peer_groups, render_group};
+pub use render::{
+    RenderError, TableFormat, check_destination, format_number, laa_csv, laa_table, render_table,
+    write_table,
+};
+pub use validate::{ValidCatalog, ValidateError, validate};
+
+/// The checks of what a user asked for (an indicator id, a period, a
+/// financial year), each failing with a [`RequestError`] that holds the
+/// facts and a "did you mean" suggestion as data.
+pub mod checks {
+    pub use crate::request::{RequestError, financial_year, indicator, period};
+}
+
+/// The engine's stages one at a time: open a [`Session`] over a validated
+/// catalog, plan an indicator ([`plan_indicator`]), print or run the plan
+/// ([`explain_indicator`], [`explain_analyze`], [`plan_to_sql_parts`]),
+/// execute and [`assess`]. [`crate::compute_on`] chains them; benchmarks
+/// and the cluster tests call them apart.
+pub mod engine {
+    pub use crate::assess::assess;
+    #[cfg(feature = "ballista")]
+    pub use crate::execute::ballista;
+    pub use crate::execute::{
+        ExecuteError, Session, scan_floor::scan_floor, session_config, set_memory_limit,
+    };
+    #[cfg(feature = "ballista")]
+    pub use crate::extract::remote::env_runtime;
+    pub use crate::plan::{explain_analyze, explain_indicator, plan_indicator, plan_to_sql_parts};
+}
+
+/// A pack's stages one at a time: load its definition ([`load_pack_def`]),
+/// build its files from a gathered report ([`dom_pack_files`],
+/// [`write_dom_packs_all`]) and write them ([`write_pack`]).
+/// [`crate::pack_on`] chains them; the benchmarks time them apart.
+pub mod pack {
+    pub use crate::render::pack::{
+        CHROMIUM_ENV, LoadedPackDef, PackOptions, SHEET_COLUMNS, dom_pack_files, load_pack_def,
+        unlisted_indicators, write_dom_packs_all, write_pack,
+    };
+}
+
+/// The filter-expression parser of the indicator language (`filter:`
+/// fields), for the fuzzers: [`parse_checked`] (one whitelisted SQL
+/// expression) and [`to_datafusion`] (resolved against a schema).
+pub mod filter {
+    pub use crate::validate::expr::{parse_checked, to_datafusion};
+}
 
 use std::path::Path;
 use std::sync::Arc;
@@ -56,6 +134,9 @@ pub enum Error {
     /// Executing.
     #[error(transparent)]
     Execute(#[from] execute::ExecuteError),
+    /// A statistic refused the engine's figures (a bug of ours).
+    #[error(transparent)]
+    Assess(#[from] assess::AssessError),
     /// Reading the report's inputs (counts, hashes).
     #[error(transparent)]
     Report(#[from] report::ReportError),
@@ -136,6 +217,8 @@ impl Error {
                 | render::RenderError::SourceDateEpoch { .. },
             ) => Fault::Input,
             Error::Render(render::RenderError::Encode { .. }) => Fault::Internal,
+            Error::Assess(_) | Error::Report(report::ReportError::Assess(_)) => Fault::Internal,
+            Error::Report(report::ReportError::Request(_)) => Fault::Input,
             Error::Report(
                 report::ReportError::PackDefinition(_)
                 | report::ReportError::Execute(execute::ExecuteError::Run { .. }),
@@ -171,6 +254,46 @@ pub fn load_and_validate(
     let extract = extract::Extract::open(data)?;
     let valid = validate(catalog, &extract)?;
     Ok((valid, extract))
+}
+
+/// An indicator's plan, as `pireport explain` prints it.
+#[derive(Debug, Clone)]
+pub struct Explained {
+    /// The logical plan and the SQL it unparses to.
+    pub plan: String,
+    /// The physical plan as run, with its metrics (`EXPLAIN ANALYZE`), when
+    /// asked for.
+    pub analyzed: Option<String>,
+}
+
+/// The plan of indicator `id` over the extract in `data`, and when
+/// `analyze` is set the physical plan as it ran on the local engine.
+pub async fn explain_on(
+    indicators: &Path,
+    data: &Path,
+    id: &str,
+    analyze: bool,
+) -> Result<Explained, Error> {
+    let (valid, extract) = load_and_validate(indicators, data)?;
+    let catalog = Arc::new(valid);
+    let ind = request::indicator(&catalog, id)?.clone();
+    let session = execute::Session::open(catalog.clone(), &extract).await?;
+    let periods = session.periods(&ind);
+    let plan = plan::plan_indicator(&session.ctx, &ind, &periods.computed).await?;
+    let text = plan::explain_indicator(id, &plan);
+    let analyzed = if analyze {
+        let run = plan::explain_analyze(&session.ctx, plan).await;
+        Some(run.map_err(|source| execute::ExecuteError::Run {
+            indicator: id.to_string(),
+            source,
+        })?)
+    } else {
+        None
+    };
+    Ok(Explained {
+        plan: text,
+        analyzed,
+    })
 }
 
 /// Everything a run computed.
@@ -232,13 +355,29 @@ impl Run {
         notes.extend(self.execution.notes.iter().cloned());
         Ok(notes)
     }
+
+    /// [`Run::data_quality`], refused as an error (naming every finding)
+    /// when `strict` and there is any.
+    pub async fn data_quality_checked(
+        &self,
+        ids: &[String],
+        reports: &Path,
+        strict: bool,
+    ) -> Result<Vec<String>, Error> {
+        let notes = self.data_quality(ids, reports).await?;
+        if strict && !notes.is_empty() {
+            return Err(report::ReportError::Strict { findings: notes }.into());
+        }
+        Ok(notes)
+    }
 }
 
 impl Run {
     /// Compare every LA row with its most similar group (`vs_peers`,
     /// `peer_rank`).
-    pub fn compare_with_peers(&mut self, groups: &peers::PeerGroups) {
-        assess::compare_with_peers(&self.catalog, &self.execution, &mut self.rows, groups);
+    pub fn compare_with_peers(&mut self, groups: &peers::PeerGroups) -> Result<(), Error> {
+        assess::compare_with_peers(&self.catalog, &self.execution, &mut self.rows, groups)?;
+        Ok(())
     }
 
     /// The most similar groups that `reports/peer-groups.yaml` declares,
@@ -350,7 +489,7 @@ pub async fn compute_validated(
     let session = open_on(backend, valid, extract).await?;
     let catalog = session.catalog.clone();
     let execution = session.execute(ids).await?;
-    let rows = assess::assess(&catalog, &execution);
+    let rows = assess::assess(&catalog, &execution)?;
     Ok(Run {
         catalog,
         session,
@@ -420,7 +559,7 @@ pub async fn laa_on(
         request::target_year(y, &years, area, Some(&la.name))?;
     }
     let exec = session.execute(&ids).await?;
-    let rows = assess::assess(&catalog, &exec);
+    let rows = assess::assess(&catalog, &exec)?;
     let Some(year) = year.or_else(|| assess::LaaLine::default_year(&catalog, &rows, area)) else {
         return Err(request::RequestError::NoTargetYear {
             area: area.to_string(),
@@ -428,7 +567,7 @@ pub async fn laa_on(
         }
         .into());
     };
-    let lines = assess::laa_report(&catalog, &rows, area, year);
+    let lines = assess::laa_report(&catalog, &rows, area, year)?;
     Ok(LaaOutcome {
         area: la,
         year,
@@ -570,22 +709,7 @@ pub async fn pack_on(
 ) -> Result<usize, Error> {
     use render::pack;
     req.check_before(&settings.out, settings.previous.as_deref())?;
-    let opts = pack::PackOptions {
-        previous: settings.previous.clone(),
-        pdf: if settings.pdf {
-            Some(pack::chromium()?)
-        } else {
-            None
-        },
-        pdf_timeout: if settings.pdf {
-            Some(request::pdf_timeout()?)
-        } else {
-            None
-        },
-    };
-    if let (Some(browser), Some(timeout)) = (&opts.pdf, opts.pdf_timeout) {
-        pack::probe_chromium(browser, timeout)?;
-    }
+    let opts = pack_options(settings)?;
     let def = pack::load_pack_def(&settings.reports, req.kind())?;
     // an LAA report computes every indicator: which are designated is
     // known only from the targets, after validation
@@ -602,7 +726,7 @@ pub async fn pack_on(
     req.check_on(&run)?;
     let groups = run.peer_groups(backend, data, &settings.reports)?;
     if let Some(g) = &groups {
-        run.compare_with_peers(g);
+        run.compare_with_peers(g)?;
     }
     let used = if ids.is_empty() {
         run.catalog
@@ -626,34 +750,62 @@ pub async fn pack_on(
         report.peers = Some(g);
     }
     drop(run);
-    let out = &settings.out;
+    write_packs(req, &report, &def, &settings.out, &opts, progress)
+}
+
+/// How the packs of `settings` are written: the earlier edition to compare
+/// with, and Chromium (found and probed now, before any work) for `--pdf`.
+fn pack_options(settings: &PackSettings) -> Result<render::pack::PackOptions, Error> {
+    use render::pack;
+    let opts = pack::PackOptions {
+        previous: settings.previous.clone(),
+        pdf: if settings.pdf {
+            Some(pack::chromium()?)
+        } else {
+            None
+        },
+        pdf_timeout: if settings.pdf {
+            Some(request::pdf_timeout()?)
+        } else {
+            None
+        },
+    };
+    if let (Some(browser), Some(timeout)) = (&opts.pdf, opts.pdf_timeout) {
+        pack::probe_chromium(browser, timeout)?;
+    }
+    Ok(opts)
+}
+
+/// Render the pack(s) of `req` from `report` and write them under `out`;
+/// how many were written.
+fn write_packs(
+    req: &PackRequest,
+    report: &report::Report,
+    def: &report::LoadedPackDef,
+    out: &Path,
+    opts: &render::pack::PackOptions,
+    progress: &(dyn Fn(&str) + Sync),
+) -> Result<usize, Error> {
+    use render::pack;
     let written = match req {
         PackRequest::Dom { region, quarter } if region == "all" => {
             let scopes = report.dom_scopes_all(report.quarter(quarter)?)?;
-            pack::write_dom_packs_all(&report, &def, &scopes, out, &opts, progress)?.len()
+            pack::write_dom_packs_all(report, def, &scopes, out, opts, progress)?.len()
         }
         PackRequest::Dom { region, quarter } => {
             let scope = report.dom_scope(region, report.quarter(quarter)?)?;
-            pack::write_pack(
-                out,
-                &pack::dom_pack_files(&report, &def, &scope, &opts)?,
-                &opts,
-            )?;
+            pack::write_pack(out, &pack::dom_pack_files(report, def, &scope, opts)?, opts)?;
             1
         }
         PackRequest::Laa { area, year } => {
             let scope = report.laa_scope(area, report.laa_year(area, year)?)?;
-            pack::write_pack(
-                out,
-                &pack::laa_pack_files(&report, &def, &scope, &opts)?,
-                &opts,
-            )?;
+            pack::write_pack(out, &pack::laa_pack_files(report, def, &scope, opts)?, opts)?;
             1
         }
         PackRequest::Strategy { year } => {
             let scope = report.strategy_scope(report.strategy_year(year)?);
-            let files = pack::strategy_pack_files(&report, &def, &scope, &opts)?;
-            pack::write_pack(out, &files, &opts)?;
+            let files = pack::strategy_pack_files(report, def, &scope, opts)?;
+            pack::write_pack(out, &files, opts)?;
             1
         }
     };

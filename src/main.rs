@@ -6,12 +6,10 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
-use pireport::assess::ResultRow;
+use pireport::checks::{self as request, RequestError};
 use pireport::geography::AreaLevel;
-use pireport::render::{TableFormat, render_table, write_table};
-use pireport::request::{self, RequestError};
 use pireport::stats::TargetStatus;
-use pireport::{Error, PackRequest, generate};
+use pireport::{Error, PackRequest, ResultRow, TableFormat, generate, render_table, write_table};
 
 /// Performance reports against the 2008-11 PSAs and National Indicators.
 #[derive(Parser, Debug)]
@@ -61,7 +59,7 @@ impl Engine {
     /// The backend the flags ask for.
     fn backend(&self) -> Result<pireport::Backend, Error> {
         if let Some(bytes) = self.memory_limit {
-            pireport::execute::set_memory_limit(bytes);
+            pireport::engine::set_memory_limit(bytes);
         }
         // an empty PIREPORT_BALLISTA counts as unset
         let Some(address) = self.ballista.as_deref().filter(|a| !a.trim().is_empty()) else {
@@ -72,7 +70,7 @@ impl Engine {
 
     #[cfg(feature = "ballista")]
     fn ballista_backend(&self, address: &str) -> Result<pireport::Backend, Error> {
-        use pireport::execute::ballista::BallistaOptions;
+        use pireport::engine::ballista::BallistaOptions;
         use std::time::Duration;
         Ok(pireport::Backend::Ballista(BallistaOptions {
             scheduler: address.parse()?,
@@ -302,7 +300,7 @@ fn write_stdout(bytes: &[u8]) -> Result<(), Error> {
     out.write_all(bytes)
         .and_then(|()| out.flush())
         .map_err(|source| {
-            Error::Render(pireport::render::RenderError::Io {
+            Error::Render(pireport::RenderError::Io {
                 path: PathBuf::from("standard output"),
                 source,
             })
@@ -381,8 +379,8 @@ fn run(cli: Cli) -> Result<u8, Error> {
             reports,
             data,
         } => {
-            let groups = pireport::peers::peer_groups(&reports, &data)?;
-            write_stdout(pireport::peers::render_group(&groups, &area, &data)?.as_bytes())?;
+            let groups = pireport::peer_groups(&reports, &data)?;
+            write_stdout(pireport::render_group(&groups, &area, &data)?.as_bytes())?;
             Ok(0)
         }
         Command::Compute {
@@ -445,7 +443,7 @@ fn generate_command(opts: generate::GenerateOptions) -> Result<u8, Error> {
 
 fn validate_command(inputs: Inputs, reports: PathBuf) -> Result<u8, Error> {
     let (valid, _) = pireport::load_and_validate(&inputs.indicators, &inputs.data)?;
-    for (id, file) in pireport::render::pack::unlisted_indicators(&reports, &valid) {
+    for (id, file) in pireport::pack::unlisted_indicators(&reports, &valid) {
         eprintln!(
             "note: {}: indicator `{id}` is listed by no pack in {}: it is computed but never published (add its id to the `indicators` of a pack in reports/, see indicators/README.md, adding an indicator)",
             file.display(),
@@ -499,7 +497,7 @@ fn compute_command(
     let backend = engine.backend()?;
     if let Some(path) = &out {
         // a bad destination is refused before the work, not after
-        pireport::render::check_destination(path)?;
+        pireport::check_destination(path)?;
     }
     let rt = runtime()?;
     let started = std::time::Instant::now();
@@ -511,7 +509,7 @@ fn compute_command(
     ))?;
     if timings {
         let compute = started.elapsed().as_secs_f64();
-        let floor = rt.block_on(pireport::execute::scan_floor::scan_floor(
+        let floor = rt.block_on(pireport::engine::scan_floor(
             &run.session,
             indicators_wanted,
         ))?;
@@ -519,22 +517,19 @@ fn compute_command(
         eprintln!("{floor}\ncompute wall time {compute:.3} s ({ratio:.2}x the scan floor)");
     }
     let reports_dir = reports.clone().unwrap_or_else(|| PathBuf::from("reports"));
-    let notes = rt.block_on(run.data_quality(indicators_wanted, &reports_dir))?;
-    if strict && !notes.is_empty() {
-        return Err(pireport::report::ReportError::Strict { findings: notes }.into());
-    }
+    let notes = rt.block_on(run.data_quality_checked(indicators_wanted, &reports_dir, strict))?;
     match run.peer_groups(&backend, &inputs.data, &reports_dir)? {
-        Some(groups) => run.compare_with_peers(&groups),
+        Some(groups) => run.compare_with_peers(&groups)?,
         None if reports.is_some() => {
-            return Err(pireport::peers::PeersError::Read {
-                path: pireport::peers::PeerGroupsFile::path_in(&reports_dir),
+            return Err(pireport::PeersError::Read {
+                path: pireport::PeerGroupsFile::path_in(&reports_dir),
                 reason: "no such file (write one, see reports/peer-groups.yaml)".into(),
             }
             .into());
         }
         None => eprintln!(
             "note: no {} here: vs_peers and peer_rank are left empty (pass --reports DIR holding it)",
-            pireport::peers::PeerGroupsFile::path_in(&reports_dir).display()
+            pireport::PeerGroupsFile::path_in(&reports_dir).display()
         ),
     }
     let rows = filter_rows(
@@ -557,20 +552,9 @@ fn compute_command(
 }
 
 async fn explain(id: String, analyze: bool, inputs: Inputs) -> Result<u8, Error> {
-    let (valid, extract) = pireport::load_and_validate(&inputs.indicators, &inputs.data)?;
-    let catalog = std::sync::Arc::new(valid);
-    let ind = request::indicator(&catalog, &id)?.clone();
-    let session = pireport::execute::Session::open(catalog.clone(), &extract).await?;
-    let periods = session.periods(&ind);
-    let plan = pireport::plan_indicator(&session.ctx, &ind, &periods.computed).await?;
-    write_stdout(pireport::plan::explain_indicator(&id, &plan).as_bytes())?;
-    if analyze {
-        let text = pireport::plan::explain_analyze(&session.ctx, plan)
-            .await
-            .map_err(|source| pireport::execute::ExecuteError::Run {
-                indicator: id.clone(),
-                source,
-            })?;
+    let explained = pireport::explain_on(&inputs.indicators, &inputs.data, &id, analyze).await?;
+    write_stdout(explained.plan.as_bytes())?;
+    if let Some(text) = explained.analyzed {
         write_stdout(
             format!("\n-- {id}: physical plan as run (EXPLAIN ANALYZE)\n{text}").as_bytes(),
         )?;
@@ -667,15 +651,13 @@ fn laa(
     }
     let out = match format {
         LaaFormat::Json => {
-            serde_json::to_string_pretty(&lines).map_err(|e| {
-                pireport::render::RenderError::Encode {
-                    format: "JSON",
-                    message: e.to_string(),
-                }
+            serde_json::to_string_pretty(&lines).map_err(|e| pireport::RenderError::Encode {
+                format: "JSON",
+                message: e.to_string(),
             })? + "\n"
         }
-        LaaFormat::Csv => pireport::render::laa_csv(&lines),
-        LaaFormat::Table => pireport::render::laa_table(&lines, &area, &la.name, year),
+        LaaFormat::Csv => pireport::laa_csv(&lines),
+        LaaFormat::Table => pireport::laa_table(&lines, &area, &la.name, year),
     };
     write_stdout(out.as_bytes())?;
     let failing = |s: TargetStatus| match fail_on {

@@ -108,7 +108,7 @@ mod cluster {
 
     use super::common::files;
     use pireport::Backend;
-    use pireport::execute::ballista::{
+    use pireport::engine::ballista::{
         BallistaOptions, SchedulerAddress, StandaloneCluster, start_standalone_cluster,
         start_standalone_cluster_with_runtime,
     };
@@ -137,7 +137,7 @@ mod cluster {
             // the cluster reads s3:// through a store for the test's
             // in-process S3 server (the stock executor would build it from
             // its AWS_* environment, as env_runtime() does)
-            let runtime_env = pireport::extract::remote::env_runtime().expect("runtime env");
+            let runtime_env = pireport::engine::env_runtime().expect("runtime env");
             let s3 = super::s3::server();
             let store = object_store::aws::AmazonS3Builder::new()
                 .with_bucket_name("extract")
@@ -240,7 +240,7 @@ mod cluster {
         let ind = remote.catalog.get("NI38").expect("NI38").clone();
         let periods = remote.session.periods(&ind).computed;
         let plan = rt
-            .block_on(pireport::plan_indicator(
+            .block_on(pireport::engine::plan_indicator(
                 &remote.session.ctx,
                 &ind,
                 &periods,
@@ -525,7 +525,7 @@ mod cluster {
     ) -> (
         tokio::runtime::Runtime,
         StandaloneCluster,
-        pireport::execute::Session,
+        pireport::engine::Session,
     ) {
         let rt = tokio::runtime::Builder::new_multi_thread()
             .enable_all()
@@ -541,10 +541,10 @@ mod cluster {
         let (valid, extract) = pireport::load_and_validate(&root().join("indicators"), &data)
             .expect("definitions and extract");
         let ctx = rt
-            .block_on(pireport::execute::ballista::connect(&opts))
+            .block_on(pireport::engine::ballista::connect(&opts))
             .expect("connect");
         let session = rt
-            .block_on(pireport::execute::Session::open_with_context(
+            .block_on(pireport::engine::Session::open_with_context(
                 ctx,
                 std::sync::Arc::new(valid),
                 &extract,
@@ -640,7 +640,7 @@ mod cluster {
     /// the job's tasks wait for slots that never free up.
     #[test]
     fn an_executor_dying_mid_run_fails_within_the_query_timeout() {
-        use pireport::execute::ballista::{BallistaError, Cancellation};
+        use pireport::engine::ballista::{BallistaError, Cancellation};
 
         let (rt, mut cluster, session) = own_cluster_session(1, Duration::from_secs(8));
 

@@ -4,7 +4,7 @@
 mod common;
 
 use common::*;
-use pireport::assess::Status;
+use pireport::Status;
 use pireport::geography::AreaLevel;
 use pireport::stats::{CiMethod, TargetStatus};
 
@@ -185,10 +185,8 @@ fn ni38_small_counts_are_suppressed_with_a_secondary() {
     let r = find(&rows, "NI38", AreaLevel::Region, "E12000002", "2008-09 Q1");
     assert!(!r.suppressed);
     close(r.value, 3.0 / 3.5);
-    let csv = String::from_utf8(
-        pireport::render::render_table(&rows, pireport::render::TableFormat::Csv).unwrap(),
-    )
-    .unwrap();
+    let csv = String::from_utf8(pireport::render_table(&rows, pireport::TableFormat::Csv).unwrap())
+        .unwrap();
     let line = csv
         .lines()
         .find(|l| l.starts_with("NI38,la,E08000001,Alpha,2008-09 Q1,"))
@@ -241,16 +239,10 @@ fn results_do_not_depend_on_part_files_or_row_order() {
         ],
     );
     copy_definitions(&defs, &["ni38.yaml"], |t| t.to_string());
-    let a = pireport::render::render_table(
-        &run(&defs, &one, &["NI38"]),
-        pireport::render::TableFormat::Csv,
-    )
-    .unwrap();
-    let b = pireport::render::render_table(
-        &run(&defs, &split, &["NI38"]),
-        pireport::render::TableFormat::Csv,
-    )
-    .unwrap();
+    let a =
+        pireport::render_table(&run(&defs, &one, &["NI38"]), pireport::TableFormat::Csv).unwrap();
+    let b =
+        pireport::render_table(&run(&defs, &split, &["NI38"]), pireport::TableFormat::Csv).unwrap();
     assert_eq!(a, b);
 }
 

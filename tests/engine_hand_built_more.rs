@@ -12,7 +12,7 @@ use arrow::array::{ArrayRef, BooleanArray, Float64Array, Int64Array, RecordBatch
 use arrow::datatypes::{DataType, Field, Schema};
 use common::*;
 use parquet::arrow::ArrowWriter;
-use pireport::assess::ResultRow;
+use pireport::ResultRow;
 use pireport::geography::AreaLevel;
 
 const ALPHA: &str = "E08000001";

@@ -13,7 +13,7 @@ use arrow::array::{ArrayRef, BooleanArray, Date32Array, Int64Array, RecordBatch,
 use arrow::datatypes::{DataType, Field, Schema};
 use common::*;
 use parquet::arrow::ArrowWriter;
-use pireport::assess::Status;
+use pireport::Status;
 use pireport::geography::AreaLevel;
 
 const ALPHA: &str = "E08000001";

@@ -61,7 +61,7 @@ fn results(data: &Path, ids: &[&str]) -> Vec<u8> {
                 .unwrap()
                 .block_on(pireport::compute(&indicators, &data, &ids))
                 .unwrap();
-            pireport::render::render_table(&run.rows, pireport::render::TableFormat::Csv).unwrap()
+            pireport::render_table(&run.rows, pireport::TableFormat::Csv).unwrap()
         })
         .unwrap()
         .join()

@@ -10,8 +10,8 @@ use std::sync::Arc;
 use datafusion::arrow::util::pretty::pretty_format_batches;
 use datafusion::execution::options::ParquetReadOptions;
 use datafusion::prelude::SessionContext;
-use pireport::execute::Session;
-use pireport::plan::{explain_indicator, plan_indicator, plan_to_sql_parts};
+use pireport::engine::Session;
+use pireport::engine::{explain_indicator, plan_indicator, plan_to_sql_parts};
 
 /// Planning and unparsing recurse deeply in a debug build: give the test
 /// the stack a main thread has.

@@ -11,11 +11,11 @@ use std::process::{Command, Output};
 use std::sync::{Arc, OnceLock};
 
 use common::repo;
-use pireport::assess::{LaaLine, ResultRow, laa_report};
+use pireport::ValidCatalog;
 use pireport::definition::{LaaTargetDef, Polarity};
 use pireport::geography::AreaLevel;
 use pireport::period::Period;
-use pireport::validate::ValidCatalog;
+use pireport::{LaaLine, ResultRow, laa_report};
 
 const BIN: &str = env!("CARGO_BIN_EXE_pireport");
 
@@ -161,7 +161,7 @@ fn shipped_statuses_are_varied_and_default_to_the_latest_year() {
         let default = LaaLine::default_year(&s.catalog, &s.rows, &a);
         assert_eq!(default, Some(fy("2010-11")), "{a}");
         for (label, year) in [("default", fy("2010-11")), ("2009-10", fy("2009-10"))] {
-            for l in laa_report(&s.catalog, &s.rows, &a, year) {
+            for l in laa_report(&s.catalog, &s.rows, &a, year).expect("assessed") {
                 seen.entry(label).or_default().insert(l.status.to_string());
             }
         }
@@ -320,7 +320,7 @@ fn report_matches_a_hand_computation() {
     for (year_arg, year) in [(None, fy("2010-11")), (Some("2009-10"), fy("2009-10"))] {
         let hand = by_hand(s, area, year);
         assert_eq!(hand.len(), 8);
-        let lib = laa_report(&s.catalog, &s.rows, area, year);
+        let lib = laa_report(&s.catalog, &s.rows, area, year).expect("assessed");
         let mut args = vec!["laa", "--area", area, "--format", "json"];
         if let Some(y) = year_arg {
             args.extend(["--year", y]);
@@ -417,6 +417,7 @@ fn fail_on_sets_the_exit_code() {
     for a in areas(s) {
         for y in ["2010-11", "2009-10"] {
             let st: BTreeSet<String> = laa_report(&s.catalog, &s.rows, &a, fy(y))
+                .expect("assessed")
                 .into_iter()
                 .map(|l| l.status.to_string())
                 .collect();

@@ -31,8 +31,8 @@ use datafusion::arrow::array::{
 use datafusion::arrow::compute::cast;
 use datafusion::arrow::datatypes::{DataType, Field, Schema};
 use datafusion::prelude::{ParquetReadOptions, SessionContext};
-use pireport::assess::ResultRow;
-use pireport::assess::Status;
+use pireport::ResultRow;
+use pireport::Status;
 use pireport::geography::AreaLevel;
 use pireport::stats::TargetStatus;
 

@@ -32,7 +32,7 @@ fn root() -> PathBuf {
 /// Debian's; `None` (after a loud note) when there is none and CI does not
 /// require one.
 fn chromium(test: &str) -> Option<PathBuf> {
-    let path = std::env::var_os(pireport::render::pack::CHROMIUM_ENV)
+    let path = std::env::var_os(pireport::pack::CHROMIUM_ENV)
         .filter(|p| !p.is_empty())
         .map(PathBuf::from)
         .unwrap_or_else(|| PathBuf::from("/usr/bin/chromium"));
@@ -382,7 +382,7 @@ fn pdf_prints_the_pack_to_a4() {
     let o = build(
         &pack,
         &["--pdf"],
-        &[(pireport::render::pack::CHROMIUM_ENV, bin.as_os_str())],
+        &[(pireport::pack::CHROMIUM_ENV, bin.as_os_str())],
     );
     assert!(
         o.status.success(),

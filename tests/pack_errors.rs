@@ -141,7 +141,7 @@ fn pdf_without_chromium_names_the_fix() {
             "2009-10 Q2",
             "--pdf",
         ],
-        &[(pireport::render::pack::CHROMIUM_ENV, &missing)],
+        &[(pireport::pack::CHROMIUM_ENV, &missing)],
         2,
         "--pdf needs headless Chromium, but PIREPORT_CHROMIUM=",
         nothing,
@@ -150,7 +150,7 @@ fn pdf_without_chromium_names_the_fix() {
     // Debian's chromium, or print from a browser
     let o = Command::new(env!("CARGO_BIN_EXE_pireport"))
         .current_dir(root())
-        .env(pireport::render::pack::CHROMIUM_ENV, &missing)
+        .env(pireport::pack::CHROMIUM_ENV, &missing)
         .args([
             "pack",
             "dom",
@@ -190,7 +190,7 @@ fn pdf_that_fails_to_print_leaves_nothing() {
             "2009-10 Q2",
             "--pdf",
         ],
-        &[(pireport::render::pack::CHROMIUM_ENV, &fake)],
+        &[(pireport::pack::CHROMIUM_ENV, &fake)],
         1,
         "cannot print the pack to PDF:",
         nothing,

@@ -22,7 +22,7 @@ use datafusion::arrow::array::AsArray;
 use datafusion::arrow::compute::cast;
 use datafusion::arrow::datatypes::DataType;
 use datafusion::prelude::{ParquetReadOptions, SessionContext};
-use pireport::assess::ResultRow;
+use pireport::ResultRow;
 use pireport::geography::AreaLevel;
 use pireport::period::Period;
 use pireport::stats::{Comparison, Polarity};
@@ -30,7 +30,7 @@ use pireport::stats::{Comparison, Polarity};
 const YEAR: &str = "2008-09";
 
 /// Engine rows of NI16 with peers compared, and the groups.
-fn engine() -> (Vec<ResultRow>, pireport::peers::PeerGroups) {
+fn engine() -> (Vec<ResultRow>, pireport::PeerGroups) {
     let repo = common::repo();
     let data = repo.join("data-samples");
     let rt = tokio::runtime::Runtime::new().expect("runtime");
@@ -45,13 +45,13 @@ fn engine() -> (Vec<ResultRow>, pireport::peers::PeerGroups) {
         .peer_groups(&pireport::Backend::Local, &data, &repo.join("reports"))
         .expect("peer groups build")
         .expect("reports/peer-groups.yaml is shipped");
-    run.compare_with_peers(&groups);
+    run.compare_with_peers(&groups).expect("compared");
     (run.rows, groups)
 }
 
 /// (area -> (crimes, population)) re-summed over each area's group, by SQL
 /// over the raw tables.
-fn sql_pooled(groups: &pireport::peers::PeerGroups) -> BTreeMap<String, (f64, f64)> {
+fn sql_pooled(groups: &pireport::PeerGroups) -> BTreeMap<String, (f64, f64)> {
     let data = common::repo().join("data-samples");
     let rt = tokio::runtime::Runtime::new().expect("runtime");
     rt.block_on(async {

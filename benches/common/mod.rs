@@ -8,8 +8,8 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use datafusion::prelude::SessionContext;
-use pireport::execute::Session;
-use pireport::render::pack::{self, LoadedPackDef, PackOptions};
+use pireport::engine::Session;
+use pireport::pack::{self, LoadedPackDef, PackOptions};
 use pireport::{Error, Run};
 
 /// Seed of every generated bench extract (the CLI's default).
@@ -134,7 +134,7 @@ pub async fn compute_on(
     let catalog = Arc::new(valid);
     let session = Session::open_with_context(ctx, catalog.clone(), &extract).await?;
     let execution = session.execute(ids).await?;
-    let rows = pireport::assess::assess(&catalog, &execution);
+    let rows = pireport::engine::assess(&catalog, &execution)?;
     Ok(Run {
         catalog,
         session,
@@ -155,7 +155,7 @@ pub async fn compile_all(
     for ind in &valid.indicators {
         let periods = session.periods(ind).computed;
         if !periods.is_empty() {
-            pireport::plan_indicator(&session.ctx, ind, &periods).await?;
+            pireport::engine::plan_indicator(&session.ctx, ind, &periods).await?;
             plans += 1;
         }
     }

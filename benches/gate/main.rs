@@ -29,7 +29,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode};
 use std::time::Instant;
 
-use pireport::execute::{Session, session_config};
+use pireport::engine::{Session, session_config};
 use serde::{Deserialize, Serialize};
 use tokio::runtime::Runtime;
 

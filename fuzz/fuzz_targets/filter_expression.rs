@@ -10,7 +10,7 @@ use datafusion::common::DFSchema;
 use datafusion::execution::context::SessionState;
 use datafusion::prelude::SessionContext;
 use libfuzzer_sys::fuzz_target;
-use pireport::validate::expr::{parse_checked, to_datafusion};
+use pireport::filter::{parse_checked, to_datafusion};
 
 fn setup() -> &'static (SessionState, DFSchema) {
     static S: OnceLock<(SessionState, DFSchema)> = OnceLock::new();

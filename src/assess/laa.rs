@@ -13,8 +13,10 @@ use crate::period::{Grain, Period};
 use crate::stats::{self, ConfidenceLevel, TargetStatus};
 use crate::validate::{ValidCatalog, ValidIndicator};
 
+use super::AssessError;
 use super::ResultRow;
 use super::value::{Figures, significant};
+use crate::stats::StatsError;
 
 /// One designated indicator of an LSP.
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
@@ -206,26 +208,26 @@ fn significant_vs_baseline(
     latest: &ResultRow,
     base: Option<&ResultRow>,
     bp: Period,
-) -> Option<bool> {
+) -> Result<Option<bool>, StatsError> {
     let kind = ind.def.value.kind;
     match kind {
         ValueKind::ExcessPercent | ValueKind::PercentChange => {
-            let b = base?;
+            let Some(b) = base else { return Ok(None) };
             let exposure = |r: &ResultRow| match kind {
                 ValueKind::ExcessPercent => r.expected,
                 _ => r.denominator,
             };
-            stats::compare_poisson_counts(
-                count(latest.numerator?),
-                exposure(latest)?,
-                count(b.numerator?),
-                exposure(b)?,
-            )
-            .map(|c| c.is_significant(&ConfidenceLevel::P95))
+            let (Some(n1), Some(t1), Some(n2), Some(t2)) =
+                (latest.numerator, exposure(latest), b.numerator, exposure(b))
+            else {
+                return Ok(None);
+            };
+            Ok(stats::compare_poisson_counts(count(n1), t1, count(n2), t2)
+                .map(|c| c.is_significant(&ConfidenceLevel::P95)))
         }
         _ => {
             if latest.baseline_period.is_some_and(|o| same_data(o, bp)) {
-                return latest.significant;
+                return Ok(latest.significant);
             }
             let weighted = ind
                 .def
@@ -233,9 +235,12 @@ fn significant_vs_baseline(
                 .as_ref()
                 .is_some_and(|i| i.weight.is_some());
             if weighted {
-                return None;
+                return Ok(None);
             }
-            significant(ind, &figures_of(latest)?, Some(&figures_of(base?)?))
+            let (Some(f), Some(b)) = (figures_of(latest), base.and_then(figures_of)) else {
+                return Ok(None);
+            };
+            significant(ind, &f, Some(&b))
         }
     }
 }
@@ -247,7 +252,7 @@ pub fn laa_report(
     rows: &[ResultRow],
     area: &str,
     year: Period,
-) -> Vec<LaaLine> {
+) -> Result<Vec<LaaLine>, AssessError> {
     let area_name = rows
         .iter()
         .find(|r| is_area_row(r, area))
@@ -317,7 +322,11 @@ pub fn laa_report(
                 tv,
                 p.end_quarter_index() as f64,
             );
-            let sig = significant_vs_baseline(ind, r, base_row, b);
+            let sig = significant_vs_baseline(ind, r, base_row, b).map_err(AssessError::at(
+                &t.indicator,
+                area,
+                r.period,
+            ))?;
             let worse = sig == Some(true) && pol.is_better(t.baseline.value, v);
             line.latest_period = Some(r.period);
             line.latest_value = Some(v);
@@ -331,5 +340,5 @@ pub fn laa_report(
         out.push(line);
     }
     out.sort_by(|a, b| a.indicator.cmp(&b.indicator));
-    out
+    Ok(out)
 }

@@ -15,17 +15,51 @@ use crate::definition::LaaTargetDef;
 use crate::execute::{Aggregate, Execution};
 use crate::geography::AreaLevel;
 use crate::period::{Grain, Period};
-use crate::stats::{self, Polarity};
+use crate::stats::{self, Polarity, StatsError};
 use crate::validate::{ValidCatalog, ValidIndicator};
 
 pub use laa::{LaaLine, laa_report};
 pub use peers::compare_with_peers;
 pub use psa::{PsaRow, psa_progress_rows};
 pub use row::{RESULT_COLUMNS, ResultRow, Status};
-pub use value::{
-    Figures, estimate, figures, interval_at, interval_method, significance_kind, significance_test,
-    significant,
-};
+pub use value::{Figures, estimate, figures, significance_test};
+
+/// A statistic refused the figures of one row: a bug of ours, not an
+/// undefined figure (those are `None` in the row). The engine or
+/// validation let through a negative or non-finite count, a proportion
+/// whose numerator exceeds its denominator, or a confidence level outside
+/// (0, 1); publishing the row blank would hide it.
+#[derive(Debug, thiserror::Error)]
+#[error("cannot assess {indicator} for {area} in {period}")]
+pub struct AssessError {
+    /// The indicator.
+    pub indicator: String,
+    /// The area code.
+    pub area: String,
+    /// The period.
+    pub period: Period,
+    /// What the statistics refused.
+    #[source]
+    pub source: StatsError,
+}
+
+impl AssessError {
+    /// A wrapper adding the row's indicator, area and period to a
+    /// [`StatsError`].
+    pub(super) fn at(
+        indicator: &str,
+        area: &str,
+        period: Period,
+    ) -> impl Fn(StatsError) -> AssessError {
+        let (indicator, area) = (indicator.to_string(), area.to_string());
+        move |source| AssessError {
+            indicator: indicator.clone(),
+            area: area.clone(),
+            period,
+            source,
+        }
+    }
+}
 
 /// The stats polarity of a definition.
 pub fn polarity(ind: &ValidIndicator) -> Polarity {
@@ -52,7 +86,7 @@ struct Computed {
 }
 
 /// Stage entry point: assess every aggregate of `exec`.
-pub fn assess(catalog: &ValidCatalog, exec: &Execution) -> Vec<ResultRow> {
+pub fn assess(catalog: &ValidCatalog, exec: &Execution) -> Result<Vec<ResultRow>, AssessError> {
     let mut out = Vec::new();
     let targets: &[LaaTargetDef] = catalog
         .catalog
@@ -69,12 +103,12 @@ pub fn assess(catalog: &ValidCatalog, exec: &Execution) -> Vec<ResultRow> {
             .iter()
             .filter(|a| a.indicator == ind.def.id)
             .collect();
-        let mut rows = assess_indicator(ind, &aggs, targets);
+        let mut rows = assess_indicator(ind, &aggs, targets)?;
         rows.extend(not_yet_available(ind, &ps.not_yet_available, &aggs));
         rows.sort_by_key(|r| r.sort_key());
         out.extend(rows);
     }
-    out
+    Ok(out)
 }
 
 fn not_yet_available(
@@ -104,12 +138,30 @@ fn assess_indicator(
     ind: &ValidIndicator,
     aggs: &[&Aggregate],
     targets: &[LaaTargetDef],
-) -> Vec<ResultRow> {
-    let mut computed: BTreeMap<(AreaKey, Period), Computed> = BTreeMap::new();
+) -> Result<Vec<ResultRow>, AssessError> {
+    let computed = compute_all(ind, aggs)?;
+    let mut rows = computed
+        .values()
+        .map(|c| assess_row(ind, targets, &computed, c))
+        .collect::<Result<Vec<_>, _>>()?;
+    compare_and_trend(ind, &computed, &mut rows)?;
+    suppress(ind, &mut rows);
+    withhold_suppressed_baselines(&mut rows);
+    false_discovery(&mut rows);
+    spc_signals(ind, &mut rows);
+    Ok(rows)
+}
+
+/// The figures and estimate of every aggregate, by area and period.
+fn compute_all(
+    ind: &ValidIndicator,
+    aggs: &[&Aggregate],
+) -> Result<BTreeMap<(AreaKey, Period), Computed>, AssessError> {
+    let mut computed = BTreeMap::new();
     for a in aggs {
         let period = a.period;
         let f = figures(ind, a);
-        let est = estimate(ind, &f);
+        let est = estimate(ind, &f).map_err(AssessError::at(&ind.def.id, &a.area_code, period))?;
         computed.insert(
             ((a.level, a.area_code.clone()), period),
             Computed {
@@ -120,107 +172,133 @@ fn assess_indicator(
             },
         );
     }
-    let pol = polarity(ind);
-    let mut rows = Vec::new();
-    for ((key, period), c) in &computed {
-        let mut r = ResultRow::empty(
-            ind,
-            c.agg.level,
-            &c.agg.area_code,
-            &c.agg.area_name,
-            &c.agg.region_code,
-            *period,
-        );
-        r.numerator = Some(c.figures.numerator);
-        r.denominator = c.figures.denominator;
-        r.expected = c.figures.expected;
-        r.numerator_n = c.figures.numerator_n;
-        r.denominator_n = c.figures.denominator_n;
-        r.sample_size = value::sample_size(ind, &c.figures);
-        let Some((value, ci)) = c.est else {
-            r.status = Some(Status::NoData);
-            rows.push(r);
-            continue;
+    Ok(computed)
+}
+
+/// Whether the indicator's rows are judged against a baseline period
+/// (not for kinds that are themselves a change: excess, percent change).
+fn against_baseline(ind: &ValidIndicator) -> bool {
+    !matches!(
+        ind.def.value.kind,
+        crate::definition::ValueKind::ExcessPercent | crate::definition::ValueKind::PercentChange
+    )
+}
+
+/// One area's row in one period, before the comparisons with other areas:
+/// figures, value and intervals, change from the baseline and its
+/// significance, and the status.
+fn assess_row(
+    ind: &ValidIndicator,
+    targets: &[LaaTargetDef],
+    computed: &BTreeMap<(AreaKey, Period), Computed>,
+    c: &Computed,
+) -> Result<ResultRow, AssessError> {
+    let period = c.period;
+    let key = (c.agg.level, c.agg.area_code.clone());
+    let mut r = ResultRow::empty(
+        ind,
+        c.agg.level,
+        &c.agg.area_code,
+        &c.agg.area_name,
+        &c.agg.region_code,
+        period,
+    );
+    r.numerator = Some(c.figures.numerator);
+    r.denominator = c.figures.denominator;
+    r.expected = c.figures.expected;
+    r.numerator_n = c.figures.numerator_n;
+    r.denominator_n = c.figures.denominator_n;
+    r.sample_size = value::sample_size(ind, &c.figures);
+    let Some((value, ci)) = c.est else {
+        r.status = Some(Status::NoData);
+        return Ok(r);
+    };
+    r.value = Some(value);
+    if let Some(i) = ci {
+        r.set_intervals(&i);
+    }
+    let baseline = baseline_for(ind, period.grain());
+    let base = baseline.and_then(|b| computed.get(&(key, b)));
+    r.baseline_period = baseline;
+    let base_value = base.and_then(|b| b.est.map(|e| e.0));
+    r.baseline_value = base_value;
+    let against_baseline = against_baseline(ind);
+    // a period that ends before the baseline is not measured against it:
+    // no change, no significance, no status
+    let before_baseline = against_baseline && baseline.is_some_and(|b| period.end() < b.end());
+    if let Some(bv) = base_value.filter(|_| !before_baseline) {
+        r.change = match ind.def.change {
+            crate::definition::ChangeKind::Difference => Some(value - bv),
+            crate::definition::ChangeKind::Percent if bv != 0.0 => Some(100.0 * (value - bv) / bv),
+            _ => None,
         };
-        r.value = Some(value);
-        if let Some(i) = ci {
-            r.set_intervals(&i);
-        }
-        let baseline = baseline_for(ind, period.grain());
-        let base = baseline.and_then(|b| computed.get(&(key.clone(), b)));
-        r.baseline_period = baseline;
-        let base_value = base.and_then(|b| b.est.map(|e| e.0));
-        r.baseline_value = base_value;
-        let against_baseline = !matches!(
-            ind.def.value.kind,
-            crate::definition::ValueKind::ExcessPercent
-                | crate::definition::ValueKind::PercentChange
-        );
-        // a period that ends before the baseline is not measured against it:
-        // no change, no significance, no status
-        let before_baseline = against_baseline && baseline.is_some_and(|b| period.end() < b.end());
-        if let Some(bv) = base_value.filter(|_| !before_baseline) {
-            r.change = match ind.def.change {
-                crate::definition::ChangeKind::Difference => Some(value - bv),
-                crate::definition::ChangeKind::Percent if bv != 0.0 => {
-                    Some(100.0 * (value - bv) / bv)
-                }
-                _ => None,
-            };
-        }
-        let test = if before_baseline || (against_baseline && Some(*period) == baseline) {
+    }
+    let test =
+        if before_baseline || (against_baseline && Some(period) == baseline) {
             None
         } else {
             significance_test(ind, &c.figures, base.map(|b| &b.figures))
+                .map_err(AssessError::at(&ind.def.id, &c.agg.area_code, period))?
         };
-        r.significant = test.map(|(sig, _)| sig);
-        r.p_change = test.map(|(_, p)| p);
-        // the reference a status is judged against: the baseline, or zero
-        // (expected / before) for kinds that are themselves a change
-        let reference = if against_baseline {
-            base_value
-        } else {
-            Some(0.0)
-        };
-        let target = target_for(ind, targets, c, base_value);
-        let yoy = year_on_year(ind, &computed, key, *period, value);
-        r.status = match (baseline, reference) {
-            _ if yoy.is_some() => {
-                let (previous, met) = yoy.unwrap_or((value, false)); // ok: is_some checked
-                r.target = Some(previous);
-                Some(Status::YearOnYear { met })
-            }
-            (Some(b), _) if against_baseline && period.end() < b.end() => None,
-            (Some(b), _) if against_baseline && *period == b => Some(Status::IsBaseline),
-            (_, Some(refv)) => {
-                let sig = r.significant.unwrap_or(false);
-                let worse = sig && pol.is_better(refv, value);
-                match target {
-                    Some((t, traj)) => {
-                        r.target = Some(t);
-                        Some(Status::Target(stats::target_status(
-                            Some(value),
-                            t,
-                            traj,
-                            worse,
-                            pol,
-                        )))
-                    }
-                    None => Some(Status::Baseline(stats::baseline_status(
-                        value, refv, sig, pol,
-                    ))),
+    r.significant = test.map(|(sig, _)| sig);
+    r.p_change = test.map(|(_, p)| p);
+    r.status = judge(ind, targets, computed, c, &mut r, value);
+    Ok(r)
+}
+
+/// The status of a row with a `value` whose baseline and significance are
+/// set: year on year, the baseline itself, against a target, or against
+/// the baseline alone (setting the row's `target` where there is one).
+fn judge(
+    ind: &ValidIndicator,
+    targets: &[LaaTargetDef],
+    computed: &BTreeMap<(AreaKey, Period), Computed>,
+    c: &Computed,
+    r: &mut ResultRow,
+    value: f64,
+) -> Option<Status> {
+    let (period, baseline, base_value) = (c.period, r.baseline_period, r.baseline_value);
+    let against_baseline = against_baseline(ind);
+    let pol = polarity(ind);
+    // the reference a status is judged against: the baseline, or zero
+    // (expected / before) for kinds that are themselves a change
+    let reference = if against_baseline {
+        base_value
+    } else {
+        Some(0.0)
+    };
+    let target = target_for(ind, targets, c, base_value);
+    let key = (c.agg.level, c.agg.area_code.clone());
+    let yoy = year_on_year(ind, computed, &key, period, value);
+    match (baseline, reference) {
+        _ if yoy.is_some() => {
+            let (previous, met) = yoy.unwrap_or((value, false)); // ok: is_some checked
+            r.target = Some(previous);
+            Some(Status::YearOnYear { met })
+        }
+        (Some(b), _) if against_baseline && period.end() < b.end() => None,
+        (Some(b), _) if against_baseline && period == b => Some(Status::IsBaseline),
+        (_, Some(refv)) => {
+            let sig = r.significant.unwrap_or(false);
+            let worse = sig && pol.is_better(refv, value);
+            match target {
+                Some((t, traj)) => {
+                    r.target = Some(t);
+                    Some(Status::Target(stats::target_status(
+                        Some(value),
+                        t,
+                        traj,
+                        worse,
+                        pol,
+                    )))
                 }
+                None => Some(Status::Baseline(stats::baseline_status(
+                    value, refv, sig, pol,
+                ))),
             }
-            _ => None,
-        };
-        rows.push(r);
+        }
+        _ => None,
     }
-    compare_and_trend(ind, &computed, &mut rows);
-    suppress(ind, &mut rows);
-    withhold_suppressed_baselines(&mut rows);
-    false_discovery(&mut rows);
-    spc_signals(ind, &mut rows);
-    rows
 }
 
 /// A row whose baseline row is suppressed must not publish that baseline
@@ -395,7 +473,7 @@ fn compare_and_trend(
     ind: &ValidIndicator,
     computed: &BTreeMap<(AreaKey, Period), Computed>,
     rows: &mut [ResultRow],
-) {
+) -> Result<(), AssessError> {
     let pol = polarity(ind);
     let value_of = |level: AreaLevel, code: &str, p: Period| {
         computed
@@ -409,10 +487,17 @@ fn compare_and_trend(
         // an area's count is not comparable with a larger area's total
         let comparable = ind.def.value.kind != crate::definition::ValueKind::Count;
         let own = computed.get(&((r.area_level, r.area_code.clone()), p));
-        // the p-value of a comparison, by inverting the row's own interval
+        // the p-value of a comparison, by inverting the row's own interval;
+        // the search keeps the first refusal of the statistics to return it
+        let refused = std::cell::Cell::new(None);
         let p_value = |bench: f64| {
             own.and_then(|c| {
-                stats::interval_p_value(bench, |l| value::interval_at(ind, &c.figures, l))
+                stats::interval_p_value(bench, |l| {
+                    value::interval_at(ind, &c.figures, l).unwrap_or_else(|e| {
+                        refused.set(Some(e));
+                        None
+                    })
+                })
             })
         };
         if comparable
@@ -428,6 +513,9 @@ fn compare_and_trend(
         {
             r.vs_national = stats::compare_with_benchmark(&iv, bench, pol);
             r.p_vs_national = p_value(bench);
+        }
+        if let Some(e) = refused.take() {
+            return Err(AssessError::at(&ind.def.id, &r.area_code, p)(e));
         }
         // recent trend over the last five non-overlapping periods
         let step = if p.grain().overlapping() { 4 } else { 1 };
@@ -469,6 +557,7 @@ fn compare_and_trend(
         r.trend = test.map(|t| t.trend);
         r.p_trend = test.and_then(|t| stats::chi_square_1df_p_value(t.statistic));
     }
+    Ok(())
 }
 
 fn suppress(ind: &ValidIndicator, rows: &mut [ResultRow]) {

@@ -13,6 +13,7 @@
 
 use std::collections::BTreeMap;
 
+use super::AssessError;
 use super::polarity;
 use super::row::ResultRow;
 use super::value::{Figures, estimate, figures};
@@ -48,7 +49,7 @@ pub fn compare_with_peers(
     exec: &Execution,
     rows: &mut [ResultRow],
     groups: &PeerGroups,
-) {
+) -> Result<(), AssessError> {
     // LA figures by indicator, area and period
     let mut la: BTreeMap<(&str, &str, Period), Figures> = BTreeMap::new();
     for a in exec.aggregates.iter().filter(|a| a.level == AreaLevel::La) {
@@ -89,7 +90,16 @@ pub fn compare_with_peers(
                     any = true;
                 }
             }
-            let bench = any.then(|| estimate(ind, &pooled)).flatten().map(|e| e.0);
+            let pooled = if any {
+                estimate(ind, &pooled).map_err(AssessError::at(
+                    &r.indicator,
+                    &r.area_code,
+                    r.period,
+                ))?
+            } else {
+                None
+            };
+            let bench = pooled.map(|e| e.0);
             r.peer_value = bench;
             r.vs_peers = bench.and_then(|b| stats::compare_with_benchmark(&iv, b, pol));
         }
@@ -106,4 +116,5 @@ pub fn compare_with_peers(
             r.peer_rank = Some((better + 1, values.len()));
         }
     }
+    Ok(())
 }

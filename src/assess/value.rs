@@ -1,9 +1,16 @@
 //! Value, intervals and significance of one aggregate, by value kind. All
 //! the maths is in `crate::stats`; this file only chooses the formula.
+//!
+//! Two outcomes are kept apart, as `stats` keeps them: a figure that is
+//! undefined for valid input (a zero denominator or expected count) is
+//! `Ok(None)`; a [`StatsError`] (a negative or non-finite count, a
+//! proportion whose numerator exceeds its denominator, a confidence level
+//! outside (0, 1)) means the engine or validation let through what they
+//! should not have, and is returned for the caller to report as a bug.
 
 use crate::definition::{IntervalMethod, SignificanceKind, ValueKind};
 use crate::execute::Aggregate;
-use crate::stats::{self, ConfidenceLevel, Estimate};
+use crate::stats::{self, ConfidenceLevel, Estimate, StatsError};
 use crate::validate::ValidIndicator;
 
 /// Numerator, denominator and expected of an aggregate, with unweighted counts.
@@ -89,18 +96,28 @@ fn finite(x: f64) -> Option<f64> {
 /// The value and its intervals: the main one at the definition's level
 /// (95% unless it sets another) and the 99.8% one. `None` when undefined
 /// (zero denominator or expected).
-pub fn estimate(ind: &ValidIndicator, f: &Figures) -> Option<(f64, Option<stats::Intervals>)> {
-    let (value, ci) = estimate_95(ind, f)?;
-    let ci = ci.map(|mut i| {
-        if let Some(own) = interval_at_own_level(ind, f) {
-            i.ci95 = own;
+pub fn estimate(
+    ind: &ValidIndicator,
+    f: &Figures,
+) -> Result<Option<(f64, Option<stats::Intervals>)>, StatsError> {
+    let Some((value, ci)) = estimate_95(ind, f)? else {
+        return Ok(None);
+    };
+    let ci = match ci {
+        Some(mut i) => {
+            if let Some(own) = interval_at_own_level(ind, f)? {
+                i.ci95 = own;
+            }
+            Some(i)
         }
-        i
-    });
-    Some((value, ci))
+        None => None,
+    };
+    Ok(Some((value, ci)))
 }
 
-fn estimate_95(ind: &ValidIndicator, f: &Figures) -> Option<(f64, Option<stats::Intervals>)> {
+type Estimated = Option<(f64, Option<stats::Intervals>)>;
+
+fn estimate_95(ind: &ValidIndicator, f: &Figures) -> Result<Estimated, StatsError> {
     let v = &ind.def.value;
     let method = interval_method(ind);
     let weighted = ind
@@ -117,73 +134,73 @@ fn estimate_95(ind: &ValidIndicator, f: &Figures) -> Option<(f64, Option<stats::
         })
     };
     let den = f.denominator.unwrap_or(0.0);
-    match v.kind {
+    Ok(match v.kind {
         ValueKind::Count => {
             let ci = match method {
-                IntervalMethod::Poisson => stats::count_intervals(f.numerator).ok(),
+                IntervalMethod::Poisson => Some(stats::count_intervals(f.numerator)?),
                 _ => None,
             };
             Some((f.numerator, ci))
         }
-        ValueKind::Ratio => with_ci(stats::ratio_estimate(f.numerator, den).ok().flatten()),
-        ValueKind::Rate => with_ci(
-            stats::rate_estimate(f.numerator, den, v.per.unwrap_or(1.0))
-                .ok()
-                .flatten(),
-        ),
-        ValueKind::Percentage => {
-            let e = if weighted {
-                stats::weighted_proportion_estimate(f.numerator, den, f.sum_w2, 100.0)
-                    .ok()
-                    .flatten()
-            } else {
-                stats::proportion_estimate(f.numerator, den, 100.0)
-                    .ok()
-                    .flatten()
-            };
-            with_ci(e)
-        }
+        ValueKind::Ratio => with_ci(stats::ratio_estimate(f.numerator, den)?),
+        ValueKind::Rate => with_ci(stats::rate_estimate(
+            f.numerator,
+            den,
+            v.per.unwrap_or(1.0),
+        )?),
+        ValueKind::Percentage => with_ci(if weighted {
+            stats::weighted_proportion_estimate(f.numerator, den, f.sum_w2, 100.0)?
+        } else {
+            stats::proportion_estimate(f.numerator, den, 100.0)?
+        }),
         ValueKind::ExcessPercent => {
             let exp = f.expected.unwrap_or(0.0);
             if exp <= 0.0 {
-                return None;
+                return Ok(None);
             }
-            let value = finite(100.0 * (f.numerator - exp) / exp)?;
+            let Some(value) = finite(100.0 * (f.numerator - exp) / exp) else {
+                return Ok(None);
+            };
             let ci = match method {
-                IntervalMethod::Poisson => stats::ratio_estimate(f.numerator, exp)
-                    .ok()
-                    .flatten()
-                    .map(|e| shift_ratio(e.intervals)),
+                IntervalMethod::Poisson => {
+                    stats::ratio_estimate(f.numerator, exp)?.map(|e| shift_ratio(e.intervals))
+                }
                 _ => None,
             };
             Some((value, ci))
         }
         ValueKind::PercentChange => {
             if den <= 0.0 {
-                return None;
+                return Ok(None);
             }
-            let value = finite(100.0 * (f.numerator - den) / den)?;
+            let Some(value) = finite(100.0 * (f.numerator - den) / den) else {
+                return Ok(None);
+            };
             let ci = match method {
-                IntervalMethod::Poisson => stats::ratio_estimate(f.numerator, den)
-                    .ok()
-                    .flatten()
-                    .map(|e| shift_ratio(e.intervals)),
+                IntervalMethod::Poisson => {
+                    stats::ratio_estimate(f.numerator, den)?.map(|e| shift_ratio(e.intervals))
+                }
                 _ => None,
             };
             Some((value, ci))
         }
-    }
+    })
 }
 
 /// The main interval at the definition's own confidence level, when it
 /// sets one other than 95%; `None` to keep the 95% interval.
-fn interval_at_own_level(ind: &ValidIndicator, f: &Figures) -> Option<stats::Interval> {
-    let level = ind.def.interval.as_ref()?.level?;
+fn interval_at_own_level(
+    ind: &ValidIndicator,
+    f: &Figures,
+) -> Result<Option<stats::Interval>, StatsError> {
+    let Some(level) = ind.def.interval.as_ref().and_then(|i| i.level) else {
+        return Ok(None);
+    };
     if (level - 0.95).abs() < 1e-12 {
-        return None;
+        return Ok(None);
     }
-    let cl = ConfidenceLevel::new(level).ok()?;
-    interval_at(ind, f, &cl)
+    // validation refuses a level outside (0, 1), so an error is a bug
+    interval_at(ind, f, &ConfidenceLevel::new(level)?)
 }
 
 /// The figure's interval at any confidence level, by the indicator's own
@@ -193,7 +210,7 @@ pub fn interval_at(
     ind: &ValidIndicator,
     f: &Figures,
     cl: &ConfidenceLevel,
-) -> Option<stats::Interval> {
+) -> Result<Option<stats::Interval>, StatsError> {
     let cl = *cl;
     let v = &ind.def.value;
     let den = f.denominator.unwrap_or(0.0);
@@ -201,9 +218,9 @@ pub fn interval_at(
         lower: i.lower * k,
         upper: i.upper * k,
     };
-    match (interval_method(ind), v.kind) {
+    Ok(match (interval_method(ind), v.kind) {
         (IntervalMethod::Poisson, kind) => {
-            let (i, _) = stats::count_interval(f.numerator, &cl).ok()?;
+            let (i, _) = stats::count_interval(f.numerator, &cl)?;
             let pct = |i: stats::Interval, by: f64| stats::Interval {
                 lower: 100.0 * (i.lower / by - 1.0),
                 upper: 100.0 * (i.upper / by - 1.0),
@@ -224,18 +241,17 @@ pub fn interval_at(
                 .as_ref()
                 .is_some_and(|i| i.weight.is_some());
             let (x, n) = if weighted {
-                let n = stats::kish_effective_sample_size(den, f.sum_w2)?;
+                let Some(n) = stats::kish_effective_sample_size(den, f.sum_w2) else {
+                    return Ok(None);
+                };
                 (f.numerator / den * n, n)
             } else {
                 (f.numerator, den)
             };
-            stats::wilson_interval(x.min(n), n, &cl)
-                .ok()
-                .flatten()
-                .map(|i| scale(i, 100.0))
+            stats::wilson_interval(x.min(n), n, &cl)?.map(|i| scale(i, 100.0))
         }
         _ => None,
-    }
+    })
 }
 
 /// A ratio interval expressed as a % difference: 100 x (r - 1).
@@ -264,8 +280,12 @@ fn count(x: f64) -> u64 {
 
 /// Whether a figure differs significantly: from its expected or base count
 /// in the same period (excess, percent change), else from its baseline.
-pub fn significant(ind: &ValidIndicator, f: &Figures, base: Option<&Figures>) -> Option<bool> {
-    significance_test(ind, f, base).map(|(s, _)| s)
+pub fn significant(
+    ind: &ValidIndicator,
+    f: &Figures,
+    base: Option<&Figures>,
+) -> Result<Option<bool>, StatsError> {
+    Ok(significance_test(ind, f, base)?.map(|(s, _)| s))
 }
 
 /// [`significant`] with the p-value of the test made.
@@ -273,24 +293,28 @@ pub fn significance_test(
     ind: &ValidIndicator,
     f: &Figures,
     base: Option<&Figures>,
-) -> Option<(bool, f64)> {
+) -> Result<Option<(bool, f64)>, StatsError> {
     let level = ConfidenceLevel::P95;
     let kind = ind.def.value.kind;
-    match (significance_kind(ind), kind) {
+    let undefined = Ok(None);
+    Ok(match (significance_kind(ind), kind) {
         (SignificanceKind::BinomialExpected, _) => {
             let n = count(f.denominator.unwrap_or(0.0));
-            let exp = f.expected?;
-            stats::actual_vs_expected(count(f.numerator), n, exp.min(n as f64), &level)
-                .ok()
-                .flatten()
+            let Some(exp) = f.expected else {
+                return undefined;
+            };
+            stats::actual_vs_expected(count(f.numerator), n, exp.min(n as f64), &level)?
                 .map(|t| (t.significant, t.p_value))
         }
         (SignificanceKind::PoissonCounts, ValueKind::PercentChange) => {
-            stats::compare_poisson_counts(count(f.numerator), 1.0, count(f.denominator?), 1.0)
+            let Some(den) = f.denominator else {
+                return undefined;
+            };
+            stats::compare_poisson_counts(count(f.numerator), 1.0, count(den), 1.0)
                 .map(|c| (c.is_significant(&level), c.p_value))
         }
         (SignificanceKind::PoissonCounts, _) => {
-            let b = base?;
+            let Some(b) = base else { return undefined };
             let exposure = |x: &Figures| match kind {
                 ValueKind::Ratio => x.expected.or(x.denominator).unwrap_or(0.0),
                 ValueKind::Rate => x.denominator.unwrap_or(0.0),
@@ -298,13 +322,13 @@ pub fn significance_test(
             };
             let (t1, t2) = (exposure(f), exposure(b));
             if t1 <= 0.0 || t2 <= 0.0 {
-                return None;
+                return undefined;
             }
             stats::compare_poisson_counts(count(f.numerator), t1, count(b.numerator), t2)
                 .map(|c| (c.is_significant(&level), c.p_value))
         }
         (SignificanceKind::Proportions, _) => {
-            let b = base?;
+            let Some(b) = base else { return undefined };
             let eff = |x: &Figures| -> Option<(f64, f64)> {
                 let den = x.denominator?;
                 if den <= 0.0 {
@@ -322,12 +346,61 @@ pub fn significance_test(
                     Some((x.numerator, den))
                 }
             };
-            let (x1, n1) = eff(f)?;
-            let (x2, n2) = eff(b)?;
-            stats::compare_proportions(x1.min(n1), n1, x2.min(n2), n2)
-                .ok()
-                .flatten()
+            let (Some((x1, n1)), Some((x2, n2))) = (eff(f), eff(b)) else {
+                return undefined;
+            };
+            stats::compare_proportions(x1.min(n1), n1, x2.min(n2), n2)?
                 .map(|c| (c.is_significant(&level), c.p_value))
         }
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::path::Path;
+
+    fn indicator(kind: ValueKind) -> ValidIndicator {
+        let definitions = crate::definition::load_definitions(Path::new("indicators"))
+            .expect("the shipped definitions load");
+        let extract = crate::extract::Extract::open(Path::new("data-samples"))
+            .expect("the sample extract opens");
+        let catalog = crate::validate::validate(definitions, &extract)
+            .expect("the shipped definitions validate");
+        catalog
+            .indicators
+            .into_iter()
+            .find(|i| {
+                i.def.value.kind == kind
+                    && i.def.interval.as_ref().is_none_or(|c| c.weight.is_none())
+            })
+            .expect("an indicator of that kind")
+    }
+
+    fn with(numerator: f64, denominator: f64) -> Figures {
+        Figures {
+            numerator,
+            denominator: Some(denominator),
+            ..Figures::default()
+        }
+    }
+
+    #[test]
+    fn an_undefined_figure_is_none_and_a_refused_one_an_error() {
+        let share = indicator(ValueKind::Percentage);
+        assert_eq!(
+            estimate(&share, &with(0.0, 0.0)),
+            Ok(None),
+            "zero denominator"
+        );
+        assert!(estimate(&share, &with(3.0, 4.0)).expect("valid").is_some());
+        assert!(matches!(
+            estimate(&share, &with(5.0, 4.0)),
+            Err(StatsError::NumeratorExceedsDenominator { .. })
+        ));
+        assert!(matches!(
+            estimate(&share, &with(-1.0, 4.0)),
+            Err(StatsError::InvalidCount { .. })
+        ));
     }
 }

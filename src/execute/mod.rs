@@ -27,7 +27,7 @@ use crate::plan::{PlanError, plan_indicator};
 use crate::validate::{ValidCatalog, ValidIndicator};
 
 pub use crate::period::PeriodSet;
-pub use aggregates::{Aggregate, MeasureValue};
+pub use aggregates::Aggregate;
 pub use periods::{coverage, periods_for};
 
 /// Errors of the execution stage.

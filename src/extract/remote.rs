@@ -418,11 +418,13 @@ impl ChunkReader for RemoteFile {
 /// and otherwise behaves as DataFusion's default (local files). Ballista's
 /// scheduler and executors use it: they meet the extract's URLs only in
 /// the plans they receive, not through [`ExtractLocation::register_store`](super::ExtractLocation::register_store).
+#[cfg(feature = "ballista")]
 #[derive(Debug, Default)]
 pub struct EnvObjectStoreRegistry {
     inner: datafusion::execution::object_store::DefaultObjectStoreRegistry,
 }
 
+#[cfg(feature = "ballista")]
 impl EnvObjectStoreRegistry {
     /// A registry knowing only local files until a cloud URL is asked for.
     pub fn new() -> EnvObjectStoreRegistry {
@@ -430,6 +432,7 @@ impl EnvObjectStoreRegistry {
     }
 }
 
+#[cfg(feature = "ballista")]
 impl datafusion::execution::object_store::ObjectStoreRegistry for EnvObjectStoreRegistry {
     fn register_store(
         &self,
@@ -461,6 +464,7 @@ impl datafusion::execution::object_store::ObjectStoreRegistry for EnvObjectStore
 
 /// A runtime environment whose object stores come from
 /// [`EnvObjectStoreRegistry`].
+#[cfg(feature = "ballista")]
 pub fn env_runtime()
 -> datafusion::common::Result<Arc<datafusion::execution::runtime_env::RuntimeEnv>> {
     datafusion::execution::runtime_env::RuntimeEnvBuilder::new()

@@ -20,9 +20,7 @@ use crate::definition::{Anchor, EventsDef};
 use crate::period::Period;
 use crate::validate::ValidIndicator;
 
-pub use explain::{
-    PERIODS_TABLE, explain_analyze, explain_indicator, plan_to_sql_parts, plan_to_sql_text,
-};
+pub use explain::{explain_analyze, explain_indicator, plan_to_sql_parts, plan_to_sql_text};
 pub use measures::{SUM_W2_COLUMN, measure_count_column, measure_value_column};
 pub use periods::periods_relation;
 

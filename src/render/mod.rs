@@ -9,9 +9,6 @@ pub mod pack;
 mod table;
 
 pub use laa::{laa_csv, laa_table};
-pub use pack::{
-    PackOptions, dom_pack_files, laa_pack_files, load_pack_def, write_dom_packs_all, write_pack,
-};
 pub use table::{TableFormat, check_destination, format_number, render_table, write_table};
 
 /// Errors of the rendering stage.

@@ -18,7 +18,7 @@ use std::sync::Arc;
 
 use chrono::{Datelike, NaiveDate};
 
-use crate::assess::{LaaLine, PsaRow, ResultRow, laa_report, psa_progress_rows};
+use crate::assess::{AssessError, LaaLine, PsaRow, ResultRow, laa_report, psa_progress_rows};
 use crate::execute::{ExecuteError, Execution, Session};
 use crate::geography::{AreaLevel, AreaLookup};
 use crate::period::{Period, PeriodSet};
@@ -26,11 +26,10 @@ use crate::request::{self, RequestError};
 use crate::validate::ValidCatalog;
 
 pub use definition::{
-    ChartKind, EXTRACT_KEYS_FILE, ExtractKeys, KeyColumnError, LoadedPackDef, PackDef,
-    PackDefError, PackIndicator, SectionKind, load_extract_keys, load_pack_def,
-    unlisted_indicators,
+    ChartKind, EXTRACT_KEYS_FILE, LoadedPackDef, PackDefError, PackIndicator, SectionKind,
+    load_extract_keys,
 };
-pub use quality::{PackInputs, PeersUsed, Quality, TableCount, hex, table_counts};
+pub use quality::{PackInputs, PeersUsed, Quality, hex, table_counts};
 
 /// Errors of reading the report's inputs.
 #[derive(Debug, thiserror::Error)]
@@ -65,6 +64,12 @@ pub enum ReportError {
         /// Each finding, naming its table and column.
         findings: Vec<String>,
     },
+    /// The area or period of a pack that the data cannot answer.
+    #[error(transparent)]
+    Request(#[from] RequestError),
+    /// A statistic refused an area's figures while making its LAA lines.
+    #[error(transparent)]
+    Assess(#[from] AssessError),
 }
 
 /// Everything a run computed and read, with no session inside.
@@ -129,7 +134,7 @@ impl Report {
 
     /// The DOM pack of `region` at `quarter`: the region checked, the LAA
     /// lines of its LAs with targets that year, and PSA progress.
-    pub fn dom_scope(&self, region: &str, quarter: Period) -> Result<PackScope, RequestError> {
+    pub fn dom_scope(&self, region: &str, quarter: Period) -> Result<PackScope, ReportError> {
         let region_name = request::region(&self.areas, region)?;
         let as_at = quarter.end();
         let rows = rows_to(&self.rows, as_at);
@@ -141,7 +146,7 @@ impl Report {
         let mut laa = BTreeMap::new();
         for (code, _) in &las {
             if self.catalog.laa_target_years(code).contains(&fy) {
-                laa.insert(code.clone(), laa_report(&self.catalog, &rows, code, fy));
+                laa.insert(code.clone(), laa_report(&self.catalog, &rows, code, fy)?);
             }
         }
         let psa = self.psa_progress(&rows, fy, as_at);
@@ -160,7 +165,7 @@ impl Report {
     }
 
     /// The DOM packs of every region at `quarter`, by region code.
-    pub fn dom_scopes_all(&self, quarter: Period) -> Result<Vec<PackScope>, RequestError> {
+    pub fn dom_scopes_all(&self, quarter: Period) -> Result<Vec<PackScope>, ReportError> {
         self.areas
             .regions()
             .into_keys()
@@ -170,7 +175,7 @@ impl Report {
 
     /// The LAA target report of `area` for financial year `year`: the area
     /// checked and its LAA lines.
-    pub fn laa_scope(&self, area: &str, year: Period) -> Result<PackScope, RequestError> {
+    pub fn laa_scope(&self, area: &str, year: Period) -> Result<PackScope, ReportError> {
         let la = request::area(&self.areas, area)?;
         let as_at = year.end();
         let rows = rows_to(&self.rows, as_at);
@@ -178,7 +183,7 @@ impl Report {
         let mut laa = BTreeMap::new();
         laa.insert(
             area.to_string(),
-            laa_report(&self.catalog, &rows, area, year),
+            laa_report(&self.catalog, &rows, area, year)?,
         );
         Ok(PackScope {
             level: AreaLevel::La,

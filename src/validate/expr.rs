@@ -144,8 +144,6 @@ fn parse_problem(e: datafusion::sql::sqlparser::parser::ParserError) -> ExprProb
     }
 }
 
-pub use crate::suggest::edit_distance;
-
 /// `did you mean 'x'?` for the closest candidate, or the list of candidates.
 pub fn suggest(name: &str, candidates: &[&str]) -> String {
     crate::suggest::Suggestion::closest(name, candidates).to_string()

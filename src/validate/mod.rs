@@ -20,8 +20,6 @@ use crate::definition::{Catalog, Diagnostic, IndicatorDef, render_diagnostics};
 use crate::extract::{Extract, ExtractError, TableFiles};
 use crate::period::Period;
 
-pub use resolve::source_schema;
-
 /// Errors of the validation stage.
 #[derive(Debug, thiserror::Error)]
 pub enum ValidateError {

@@ -9,7 +9,7 @@ use arrow::array::{ArrayRef, Date32Array, Float64Array, Int64Array, RecordBatch,
 use arrow::datatypes::{DataType, Field, Schema};
 use chrono::NaiveDate;
 use parquet::arrow::ArrowWriter;
-use pireport::assess::ResultRow;
+use pireport::ResultRow;
 use pireport::geography::AreaLevel;
 
 /// Days since 1970-01-01 of `YYYY-MM-DD`.

@@ -40,8 +40,6 @@ pub const MID_GREY: RGBColor = RGBColor(0x8C, 0x8C, 0x8C);
 pub struct Chart {
     /// File stem under `charts/`, e.g. `NI38-trend`.
     pub stem: String,
-    /// Title (also the SVG `<title>`).
-    pub title: String,
     /// Description (the SVG `<desc>` and the HTML caption).
     pub desc: String,
     /// The SVG document.
@@ -108,7 +106,6 @@ pub(super) fn render(
     let svg = label_svg(&svg, &stem, &title, &desc);
     Ok(Chart {
         stem,
-        title,
         desc,
         svg,
         png,

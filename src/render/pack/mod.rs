@@ -31,19 +31,16 @@ use crate::geography::AreaLevel;
 use crate::render::{RenderError, TableFormat, render_table};
 use crate::report::{PackInputs, PackScope, Report};
 
+pub use crate::report::Quality;
 pub use crate::report::definition::{
-    ChartKind, EXTRACT_KEYS_FILE, ExtractKeys, KeyColumnError, LoadedPackDef, PackDef,
-    PackDefError, PackIndicator, SectionKind, load_extract_keys, load_pack_def,
+    ChartKind, LoadedPackDef, PackDef, PackDefError, PackIndicator, load_pack_def,
     unlisted_indicators,
 };
-pub use crate::report::{Quality, TableCount, hex};
-pub use charts::{Chart, chart_stem};
+pub use charts::Chart;
 pub use model::{Exception, FdrNote, Focus, IndicatorView};
-pub use output::{
-    CHROMIUM_ENV, CHROMIUM_FLAGS, check_out, chromium, pack_timestamp, probe_chromium,
-};
-pub use revisions::{COMPARED, Revision};
-pub use xlsx::{SHEET_COLUMNS, sheet_name};
+pub use output::{CHROMIUM_ENV, chromium, pack_timestamp, probe_chromium};
+pub use revisions::Revision;
+pub use xlsx::SHEET_COLUMNS;
 
 /// The engine version written on every pack.
 pub const ENGINE_VERSION: &str = env!("CARGO_PKG_VERSION");

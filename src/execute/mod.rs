@@ -189,6 +189,7 @@ impl Session {
             .filter(|i| ids.is_empty() || ids.contains(&i.def.id))
             .cloned()
             .collect();
+        self.check_area_attributes(chosen.iter())?;
         let dated = cohort_date_columns(&chosen);
         let mut set = tokio::task::JoinSet::new();
         let mut periods = BTreeMap::new();
@@ -259,35 +260,76 @@ impl Session {
     }
 }
 
+/// The attributes of the geography table (populations) that `chosen`
+/// divide by, each with the indicators that use it.
+fn used_attributes<'a>(
+    chosen: impl Iterator<Item = &'a ValidIndicator>,
+) -> BTreeMap<&'a str, Vec<&'a str>> {
+    let mut used: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
+    for ind in chosen {
+        for m in ind.def.measures.values() {
+            if let Some(a) = &m.area_attribute {
+                used.entry(a.as_str())
+                    .or_default()
+                    .push(ind.def.id.as_str());
+            }
+        }
+    }
+    used
+}
+
+/// Up to five codes, then how many more.
+fn code_list(codes: &[&str]) -> String {
+    let more = codes.len().saturating_sub(5);
+    let mut text = codes[..codes.len().min(5)].join(", ");
+    if more > 0 {
+        text.push_str(&format!(" and {more} more"));
+    }
+    text
+}
+
 impl Session {
+    /// Refuse a negative attribute (population) that an indicator of
+    /// `chosen` divides by: no rate or interval is defined on it, so the
+    /// run stops before any plan, naming the table, column and LAs.
+    fn check_area_attributes<'a>(
+        &self,
+        chosen: impl Iterator<Item = &'a ValidIndicator>,
+    ) -> Result<(), ExecuteError> {
+        let table = &self.catalog.geography.name;
+        for (attr, ids) in used_attributes(chosen) {
+            let negative: Vec<&str> = self
+                .areas
+                .las
+                .values()
+                .filter(|a| a.attributes.get(attr).is_some_and(|v| *v < 0.0))
+                .map(|a| a.code.as_str())
+                .collect();
+            if !negative.is_empty() {
+                return Err(ExecuteError::Geography {
+                    table: table.clone(),
+                    message: format!(
+                        "column {attr} is negative for {} LA(s) ({}), and {} divide by it: correct it in the table",
+                        negative.len(),
+                        code_list(&negative),
+                        ids.join(", ")
+                    ),
+                });
+            }
+        }
+        Ok(())
+    }
+
     /// Notes on the geography table's attributes (populations) that the
     /// indicators of `results` divide by: LAs where one is missing (counted
-    /// as 0) or negative.
+    /// as 0).
     fn area_attribute_notes<'a>(
         &self,
         chosen: impl Iterator<Item = &'a ValidIndicator>,
     ) -> Vec<String> {
-        let mut used: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
-        for ind in chosen {
-            for m in ind.def.measures.values() {
-                if let Some(a) = &m.area_attribute {
-                    used.entry(a.as_str())
-                        .or_default()
-                        .push(ind.def.id.as_str());
-                }
-            }
-        }
         let table = &self.catalog.geography.name;
         let mut notes = Vec::new();
-        for (attr, ids) in used {
-            let list = |codes: Vec<&str>| {
-                let more = codes.len().saturating_sub(5);
-                let mut text = codes[..codes.len().min(5)].join(", ");
-                if more > 0 {
-                    text.push_str(&format!(" and {more} more"));
-                }
-                text
-            };
+        for (attr, ids) in used_attributes(chosen) {
             let missing: Vec<&str> = self
                 .areas
                 .las
@@ -299,22 +341,7 @@ impl Session {
                 notes.push(format!(
                     "{table}: {attr} is null for {} LA(s) ({}): {} count it as 0; fill it in the table",
                     missing.len(),
-                    list(missing),
-                    ids.join(", ")
-                ));
-            }
-            let negative: Vec<&str> = self
-                .areas
-                .las
-                .values()
-                .filter(|a| a.attributes.get(attr).is_some_and(|v| *v < 0.0))
-                .map(|a| a.code.as_str())
-                .collect();
-            if !negative.is_empty() {
-                notes.push(format!(
-                    "{table}: {attr} is negative for {} LA(s) ({}): {} divide by it as given; correct it in the table",
-                    negative.len(),
-                    list(negative),
+                    code_list(&missing),
                     ids.join(", ")
                 ));
             }

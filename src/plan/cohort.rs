@@ -158,32 +158,41 @@ fn is_date32(b: &LogicalPlanBuilder, name: &str) -> bool {
 
 /// Keep each person's first row per period in `order_by` order.
 ///
-/// Written as one ordered pass per period rather than `row_number() OVER
-/// (PARTITION BY period, person ...) = 1`: within each period (a window
-/// partition: a few dozen, which DataFusion spreads over its partitions
-/// and sorts in parallel), rows are sorted by person and the definition's
-/// order, and a row is kept when the row before it belongs to another
-/// person (`lag`). The result is the same row set; DataFusion evaluates a
-/// window over millions of tiny partitions slowly (49 s against 7 s for
-/// NI40 at scale 1), while `lag` over a sorted stream is cheap.
+/// Written as one ordered pass rather than `row_number() OVER (PARTITION
+/// BY period, person ...) = 1`: rows are sorted by period, person and the
+/// definition's order, and a row is kept when the row before it belongs to
+/// another period or person (`lag`). The result is the same row set;
+/// DataFusion evaluates a window over millions of tiny partitions slowly
+/// (49 s against 7 s for NI40 at scale 1), while `lag` over one sorted
+/// stream is cheap.
 fn first_per_person(
     b: LogicalPlanBuilder,
     person: &str,
     order_by: &[(String, bool)],
 ) -> Result<LogicalPlanBuilder> {
-    let mut order = vec![c(person).sort(true, false)];
+    let mut order = vec![
+        col(PERIOD_ID).sort(true, false),
+        c(person).sort(true, false),
+    ];
     order.extend(order_by.iter().map(|(k, desc)| c(k).sort(!desc, false)));
-    let prev = lag(c(person), Some(1), None)
-        .partition_by(vec![col(PERIOD_ID)])
-        .order_by(order)
-        .build()?
-        .alias("__prev_person");
-    let b = b.window(vec![prev])?;
-    let first = Expr::BinaryExpr(BinaryExpr::new(
-        Box::new(col("__prev_person")),
-        Operator::IsDistinctFrom,
-        Box::new(c(person)),
-    ));
+    let prev = |e: Expr, name: &str| -> Result<Expr> {
+        Ok(lag(e, Some(1), None)
+            .order_by(order.clone())
+            .build()?
+            .alias(name))
+    };
+    let b = b.window(vec![
+        prev(col(PERIOD_ID), "__prev_period")?,
+        prev(c(person), "__prev_person")?,
+    ])?;
+    let first = col("__prev_period")
+        .is_null()
+        .or(col("__prev_period").not_eq(col(PERIOD_ID)))
+        .or(Expr::BinaryExpr(BinaryExpr::new(
+            Box::new(col("__prev_person")),
+            Operator::IsDistinctFrom,
+            Box::new(c(person)),
+        )));
     let b = b.filter(first)?;
     let keep: Vec<Expr> = b
         .schema()

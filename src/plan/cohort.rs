@@ -12,9 +12,7 @@ use datafusion::logical_expr::{
 };
 use datafusion::prelude::{SessionContext, col};
 
-use super::overlap;
 use super::periods::PERIOD_ID;
-use crate::period::Period;
 use crate::validate::{ResolvedSource, ValidIndicator};
 
 /// Period columns each cohort member carries.
@@ -58,7 +56,6 @@ pub async fn cohort_plan(
     ctx: &SessionContext,
     ind: &ValidIndicator,
     periods: LogicalPlan,
-    period_list: &[Period],
 ) -> Result<LogicalPlan> {
     let def = &ind.def;
     let co = &def.cohort;
@@ -93,20 +90,14 @@ pub async fn cohort_plan(
                 None,
             )?
         }
-        (Some(d), _, Some(u), _) => match overlap::quarter_bounds(period_list) {
-            Some(bounds) if is_date32(&base, d) && is_date32(&base, u) => {
-                let columns: Vec<String> = src.columns.keys().cloned().collect();
-                overlap::overlap_join(base, &columns, &periods, (d, u), bounds)?
-            }
-            _ => base.join_on(
-                periods,
-                JoinType::Inner,
-                vec![
-                    c(d).lt_eq(col("period_end")),
-                    c(u).is_null().or(c(u).gt_eq(col("period_start"))),
-                ],
-            )?,
-        },
+        (Some(d), _, Some(u), _) => base.join_on(
+            periods,
+            JoinType::Inner,
+            vec![
+                c(d).lt_eq(col("period_end")),
+                c(u).is_null().or(c(u).gt_eq(col("period_start"))),
+            ],
+        )?,
         (Some(d), _, None, Some(n)) => base.join_on(
             periods,
             JoinType::Inner,
@@ -147,13 +138,6 @@ pub async fn cohort_plan(
         b = first_per_person(b, person, &ind.order_by)?;
     }
     boxed(b, "cohort")?.build()
-}
-
-/// Whether column `name` of `b` is a `Date32`.
-fn is_date32(b: &LogicalPlanBuilder, name: &str) -> bool {
-    b.schema()
-        .field_with_unqualified_name(name)
-        .is_ok_and(|f| f.data_type() == &DataType::Date32)
 }
 
 /// Keep each person's first row per period in `order_by` order.

@@ -9,7 +9,6 @@ mod cohort;
 mod events;
 mod explain;
 mod measures;
-mod overlap;
 mod periods;
 
 use datafusion::error::DataFusionError;
@@ -156,7 +155,7 @@ async fn build(
             )?
         }
     } else {
-        let cohort = cohort::cohort_plan(ctx, ind, periods_plan.clone(), periods).await?;
+        let cohort = cohort::cohort_plan(ctx, ind, periods_plan.clone()).await?;
         let with_events = events::attach_events(ctx, ind, cohort, true).await?;
         measures::aggregate(ind, with_events, periods_plan)?
     };

@@ -198,6 +198,22 @@ fn geography_columns(catalog: &Catalog, geography: &TableFiles, out: &mut Vec<Di
         .iter()
         .map(|f| f.name().as_str())
         .collect();
+    // a finding about the table's data, located at the table's first file
+    let in_table = |role: &str, message: String, hint: String| Diagnostic {
+        file: geography
+            .files
+            .first()
+            .unwrap_or(&geography.path)
+            .display()
+            .to_string(),
+        line: 1,
+        column: 1,
+        path: role.to_string(),
+        message,
+        hint: Some(hint),
+    };
+    // the footers are read once, for the null counts of the code columns
+    let profile = geography.profile().ok();
     for (role, col) in [
         ("code", &g.code),
         ("name", &g.name),
@@ -212,41 +228,33 @@ fn geography_columns(catalog: &Catalog, geography: &TableFiles, out: &mut Vec<Di
                     | datafusion::arrow::datatypes::DataType::Utf8View
             )
         {
-            out.push(Diagnostic {
-                file: geography.files.first().unwrap_or(&geography.path).display().to_string(),
-                line: 1,
-                column: 1,
-                path: role.to_string(),
-                message: format!(
+            out.push(in_table(
+                role,
+                format!(
                     "column `{col}` of the geography table `{}` is {}, not text: GSS codes and names are strings (an Int64 code loses the letter and makes every LA its own area)",
                     g.table,
                     f.data_type()
                 ),
-                hint: Some(format!(
-                    "write `{col}` as a Utf8 column, or name a text column in geography.yaml"
-                )),
-            });
+                format!("write `{col}` as a Utf8 column, or name a text column in geography.yaml"),
+            ));
             continue;
         }
         // a null code or region code: every target of its LA would be
         // reported unknown, when the one cause is the table
         let nulls = (role == "code" || role == "region_code")
-            .then(|| geography.profile().ok())
+            .then_some(profile.as_ref())
             .flatten()
             .and_then(|p| p.columns.get(col.as_str()).and_then(|c| c.nulls))
             .unwrap_or(0);
         if nulls > 0 {
-            out.push(Diagnostic {
-                file: geography.files.first().unwrap_or(&geography.path).display().to_string(),
-                line: 1,
-                column: 1,
-                path: role.to_string(),
-                message: format!(
+            out.push(in_table(
+                role,
+                format!(
                     "column `{col}` of the geography table `{}` is null in {nulls} row(s): every LA needs its code and region code",
                     g.table
                 ),
-                hint: Some(format!("fill `{col}` in every row of the table")),
-            });
+                format!("fill `{col}` in every row of the table"),
+            ));
             continue;
         }
         if !names.contains(&col.as_str()) {

@@ -329,6 +329,20 @@ impl Run {
 }
 
 impl Run {
+    /// The indicator ids a run was asked for: `ids`, or every indicator of
+    /// the catalog when none was named.
+    fn chosen_ids(&self, ids: &[String]) -> Vec<String> {
+        if ids.is_empty() {
+            self.catalog
+                .indicators
+                .iter()
+                .map(|i| i.def.id.clone())
+                .collect()
+        } else {
+            ids.to_vec()
+        }
+    }
+
     /// The data-quality findings of the tables that the indicators `ids`
     /// (all when empty) read, as notes: duplicate rows by the keys of
     /// `reports/extract-keys.yaml`, rows with no key column or area code,
@@ -341,15 +355,7 @@ impl Run {
             .file
             .clone()
             .unwrap_or_else(|| reports.join(report::EXTRACT_KEYS_FILE));
-        let ids: Vec<String> = if ids.is_empty() {
-            self.catalog
-                .indicators
-                .iter()
-                .map(|i| i.def.id.clone())
-                .collect()
-        } else {
-            ids.to_vec()
-        };
+        let ids = self.chosen_ids(ids);
         let counts = report::table_counts(&self.session, &ids, &keys).await?;
         let mut notes: Vec<String> = counts.iter().flat_map(|c| c.findings(&keys_file)).collect();
         notes.extend(self.execution.notes.iter().cloned());
@@ -728,15 +734,7 @@ pub async fn pack_on(
     if let Some(g) = &groups {
         run.compare_with_peers(g)?;
     }
-    let used = if ids.is_empty() {
-        run.catalog
-            .indicators
-            .iter()
-            .map(|i| i.def.id.clone())
-            .collect()
-    } else {
-        ids
-    };
+    let used = run.chosen_ids(&ids);
     let mut report = run.report(&used, &backend.data_dir(data), &def).await?;
     if let Some(g) = groups {
         report.inputs.files.insert(

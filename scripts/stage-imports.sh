@@ -21,7 +21,7 @@ for my $e (readdir $d) {
 }
 my %edges;
 # the pipeline, earliest first: a module may import those before it
-my @order = qw(period stats suggest geography definition extract peers validate request plan execute assess report render generate);
+my @order = qw(period stats suggest geography contract definition extract peers validate request plan execute assess report render generate);
 my %rank; @rank{@order} = (0..$#order);
 sub files { my ($p) = @_; return ($p) if -f $p; my @f; opendir(my $h, $p) or return (); for my $e (sort readdir $h) { next if $e =~ /^\./; push @f, files("$p/$e") } return grep { /\.rs$/ } @f }
 sub scan {

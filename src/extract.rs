@@ -115,6 +115,27 @@ pub enum ExtractError {
         /// The latest plausible year.
         hi: i32,
     },
+    /// A contract column holds values outside the range the contract
+    /// allows (an age below 0, say), which filters would drop in silence.
+    #[error(
+        "column `{column}` of table `{table}` holds values from {min} to {max}, outside the contract's {lo} to {hi} ({what}): correct those rows in the export"
+    )]
+    OutOfRange {
+        /// The table.
+        table: String,
+        /// The column.
+        column: String,
+        /// The least value.
+        min: f64,
+        /// The greatest value.
+        max: f64,
+        /// The least plausible value.
+        lo: f64,
+        /// The greatest plausible value.
+        hi: f64,
+        /// What the column holds.
+        what: &'static str,
+    },
     /// A table directory holds no part files.
     #[error("table directory {path} holds no .parquet files")]
     EmptyTableDir {
@@ -130,6 +151,10 @@ pub enum ExtractError {
         #[source]
         source: parquet::errors::ParquetError,
     },
+    /// A column of a contract table has a type the contract does not
+    /// allow there.
+    #[error(transparent)]
+    ContractType(Box<ContractTypeError>),
     /// Part files of one table disagree on their schema.
     #[error("{path} has a different schema from the other parts of table `{table}`")]
     SchemaMismatch {
@@ -702,6 +727,7 @@ impl Extract {
                 });
             }
         }
+        check_contract(name, &path, &schema)?;
         Ok(TableFiles {
             name: name.to_string(),
             path,
@@ -710,6 +736,47 @@ impl Extract {
             location: self.location.clone(),
         })
     }
+}
+
+/// A column of a contract table whose type the contract does not allow.
+#[derive(Debug, thiserror::Error)]
+#[error(
+    "{path}: column `{column}` of table `{table}` is {found}, but the data contract (spec/data-contract.md) has {expected}: write the column as {expected} in the extract"
+)]
+pub struct ContractTypeError {
+    /// The table.
+    pub table: String,
+    /// Its file or directory.
+    pub path: PathBuf,
+    /// The column.
+    pub column: String,
+    /// Its type in the extract.
+    pub found: String,
+    /// Its type in the contract.
+    pub expected: String,
+}
+
+/// Refuse a column of a contract table whose type the contract does not
+/// allow ([`crate::contract::conforms`]). Columns the contract does not
+/// name, and tables it does not name, are the definitions' business.
+fn check_contract(name: &str, path: &Path, schema: &SchemaRef) -> Result<(), ExtractError> {
+    let Some(contract) = crate::contract::table_schema(name) else {
+        return Ok(());
+    };
+    for want in contract.fields() {
+        if let Ok(f) = schema.field_with_name(want.name())
+            && !crate::contract::conforms(f.data_type(), want.data_type())
+        {
+            return Err(ExtractError::ContractType(Box::new(ContractTypeError {
+                table: name.to_string(),
+                path: path.to_path_buf(),
+                column: want.name().clone(),
+                found: f.data_type().to_string(),
+                expected: want.data_type().to_string(),
+            })));
+        }
+    }
+    Ok(())
 }
 
 /// Largest manifest read.

@@ -46,6 +46,7 @@
 //!   [`filter`] (the filter-expression parser).
 
 pub(crate) mod assess;
+pub(crate) mod contract;
 pub mod definition;
 pub(crate) mod execute;
 pub(crate) mod extract;

@@ -107,6 +107,30 @@ fn check_year(
     }
 }
 
+/// Refuse contract columns holding values outside the contract's range
+/// ([`crate::contract::plausible_range`]), from the footers' statistics.
+fn check_ranges(table: &str, p: &TableProfile) -> Result<(), ExtractError> {
+    for (column, c) in &p.columns {
+        let Some((lo, hi, what)) = crate::contract::plausible_range(table, column) else {
+            continue;
+        };
+        if let (Some(min), Some(max)) = (c.min, c.max)
+            && (min < lo || max > hi)
+        {
+            return Err(ExtractError::OutOfRange {
+                table: table.to_string(),
+                column: column.clone(),
+                min,
+                max,
+                lo,
+                hi,
+                what,
+            });
+        }
+    }
+    Ok(())
+}
+
 /// Run the checks over every source of `valid`; an error for what makes
 /// figures wrong, notes for what the figures leave out.
 pub fn check_data(valid: &[ValidIndicator]) -> Result<Vec<DataNote>, ExtractError> {
@@ -135,6 +159,9 @@ pub fn check_data(valid: &[ValidIndicator]) -> Result<Vec<DataNote>, ExtractErro
                     path: s.table.path.clone(),
                 });
             }
+        }
+        for s in v.sources.values() {
+            check_ranges(&s.table.name, &profile(&s.table)?)?;
         }
         let Some(src) = v.sources.get(&def.cohort.source) else {
             continue;

@@ -11,7 +11,7 @@ use std::path::Path;
 
 use chrono::NaiveDate;
 use datafusion::functions_aggregate::expr_fn::count;
-use datafusion::prelude::{DataFrame, col, lit};
+use datafusion::prelude::{DataFrame, Expr, col, lit, when};
 
 use crate::execute::{ExecuteError, Execution, Session};
 
@@ -38,7 +38,28 @@ pub struct TableCount {
     pub duplicates: Option<u64>,
     /// Per key column, the rows where it is null (only those with some).
     pub null_key: Vec<(String, u64)>,
+    /// Rows whose area code (the cohort's area column, or the contract's
+    /// `la_code`) is not an LA of the geography table: the column, the
+    /// rows, and the first codes with their rows (None for a table with
+    /// no area column, and for the geography table itself).
+    pub unknown_area: Option<UnknownArea>,
 }
+
+/// Area codes of a table that the geography table does not hold.
+#[derive(Debug, Clone, PartialEq)]
+pub struct UnknownArea {
+    /// The area column.
+    pub column: String,
+    /// Rows with such a code.
+    pub rows: u64,
+    /// The codes, sorted, with their rows: at most [`UNKNOWN_CODES_SHOWN`].
+    pub codes: Vec<(String, u64)>,
+    /// Distinct codes in all.
+    pub distinct: u64,
+}
+
+/// How many unknown area codes a finding names.
+pub const UNKNOWN_CODES_SHOWN: usize = 5;
 
 /// The data-quality facts of a run.
 #[derive(Debug, Clone, PartialEq)]
@@ -109,14 +130,13 @@ fn check_key(
 async fn aggregate_counts(
     df: &DataFrame,
     table: &str,
-    columns: &[&str],
+    columns: &[Expr],
     key: Option<&[String]>,
 ) -> Result<Vec<u64>, ReportError> {
     use datafusion::functions_aggregate::expr_fn::sum;
-    let counted = |c: &str| count(col(format!("\"{c}\"")));
     let mut aggs = vec![count(lit(1)).alias("n")];
     for (i, c) in columns.iter().enumerate() {
-        aggs.push(counted(c).alias(format!("c{i}")));
+        aggs.push(count(c.clone()).alias(format!("c{i}")));
     }
     let df = match key {
         None => df.clone().aggregate(vec![], aggs),
@@ -166,11 +186,22 @@ async fn count_table(
     if let Some(k) = &key {
         check_key(&df, table, k, keys)?;
     }
-    // counted columns: the cohort area, the cohort dates, the key columns
-    let mut columns: Vec<&str> = Vec::new();
-    columns.extend(cohort.area.as_deref());
-    columns.extend(cohort.dates.iter().map(String::as_str));
-    columns.extend(key.iter().flatten().map(String::as_str));
+    // counted columns: the cohort area, the cohort dates, the key columns,
+    // and last the rows whose area code no LA of the geography has
+    let named = |c: &str| col(format!("\"{c}\""));
+    let mut columns: Vec<Expr> = Vec::new();
+    columns.extend(cohort.area.as_deref().map(named));
+    columns.extend(cohort.dates.iter().map(|c| named(c)));
+    columns.extend(key.iter().flatten().map(|c| named(c)));
+    let area_column = area_column(session, &df, table, cohort);
+    let not_an_la = area_column.as_deref().map(|c| not_an_la(session, c));
+    if let Some(e) = &not_an_la {
+        columns.push(
+            when(e.clone(), lit(1))
+                .end()
+                .map_err(|e| df_err(table, e))?,
+        );
+    }
     let counts = aggregate_counts(&df, table, &columns, key.as_deref()).await?;
     let rows = counts[0];
     let nulls = |i: usize| rows.saturating_sub(counts[1 + i]);
@@ -199,9 +230,17 @@ async fn count_table(
         }
         .into());
     }
+    let unknown_area = match (area_column, not_an_la) {
+        (Some(column), Some(filter)) => {
+            let n = counts[columns.len()];
+            Some(unknown_codes(&df, table, column, filter, n).await?)
+        }
+        _ => None,
+    };
     Ok(TableCount {
         table: table.to_string(),
         rows,
+        unknown_area,
         null_area: cohort.area.as_ref().map(|_| nulls(0)),
         null_date: cohort
             .dates
@@ -214,6 +253,88 @@ async fn count_table(
             .map(|_| rows.saturating_sub(counts[columns.len() + 1])),
         key,
         null_key,
+    })
+}
+
+/// The area column of `table` whose codes are checked against the
+/// geography: the cohort's area column, else the contract's `la_code`
+/// when the table has it; none for the geography table itself.
+fn area_column(
+    session: &Session,
+    df: &DataFrame,
+    table: &str,
+    cohort: &CohortColumns,
+) -> Option<String> {
+    if table == session.catalog.geography.name {
+        return None;
+    }
+    cohort.area.clone().or_else(|| {
+        let contract = crate::contract::table_schema(table)?;
+        (contract.field_with_name("la_code").is_ok()
+            && df.schema().field_with_unqualified_name("la_code").is_ok())
+        .then(|| "la_code".to_string())
+    })
+}
+
+/// `column` holds a code that is no LA of the geography table (false for
+/// a null code: rows with no area are counted on their own).
+fn not_an_la(session: &Session, column: &str) -> Expr {
+    let codes: Vec<Expr> = session.areas.las.keys().map(|c| lit(c.clone())).collect();
+    col(format!("\"{column}\"")).in_list(codes, true)
+}
+
+/// The unknown codes of `column` and their rows (only queried when the
+/// count `rows` says there are some).
+async fn unknown_codes(
+    df: &DataFrame,
+    table: &str,
+    column: String,
+    filter: Expr,
+    rows: u64,
+) -> Result<UnknownArea, ReportError> {
+    let mut codes = Vec::new();
+    if rows > 0 {
+        let batches = df
+            .clone()
+            .filter(filter)
+            .and_then(|d| {
+                d.aggregate(
+                    vec![
+                        datafusion::prelude::cast(
+                            col(format!("\"{column}\"")),
+                            datafusion::arrow::datatypes::DataType::Utf8,
+                        )
+                        .alias("code"),
+                    ],
+                    vec![count(lit(1)).alias("n")],
+                )
+            })
+            .and_then(|d| d.sort(vec![col("code").sort(true, true)]))
+            .map_err(|e| df_err(table, e))?
+            .collect()
+            .await
+            .map_err(|e| df_err(table, e))?;
+        for b in &batches {
+            use datafusion::arrow::array::{Array, AsArray};
+            use datafusion::arrow::datatypes::Int64Type;
+            let (c, n) = (
+                b.column(0).as_string::<i32>(),
+                b.column(1).as_primitive::<Int64Type>(),
+            );
+            for i in 0..b.num_rows() {
+                if c.is_valid(i) {
+                    codes.push((c.value(i).to_string(), n.value(i).max(0) as u64));
+                }
+            }
+        }
+    }
+    let distinct = codes.len() as u64;
+    codes.truncate(UNKNOWN_CODES_SHOWN);
+    Ok(UnknownArea {
+        column,
+        rows,
+        codes,
+        distinct,
     })
 }
 
@@ -298,6 +419,22 @@ impl TableCount {
                 "{t}: {} with no {c} (a key column named in {}): an event or row with no {c} cannot be placed or linked; fill it in the extract",
                 rows(*n),
                 keys_file.display()
+            ));
+        }
+        if let Some(u) = self.unknown_area.as_ref().filter(|u| u.rows > 0) {
+            let mut shown: Vec<String> = u
+                .codes
+                .iter()
+                .map(|(c, n)| format!("{c} ({})", rows(*n)))
+                .collect();
+            if u.distinct > u.codes.len() as u64 {
+                shown.push(format!("and {} more", u.distinct - u.codes.len() as u64));
+            }
+            out.push(format!(
+                "{t}: {} with an area code in column {} that is no local authority of the geography table: {}; no local authority or region counts them: correct the codes, or add the areas",
+                rows(u.rows),
+                u.column,
+                shown.join(", ")
             ));
         }
         if let Some(n) = self.null_area.filter(|n| *n > 0) {

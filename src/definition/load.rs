@@ -122,6 +122,15 @@ pub fn parse_checked_file<T: DeserializeOwned>(
     parse_file(path, text).map_err(|d| vec![d])
 }
 
+/// Whether a YAML text holds no document content: only blank lines,
+/// comments and document markers (a byte-order mark aside).
+fn is_blank_yaml(text: &str) -> bool {
+    strip_bom(text).lines().all(|l| {
+        let l = l.trim();
+        l.is_empty() || l.starts_with('#') || l == "---" || l == "..."
+    })
+}
+
 /// Parse one YAML file into `T`, remembering positions.
 pub fn parse_file<T: DeserializeOwned>(path: &Path, text: &str) -> Result<Located<T>, Diagnostic> {
     match serde_yaml::from_str::<T>(text) {
@@ -209,6 +218,14 @@ pub fn load_definitions(dir: &Path) -> Result<Catalog, DefinitionError> {
                 Ok(v) => geography = v.value,
                 Err(d) => diags.extend(d),
             },
+            TARGETS_FILE if is_blank_yaml(&text) => diags.push(Diagnostic {
+                file: path.display().to_string(),
+                line: 1,
+                column: 1,
+                path: String::new(),
+                message: "the file is empty: an empty file is more often a lost write than a decision to have no LAA targets".into(),
+                hint: Some("write `[]` for no LAA targets, or delete the file".into()),
+            }),
             TARGETS_FILE => match parse_checked_file::<Vec<LaaTargetDef>>(&path, &text) {
                 Ok(v) => targets = Some(v),
                 Err(d) => diags.extend(d),

@@ -447,6 +447,31 @@ fn laa_targets(catalog: &Catalog, geography: &TableFiles, out: &mut Vec<Diagnost
                         )),
                     ));
                 }
+                // an indicator reported by year has yearly LAA targets: a
+                // quarter's figure as their baseline compares unlike with unlike
+                if let Some(b) = bp
+                    && !b.grain().is_yearly()
+                    && let Some(year) = grains.iter().find(|g| g.is_yearly())
+                {
+                    out.push(t.diag(
+                        &format!("{p}.baseline.period"),
+                        format!(
+                            "the baseline period `{}` is a {}, but {} is reported by {} and its targets are yearly figures",
+                            row.baseline.period,
+                            b.grain().as_str().replace('_', " "),
+                            row.indicator,
+                            year.as_str().replace('_', " ")
+                        ),
+                        Some(format!(
+                            "give the baseline year's figure, e.g. \"{}\"",
+                            d.value
+                                .baseline
+                                .as_deref()
+                                .filter(|s| s.parse::<Period>().is_ok_and(|p| p.grain().is_yearly()))
+                                .unwrap_or("2007-08")
+                        )),
+                    ));
+                }
                 bp
             }
         };

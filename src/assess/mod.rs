@@ -147,7 +147,7 @@ fn assess_indicator(
     compare_and_trend(ind, &computed, &mut rows)?;
     suppress(ind, &mut rows);
     withhold_suppressed_baselines(&mut rows);
-    false_discovery(&mut rows);
+    false_discovery(&ind.def.id, &mut rows)?;
     spc_signals(ind, &mut rows);
     Ok(rows)
 }
@@ -323,7 +323,11 @@ fn withhold_suppressed_baselines(rows: &mut [ResultRow]) {
 /// `q_value`: Benjamini-Hochberg across the published rows of one level
 /// and period that made the test behind `significant` (so across the
 /// local authorities of one indicator and period, a league table's family).
-fn false_discovery(rows: &mut [ResultRow]) {
+///
+/// Every p comes from a statistics function returning [0, 1]: one outside
+/// is a fault of ours, reported as such (an [`AssessError`] naming the
+/// row), never published as an empty q-value.
+fn false_discovery(id: &str, rows: &mut [ResultRow]) -> Result<(), AssessError> {
     let mut families: BTreeMap<(AreaLevel, Period), Vec<usize>> = BTreeMap::new();
     for (i, r) in rows.iter().enumerate() {
         if !r.suppressed && r.p_change.is_some() {
@@ -333,16 +337,23 @@ fn false_discovery(rows: &mut [ResultRow]) {
                 .push(i);
         }
     }
-    for idx in families.values() {
+    for ((_, period), idx) in &families {
         let p: Vec<f64> = idx.iter().filter_map(|&i| rows[i].p_change).collect();
-        // every p comes from a statistics function returning [0, 1]; a
-        // refusal leaves the q-values empty rather than wrong
-        if let Ok(q) = stats::benjamini_hochberg(&p) {
-            for (&i, q) in idx.iter().zip(q) {
-                rows[i].q_value = Some(q);
-            }
+        let q = stats::benjamini_hochberg(&p).map_err(|e| {
+            let area = match &e {
+                StatsError::InvalidProbability { index, .. } => idx
+                    .get(*index)
+                    .map(|&i| rows[i].area_code.clone())
+                    .unwrap_or_default(),
+                _ => String::new(),
+            };
+            AssessError::at(id, &area, *period)(e)
+        })?;
+        for (&i, q) in idx.iter().zip(q) {
+            rows[i].q_value = Some(q);
         }
     }
+    Ok(())
 }
 
 /// `spc`: the Making Data Count variation at each row's period of its

@@ -11,7 +11,7 @@ use std::path::Path;
 
 use chrono::NaiveDate;
 use datafusion::functions_aggregate::expr_fn::count;
-use datafusion::prelude::{DataFrame, Expr, col, lit, when};
+use datafusion::prelude::{DataFrame, Expr, col, lit};
 
 use crate::execute::{ExecuteError, Execution, Session};
 
@@ -56,6 +56,9 @@ pub struct UnknownArea {
     pub codes: Vec<(String, u64)>,
     /// Distinct codes in all.
     pub distinct: u64,
+    /// Whether some indicator's cohort places its rows by this column (else
+    /// it is the contract's `la_code` of a table read for its events).
+    pub cohort: bool,
 }
 
 /// How many unknown area codes a finding names.
@@ -186,22 +189,12 @@ async fn count_table(
     if let Some(k) = &key {
         check_key(&df, table, k, keys)?;
     }
-    // counted columns: the cohort area, the cohort dates, the key columns,
-    // and last the rows whose area code no LA of the geography has
+    // counted columns: the cohort area, the cohort dates, the key columns
     let named = |c: &str| col(format!("\"{c}\""));
     let mut columns: Vec<Expr> = Vec::new();
     columns.extend(cohort.area.as_deref().map(named));
     columns.extend(cohort.dates.iter().map(|c| named(c)));
     columns.extend(key.iter().flatten().map(|c| named(c)));
-    let area_column = area_column(session, &df, table, cohort);
-    let not_an_la = area_column.as_deref().map(|c| not_an_la(session, c));
-    if let Some(e) = &not_an_la {
-        columns.push(
-            when(e.clone(), lit(1))
-                .end()
-                .map_err(|e| df_err(table, e))?,
-        );
-    }
     let counts = aggregate_counts(&df, table, &columns, key.as_deref()).await?;
     let rows = counts[0];
     let nulls = |i: usize| rows.saturating_sub(counts[1 + i]);
@@ -230,12 +223,12 @@ async fn count_table(
         }
         .into());
     }
-    let unknown_area = match (area_column, not_an_la) {
-        (Some(column), Some(filter)) => {
-            let n = counts[columns.len()];
-            Some(unknown_codes(&df, table, column, filter, n).await?)
-        }
-        _ => None,
+    let unknown_area = match area_column(session, &df, table, cohort) {
+        Some(column) => Some(UnknownArea {
+            cohort: cohort.area.as_ref() == Some(&column),
+            ..unknown_codes(session, &df, table, column).await?
+        }),
+        None => None,
     };
     Ok(TableCount {
         table: table.to_string(),
@@ -276,61 +269,75 @@ fn area_column(
     })
 }
 
-/// `column` holds a code that is no LA of the geography table (false for
-/// a null code: rows with no area are counted on their own).
-fn not_an_la(session: &Session, column: &str) -> Expr {
-    let codes: Vec<Expr> = session.areas.las.keys().map(|c| lit(c.clone())).collect();
-    col(format!("\"{column}\"")).in_list(codes, true)
-}
-
-/// The unknown codes of `column` and their rows (only queried when the
-/// count `rows` says there are some).
+/// The codes of `column` that are no LA of the geography table, with
+/// their rows: an anti-join of the column against the lookup's codes (a
+/// hash join probed once per row, as cheap as DataFusion reads the
+/// column), then the few unknown codes grouped. Null codes are left to the
+/// null-area count.
 async fn unknown_codes(
+    session: &Session,
     df: &DataFrame,
     table: &str,
     column: String,
-    filter: Expr,
-    rows: u64,
 ) -> Result<UnknownArea, ReportError> {
-    let mut codes = Vec::new();
-    if rows > 0 {
-        let batches = df
-            .clone()
-            .filter(filter)
-            .and_then(|d| {
-                d.aggregate(
-                    vec![
-                        datafusion::prelude::cast(
-                            col(format!("\"{column}\"")),
-                            datafusion::arrow::datatypes::DataType::Utf8,
-                        )
-                        .alias("code"),
-                    ],
+    use datafusion::arrow::array::{Array, ArrayRef, AsArray, RecordBatch, StringArray};
+    use datafusion::arrow::datatypes::{DataType, Field, Int64Type, Schema};
+    use datafusion::prelude::JoinType;
+    let quoted = col(format!("\"{column}\""));
+    let area_type = df
+        .schema()
+        .field_with_unqualified_name(&column)
+        .map_err(|e| df_err(table, e))?
+        .data_type()
+        .clone();
+    // the lookup's codes in the column's own type, so the join casts nothing per row
+    let codes: ArrayRef = std::sync::Arc::new(
+        session
+            .areas
+            .las
+            .keys()
+            .map(|c| Some(c.as_str()))
+            .collect::<StringArray>(),
+    );
+    let lookup = datafusion::arrow::compute::cast(&codes, &area_type)
+        .map_err(|e| df_err(table, e.into()))?;
+    let schema = Schema::new(vec![Field::new("__la", area_type, true)]);
+    let lookup = RecordBatch::try_new(std::sync::Arc::new(schema), vec![lookup])
+        .map_err(|e| df_err(table, e.into()))?;
+    let batches = session
+        .ctx
+        .read_batch(lookup)
+        .and_then(|las| {
+            df.clone()
+                .select(vec![quoted.alias("__code")])?
+                .join(las, JoinType::LeftAnti, &["__code"], &["__la"], None)?
+                .aggregate(
+                    vec![datafusion::prelude::cast(col("__code"), DataType::Utf8).alias("code")],
                     vec![count(lit(1)).alias("n")],
-                )
-            })
-            .and_then(|d| d.sort(vec![col("code").sort(true, true)]))
-            .map_err(|e| df_err(table, e))?
-            .collect()
-            .await
-            .map_err(|e| df_err(table, e))?;
-        for b in &batches {
-            use datafusion::arrow::array::{Array, AsArray};
-            use datafusion::arrow::datatypes::Int64Type;
-            let (c, n) = (
-                b.column(0).as_string::<i32>(),
-                b.column(1).as_primitive::<Int64Type>(),
-            );
-            for i in 0..b.num_rows() {
-                if c.is_valid(i) {
-                    codes.push((c.value(i).to_string(), n.value(i).max(0) as u64));
-                }
+                )?
+                .sort(vec![col("code").sort(true, true)])
+        })
+        .map_err(|e| df_err(table, e))?
+        .collect()
+        .await
+        .map_err(|e| df_err(table, e))?;
+    let mut codes = Vec::new();
+    for b in &batches {
+        let (c, n) = (
+            b.column(0).as_string::<i32>(),
+            b.column(1).as_primitive::<Int64Type>(),
+        );
+        for i in 0..b.num_rows() {
+            if c.is_valid(i) {
+                codes.push((c.value(i).to_string(), n.value(i).max(0) as u64));
             }
         }
     }
+    let rows = codes.iter().map(|(_, n)| n).sum();
     let distinct = codes.len() as u64;
     codes.truncate(UNKNOWN_CODES_SHOWN);
     Ok(UnknownArea {
+        cohort: false,
         column,
         rows,
         codes,
@@ -430,8 +437,13 @@ impl TableCount {
             if u.distinct > u.codes.len() as u64 {
                 shown.push(format!("and {} more", u.distinct - u.codes.len() as u64));
             }
+            let effect = if u.cohort {
+                "no local authority or region counts them, only England and Wales"
+            } else {
+                "no indicator places rows by this column, so no figure changes, but the geography table may be out of date"
+            };
             out.push(format!(
-                "{t}: {} with an area code in column {} that is no local authority of the geography table: {}; no local authority or region counts them: correct the codes, or add the areas",
+                "{t}: {} with an area code in column {} that is no local authority of the geography table: {}; {effect}: correct the codes, or add the areas",
                 rows(u.rows),
                 u.column,
                 shown.join(", ")

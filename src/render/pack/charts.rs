@@ -595,11 +595,14 @@ pub fn chart_stem(id: &str, kind: &str) -> String {
 
 // ----------------------------------------------------------- comparison
 
+/// A comparison chart's bar: interval lower end, value, upper end, colour.
+type Bar = (f64, f64, f64, RGBColor);
+
 struct Comparison {
     title: String,
     x_desc: String,
     names: Vec<String>,
-    bars: Vec<(f64, f64, f64, RGBColor)>,
+    bars: Vec<Bar>,
     /// The region's and England and Wales's values, drawn as reference
     /// lines; `None` for counts, which an LA's count cannot be set against.
     region: Option<(String, f64)>,
@@ -1035,11 +1038,7 @@ fn peer_rows<'a>(v: &IndicatorView<'a>, la_focus: bool) -> (Vec<&'a ResultRow>, 
 /// The row names and bars of a peers chart: each area named with its
 /// comparison with its group (for an LA's report, only the area itself,
 /// the other members in mid grey).
-fn peer_bars(
-    rows: &[&ResultRow],
-    focus: &Focus,
-    la_focus: bool,
-) -> (Vec<String>, Vec<(f64, f64, f64, RGBColor)>) {
+fn peer_bars(rows: &[&ResultRow], focus: &Focus, la_focus: bool) -> (Vec<String>, Vec<Bar>) {
     let word = |r: &ResultRow| comparison_word(r.vs_peers);
     let names: Vec<String> = rows
         .iter()

@@ -986,10 +986,7 @@ impl TableFiles {
     /// statistics of each row group, and a column's values only when its
     /// statistics are missing or out of range.
     pub fn check_dates(&self) -> Result<(), ExtractError> {
-        use datafusion::arrow::array::{Array, AsArray};
-        use datafusion::arrow::datatypes::{DataType, Date32Type};
-        use parquet::arrow::ProjectionMask;
-        use parquet::file::statistics::Statistics;
+        use datafusion::arrow::datatypes::DataType;
 
         let lo = crate::period::earliest_date();
         let hi = crate::period::latest_date();
@@ -1005,60 +1002,16 @@ impl TableFiles {
         if date_cols.is_empty() {
             return Ok(());
         }
-        let open = |path: &Path| self.location.parquet(path);
         for (ci, name) in &date_cols {
             let mut rows = 0usize;
             let mut first: Option<(PathBuf, i32)> = None;
             for path in &self.files {
-                let b = open(path)?;
-                let meta = b.metadata().clone();
-                let Some(leaf) = meta
-                    .file_metadata()
-                    .schema_descr()
-                    .columns()
-                    .iter()
-                    .position(|c| c.path().parts().first() == Some(name))
-                else {
-                    continue;
-                };
-                let suspicious =
-                    meta.row_groups()
-                        .iter()
-                        .any(|rg| match rg.column(leaf).statistics() {
-                            Some(Statistics::Int32(s)) => match (s.min_opt(), s.max_opt()) {
-                                (Some(a), Some(b)) => *a < lo32 || *b > hi32,
-                                _ => s.null_count_opt() != Some(rg.num_rows() as u64),
-                            },
-                            _ => true,
-                        });
-                if !suspicious {
-                    continue;
-                }
-                let mask = ProjectionMask::roots(meta.file_metadata().schema_descr(), [*ci]);
-                let reader =
-                    b.with_projection(mask)
-                        .build()
-                        .map_err(|source| ExtractError::Corrupt {
-                            path: path.clone(),
-                            source,
-                        })?;
-                for batch in reader {
-                    let batch = batch.map_err(|e| ExtractError::Corrupt {
-                        path: path.clone(),
-                        source: parquet::errors::ParquetError::ArrowError(e.to_string()),
-                    })?;
-                    let a = batch.column(0).as_primitive::<Date32Type>();
-                    for i in 0..a.len() {
-                        if a.is_valid(i) {
-                            let v = a.value(i);
-                            if v < lo32 || v > hi32 {
-                                rows += 1;
-                                if first.is_none() {
-                                    first = Some((path.clone(), v));
-                                }
-                            }
-                        }
-                    }
+                let (n, v) = self.dates_outside(path, *ci, name, (lo32, hi32))?;
+                rows += n;
+                if first.is_none()
+                    && let Some(v) = v
+                {
+                    first = Some((path.clone(), v));
                 }
             }
             if let Some((file, v)) = first {
@@ -1078,5 +1031,76 @@ impl TableFiles {
             }
         }
         Ok(())
+    }
+
+    /// The dates of column `name` (at `ci`) of one file of the table outside
+    /// `lo32..=hi32` (days since 1970): how many, and the first. Reads the
+    /// values only when a row group's statistics are missing or out of
+    /// range; a file without the column has none.
+    fn dates_outside(
+        &self,
+        path: &Path,
+        ci: usize,
+        name: &String,
+        (lo32, hi32): (i32, i32),
+    ) -> Result<(usize, Option<i32>), ExtractError> {
+        use datafusion::arrow::array::{Array, AsArray};
+        use datafusion::arrow::datatypes::Date32Type;
+        use parquet::arrow::ProjectionMask;
+        use parquet::file::statistics::Statistics;
+
+        let mut rows = 0usize;
+        let mut first: Option<i32> = None;
+        let b = self.location.parquet(path)?;
+        let meta = b.metadata().clone();
+        let Some(leaf) = meta
+            .file_metadata()
+            .schema_descr()
+            .columns()
+            .iter()
+            .position(|c| c.path().parts().first() == Some(name))
+        else {
+            return Ok((rows, first));
+        };
+        let suspicious = meta
+            .row_groups()
+            .iter()
+            .any(|rg| match rg.column(leaf).statistics() {
+                Some(Statistics::Int32(s)) => match (s.min_opt(), s.max_opt()) {
+                    (Some(a), Some(b)) => *a < lo32 || *b > hi32,
+                    _ => s.null_count_opt() != Some(rg.num_rows() as u64),
+                },
+                _ => true,
+            });
+        if !suspicious {
+            return Ok((rows, first));
+        }
+        let mask = ProjectionMask::roots(meta.file_metadata().schema_descr(), [ci]);
+        let reader = b
+            .with_projection(mask)
+            .build()
+            .map_err(|source| ExtractError::Corrupt {
+                path: path.to_path_buf(),
+                source,
+            })?;
+        for batch in reader {
+            let batch = batch.map_err(|e| ExtractError::Corrupt {
+                path: path.to_path_buf(),
+                source: parquet::errors::ParquetError::ArrowError(e.to_string()),
+            })?;
+            let a = batch.column(0).as_primitive::<Date32Type>();
+            for i in 0..a.len() {
+                if a.is_valid(i) {
+                    let v = a.value(i);
+                    if v < lo32 || v > hi32 {
+                        rows += 1;
+                        if first.is_none() {
+                            first = Some(v);
+                        }
+                    }
+                }
+            }
+        }
+        Ok((rows, first))
     }
 }

@@ -383,43 +383,7 @@ impl PeerGroupsFile {
         let mut columns = Vec::new();
         let mut weights = Vec::new();
         for (name, weight) in &self.def.features {
-            let cols: Vec<&dyn Array> = batches
-                .iter()
-                .filter_map(|b| b.column_by_name(name).map(|c| c.as_ref()))
-                .collect();
-            if cols.len() != batches.len() || batches.is_empty() {
-                return Err(self.bad(
-                    name,
-                    format!(
-                        "feature `{name}` is not a column of the areas table; expected one of {}",
-                        available.join(", ")
-                    ),
-                ));
-            }
-            let mut values = Vec::with_capacity(codes.len());
-            for c in &cols {
-                let c = arrow::compute::cast(*c, &DataType::Float64)
-                    .ok()
-                    .filter(|_| c.data_type().is_numeric())
-                    .ok_or_else(|| {
-                        self.bad(
-                            name,
-                            format!(
-                                "feature `{name}` is {}, not numeric: choose a numeric column",
-                                c.data_type()
-                            ),
-                        )
-                    })?;
-                let c = c.as_primitive::<Float64Type>();
-                if c.null_count() > 0 {
-                    return Err(self.bad(
-                        name,
-                        format!("feature `{name}` has empty values in the areas table"),
-                    ));
-                }
-                values.extend(c.values().iter().copied());
-            }
-            columns.push(values);
+            columns.push(self.feature_values(batches, name, &available, codes.len())?);
             weights.push(*weight);
         }
         let refs: Vec<&str> = codes.iter().map(String::as_str).collect();
@@ -461,6 +425,55 @@ impl PeerGroupsFile {
             features: self.def.features.clone(),
         };
         Ok((groups, method))
+    }
+
+    /// The values of feature `name` over every area (`n` of them), as
+    /// numbers: a numeric column of the areas table (whose columns are
+    /// `available`) with no empty value.
+    fn feature_values(
+        &self,
+        batches: &[RecordBatch],
+        name: &str,
+        available: &[String],
+        n: usize,
+    ) -> Result<Vec<f64>, PeersError> {
+        let cols: Vec<&dyn Array> = batches
+            .iter()
+            .filter_map(|b| b.column_by_name(name).map(|c| c.as_ref()))
+            .collect();
+        if cols.len() != batches.len() || batches.is_empty() {
+            return Err(self.bad(
+                name,
+                format!(
+                    "feature `{name}` is not a column of the areas table; expected one of {}",
+                    available.join(", ")
+                ),
+            ));
+        }
+        let mut values = Vec::with_capacity(n);
+        for c in &cols {
+            let c = arrow::compute::cast(*c, &DataType::Float64)
+                .ok()
+                .filter(|_| c.data_type().is_numeric())
+                .ok_or_else(|| {
+                    self.bad(
+                        name,
+                        format!(
+                            "feature `{name}` is {}, not numeric: choose a numeric column",
+                            c.data_type()
+                        ),
+                    )
+                })?;
+            let c = c.as_primitive::<Float64Type>();
+            if c.null_count() > 0 {
+                return Err(self.bad(
+                    name,
+                    format!("feature `{name}` has empty values in the areas table"),
+                ));
+            }
+            values.extend(c.values().iter().copied());
+        }
+        Ok(values)
     }
 
     /// Groups as a published table lists them: every code must be an area
@@ -530,29 +543,39 @@ impl PeerGroupsFile {
             let rank = rank_col.as_ref().map_or(0.0, |r| r[row]);
             lists.entry(ai).or_default().push((rank, bi));
         }
-        Ok(lists
-            .into_iter()
-            .map(|(ai, mut peers)| {
-                peers.sort_by(|x, y| {
-                    x.0.total_cmp(&y.0)
-                        .then_with(|| codes[x.1].cmp(&codes[y.1]))
-                });
-                let group = PeerGroup {
-                    code: codes[ai].clone(),
-                    name: names[ai].clone(),
-                    peers: peers
-                        .into_iter()
-                        .map(|(_, bi)| PeerEntry {
-                            code: codes[bi].clone(),
-                            name: names[bi].clone(),
-                            distance: None,
-                        })
-                        .collect(),
-                };
-                (codes[ai].clone(), group)
-            })
-            .collect())
+        Ok(ranked_groups(lists, codes, names))
     }
+}
+
+/// Each area's group from its listed peers (rank, area index): by rank,
+/// then code.
+fn ranked_groups(
+    lists: BTreeMap<usize, Vec<(f64, usize)>>,
+    codes: &[String],
+    names: &[String],
+) -> BTreeMap<String, PeerGroup> {
+    lists
+        .into_iter()
+        .map(|(ai, mut peers)| {
+            peers.sort_by(|x, y| {
+                x.0.total_cmp(&y.0)
+                    .then_with(|| codes[x.1].cmp(&codes[y.1]))
+            });
+            let group = PeerGroup {
+                code: codes[ai].clone(),
+                name: names[ai].clone(),
+                peers: peers
+                    .into_iter()
+                    .map(|(_, bi)| PeerEntry {
+                        code: codes[bi].clone(),
+                        name: names[bi].clone(),
+                        distance: None,
+                    })
+                    .collect(),
+            };
+            (codes[ai].clone(), group)
+        })
+        .collect()
 }
 
 /// Every batch of a table of the extract, each file's SHA-256 added to

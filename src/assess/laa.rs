@@ -245,6 +245,35 @@ fn significant_vs_baseline(
     }
 }
 
+/// The latest published row of `own` in `year`, after the baseline period
+/// `bp`; at equal ends, the baseline's grain (the financial year over its
+/// rolling Q4).
+fn latest_in_year<'a>(
+    own: &[&'a ResultRow],
+    bp: Option<Period>,
+    year: Period,
+) -> Option<&'a ResultRow> {
+    let prefer = bp.map(|b| b.grain()).unwrap_or(Grain::FinancialYear);
+    own.iter()
+        .filter(|r| r.value.is_some())
+        .map(|r| (r.period, *r))
+        .filter(|(p, _)| in_year(*p, year))
+        // a value after the baseline: the baseline itself is no progress report
+        .filter(|(p, _)| bp.is_none_or(|b| p.end() > b.end()))
+        .max_by_key(|(p, _)| (p.end_quarter_index(), p.grain() == prefer))
+        .map(|(_, r)| r)
+}
+
+/// The published row of `own` with the data of baseline period `b`: the
+/// one of `b` itself over one of the same data.
+fn baseline_row<'a>(own: &[&'a ResultRow], b: Period) -> Option<&'a ResultRow> {
+    own.iter()
+        .filter(|r| r.value.is_some())
+        .filter(|r| same_data(r.period, b))
+        .max_by_key(|r| r.period == b)
+        .copied()
+}
+
 /// The LAA lines of `area` for financial year `year`, one per designated
 /// indicator, sorted by indicator.
 pub fn laa_report(
@@ -269,25 +298,8 @@ pub fn laa_report(
             .iter()
             .filter(|r| r.indicator == t.indicator && is_area_row(r, area))
             .collect();
-        // latest published value in the year; at equal ends, prefer the
-        // baseline's grain (the financial year over its rolling Q4)
-        let prefer = bp.map(|b| b.grain()).unwrap_or(Grain::FinancialYear);
-        let latest = own
-            .iter()
-            .filter(|r| r.value.is_some())
-            .map(|r| (r.period, *r))
-            .filter(|(p, _)| in_year(*p, year))
-            // a value after the baseline: the baseline itself is no progress report
-            .filter(|(p, _)| bp.is_none_or(|b| p.end() > b.end()))
-            .max_by_key(|(p, _)| (p.end_quarter_index(), p.grain() == prefer))
-            .map(|(_, r)| r);
-        let base_row = bp.and_then(|b| {
-            own.iter()
-                .filter(|r| r.value.is_some())
-                .filter(|r| same_data(r.period, b))
-                .max_by_key(|r| r.period == b)
-                .copied()
-        });
+        let latest = latest_in_year(&own, bp, year);
+        let base_row = bp.and_then(|b| baseline_row(&own, b));
         let target = bp.and_then(|b| year_target(t, b, year));
         let mut line = LaaLine {
             area_code: area.to_string(),

@@ -480,6 +480,44 @@ fn target_for(
     }
 }
 
+/// The trend test over `series` (oldest first): of the counts, for an
+/// unweighted percentage; else of the values, each with the standard
+/// error its 99.8% interval implies.
+fn trend_test(
+    ind: &ValidIndicator,
+    series: &[&Computed],
+    pol: Polarity,
+) -> Option<stats::TrendTest> {
+    let unweighted_share = ind.def.value.kind == crate::definition::ValueKind::Percentage
+        && ind.def.interval.as_ref().is_none_or(|i| i.weight.is_none());
+    if unweighted_share {
+        let pts: Vec<stats::ProportionPoint> = series
+            .iter()
+            .map(|c| stats::ProportionPoint {
+                numerator: c.figures.numerator,
+                denominator: c.figures.denominator.unwrap_or(0.0),
+            })
+            .collect();
+        stats::proportion_trend(&pts, pol)
+    } else {
+        let pts: Option<Vec<stats::ValuePoint>> = series
+            .iter()
+            .map(|c| {
+                let (v, ci) = c.est?;
+                let ci = ci?;
+                let se = (ci.ci998.upper - ci.ci998.lower) / (2.0 * stats::Z998);
+                (se > 0.0).then_some(stats::ValuePoint {
+                    value: v,
+                    standard_error: se,
+                })
+            })
+            .collect();
+        pts.and_then(|p| stats::value_trend(&p, pol))
+    }
+}
+
+/// Each row's comparisons with its region and England and Wales, with
+/// their p-values, and its recent trend.
 fn compare_and_trend(
     ind: &ValidIndicator,
     computed: &BTreeMap<(AreaKey, Period), Computed>,
@@ -539,32 +577,7 @@ fn compare_and_trend(
         if series.len() < stats::TREND_PERIODS {
             continue;
         }
-        let unweighted_share = ind.def.value.kind == crate::definition::ValueKind::Percentage
-            && ind.def.interval.as_ref().is_none_or(|i| i.weight.is_none());
-        let test = if unweighted_share {
-            let pts: Vec<stats::ProportionPoint> = series
-                .iter()
-                .map(|c| stats::ProportionPoint {
-                    numerator: c.figures.numerator,
-                    denominator: c.figures.denominator.unwrap_or(0.0),
-                })
-                .collect();
-            stats::proportion_trend(&pts, pol)
-        } else {
-            let pts: Option<Vec<stats::ValuePoint>> = series
-                .iter()
-                .map(|c| {
-                    let (v, ci) = c.est?;
-                    let ci = ci?;
-                    let se = (ci.ci998.upper - ci.ci998.lower) / (2.0 * stats::Z998);
-                    (se > 0.0).then_some(stats::ValuePoint {
-                        value: v,
-                        standard_error: se,
-                    })
-                })
-                .collect();
-            pts.and_then(|p| stats::value_trend(&p, pol))
-        };
+        let test = trend_test(ind, &series, pol);
         r.trend = test.map(|t| t.trend);
         r.p_trend = test.and_then(|t| stats::chi_square_1df_p_value(t.statistic));
     }

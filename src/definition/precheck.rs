@@ -94,25 +94,10 @@ pub fn is_forbidden_control(c: char) -> bool {
 /// Scan `text` (BOM already stripped). Syntax errors are left to serde,
 /// which reports them with their position.
 pub fn precheck(text: &str) -> Result<(), Vec<YamlProblem>> {
-    enum Frame {
-        Seq,
-        Map {
-            keys: HashSet<String>,
-            expect_key: bool,
-        },
-    }
     if let Some(p) = flow_depth(text) {
         return Err(vec![p]);
     }
-    let mut problems = Vec::new();
-    let mut more = 0usize;
-    let mut push = |p: YamlProblem, problems: &mut Vec<YamlProblem>| {
-        if problems.len() < MAX_PROBLEMS {
-            problems.push(p);
-        } else {
-            more += 1;
-        }
-    };
+    let mut problems = Problems::default();
     let mut stack: Vec<Frame> = Vec::new();
     let mut parser = Parser::new_from_str(text);
     while let Ok((ev, mark)) = parser.next_token() {
@@ -122,30 +107,15 @@ pub fn precheck(text: &str) -> Result<(), Vec<YamlProblem>> {
             message,
             hint,
         };
-        // a node in a mapping alternates key, value
-        let is_node = matches!(
-            ev,
-            Event::Scalar(..)
-                | Event::Alias(_)
-                | Event::SequenceStart(..)
-                | Event::MappingStart(..)
-        );
-        let mut is_key = false;
-        if is_node && let Some(Frame::Map { expect_key, .. }) = stack.last_mut() {
-            is_key = *expect_key;
-            *expect_key = !*expect_key;
-        }
+        let is_key = next_is_key(&mut stack, &ev);
         match ev {
             Event::StreamEnd => break,
             Event::SequenceStart(..) | Event::MappingStart(..) => {
                 if stack.len() >= MAX_YAML_DEPTH {
-                    push(
-                        at(
-                            format!("nested more than {MAX_YAML_DEPTH} levels deep"),
-                            Some("these files need a few levels at most: check the brackets and indentation".into()),
-                        ),
-                        &mut problems,
-                    );
+                    problems.push(at(
+                        format!("nested more than {MAX_YAML_DEPTH} levels deep"),
+                        Some("these files need a few levels at most: check the brackets and indentation".into()),
+                    ));
                     break;
                 }
                 stack.push(if matches!(ev, Event::SequenceStart(..)) {
@@ -162,41 +132,83 @@ pub fn precheck(text: &str) -> Result<(), Vec<YamlProblem>> {
             }
             Event::Scalar(value, ..) => {
                 if let Some(c) = value.chars().find(|c| is_forbidden_control(*c)) {
-                    push(
-                        at(
-                            format!("control character U+{:04X} in a value", c as u32),
-                            Some("remove it: values reach terminals and packs, where control characters garble or clear the screen".into()),
-                        ),
-                        &mut problems,
-                    );
+                    problems.push(at(
+                        format!("control character U+{:04X} in a value", c as u32),
+                        Some("remove it: values reach terminals and packs, where control characters garble or clear the screen".into()),
+                    ));
                 }
                 if is_key
                     && let Some(Frame::Map { keys, .. }) = stack.last_mut()
                     && !keys.insert(value.clone())
                 {
-                    push(
-                        at(
-                            format!("duplicate key `{value}` in this mapping"),
-                            Some("give each key once: YAML keeps only one of them".into()),
-                        ),
-                        &mut problems,
-                    );
+                    problems.push(at(
+                        format!("duplicate key `{value}` in this mapping"),
+                        Some("give each key once: YAML keeps only one of them".into()),
+                    ));
                 }
             }
             _ => {}
         }
     }
-    if more > 0
-        && let Some(last) = problems.last_mut()
-    {
-        last.message.push_str(&format!(
-            " (and {more} more problems of this file not shown)"
-        ));
+    problems.finish()
+}
+
+/// An open collection of the YAML being scanned.
+enum Frame {
+    Seq,
+    Map {
+        keys: HashSet<String>,
+        expect_key: bool,
+    },
+}
+
+/// Whether the event `ev` is a key of the innermost open mapping: a node
+/// in a mapping alternates key, value.
+fn next_is_key(stack: &mut [Frame], ev: &Event) -> bool {
+    let is_node = matches!(
+        ev,
+        Event::Scalar(..) | Event::Alias(_) | Event::SequenceStart(..) | Event::MappingStart(..)
+    );
+    let mut is_key = false;
+    if is_node && let Some(Frame::Map { expect_key, .. }) = stack.last_mut() {
+        is_key = *expect_key;
+        *expect_key = !*expect_key;
     }
-    if problems.is_empty() {
-        Ok(())
-    } else {
-        Err(problems)
+    is_key
+}
+
+/// The problems of a file: the first `MAX_PROBLEMS`, and a count of the
+/// others.
+#[derive(Default)]
+struct Problems {
+    shown: Vec<YamlProblem>,
+    more: usize,
+}
+
+impl Problems {
+    fn push(&mut self, p: YamlProblem) {
+        if self.shown.len() < MAX_PROBLEMS {
+            self.shown.push(p);
+        } else {
+            self.more += 1;
+        }
+    }
+
+    /// The problems, the last one saying how many more were not shown.
+    fn finish(mut self) -> Result<(), Vec<YamlProblem>> {
+        let more = self.more;
+        if more > 0
+            && let Some(last) = self.shown.last_mut()
+        {
+            last.message.push_str(&format!(
+                " (and {more} more problems of this file not shown)"
+            ));
+        }
+        if self.shown.is_empty() {
+            Ok(())
+        } else {
+            Err(self.shown)
+        }
     }
 }
 

@@ -36,6 +36,28 @@ fn control_character(i: usize, g: &crate::definition::GeographyDef, area: &Area)
     })
 }
 
+/// The area of row `i` of a batch of the geography query: code, name,
+/// region code and name, then the `numeric` attributes (those not null).
+fn area_at(b: &datafusion::arrow::record_batch::RecordBatch, i: usize, numeric: &[String]) -> Area {
+    let (c, n, rc, rn) = (b.column(0), b.column(1), b.column(2), b.column(3));
+    let mut attributes = BTreeMap::new();
+    for (k, name) in numeric.iter().enumerate() {
+        let arr = b.column(4 + k);
+        if let Some(v) = arr.as_primitive_opt::<Float64Type>()
+            && !v.is_null(i)
+        {
+            attributes.insert(name.clone(), v.value(i));
+        }
+    }
+    Area {
+        code: text(c.as_ref(), i),
+        name: text(n.as_ref(), i),
+        region_code: text(rc.as_ref(), i),
+        region_name: text(rn.as_ref(), i),
+        attributes,
+    }
+}
+
 /// Read the geography table through the session.
 pub async fn load_areas(
     ctx: &SessionContext,
@@ -78,28 +100,13 @@ pub async fn load_areas(
         .map_err(read)?;
     let mut las = BTreeMap::new();
     for b in &batches {
-        let (c, n, rc, rn) = (b.column(0), b.column(1), b.column(2), b.column(3));
+        let (c, rc) = (b.column(0), b.column(2));
         for i in 0..b.num_rows() {
             if c.is_null(i) || rc.is_null(i) {
                 return Err(err(format!("row {} has no LA or region code", i + 1)));
             }
-            let mut attributes = BTreeMap::new();
-            for (k, name) in numeric.iter().enumerate() {
-                let arr = b.column(4 + k);
-                if let Some(v) = arr.as_primitive_opt::<Float64Type>()
-                    && !v.is_null(i)
-                {
-                    attributes.insert(name.clone(), v.value(i));
-                }
-            }
-            let code = text(c.as_ref(), i);
-            let area = Area {
-                code: code.clone(),
-                name: text(n.as_ref(), i),
-                region_code: text(rc.as_ref(), i),
-                region_name: text(rn.as_ref(), i),
-                attributes,
-            };
+            let area = area_at(b, i, &numeric);
+            let code = area.code.clone();
             if let Some(message) = control_character(i, g, &area) {
                 return Err(err(message));
             }

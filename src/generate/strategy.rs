@@ -355,16 +355,7 @@ pub(crate) fn order_chunk(world: &World, plan: &StrategyPlan, chunk: u64) -> Vec
         let with_drr = i < drr;
         let la = plan.adults.draw(&mut rng);
         let effects = &plan.effects[la];
-        let order_type = if with_drr {
-            if unit(&mut rng) < 0.8 {
-                "community_order"
-            } else {
-                "suspended_sentence_order"
-            }
-        } else {
-            let weights: Vec<f64> = ORDER_TYPES.iter().map(|(_, w)| *w).collect();
-            ORDER_TYPES[categorical(&mut rng, &weights)].0
-        };
+        let order_type = draw_order_type(&mut rng, with_drr);
         let start = day_in(&mut rng, fy);
         let median = match order_type {
             "licence" => 200.0,
@@ -379,27 +370,7 @@ pub(crate) fn order_chunk(world: &World, plan: &StrategyPlan, chunk: u64) -> Vec
         } else {
             0.66
         };
-        let (reason, end) = if unit(&mut rng) < p_complete {
-            let early = unit(&mut rng) < 0.12;
-            let end = if early {
-                start + ((planned - start) as f64 * (0.6 + 0.3 * unit(&mut rng))) as Day
-            } else {
-                planned
-            };
-            (
-                if early {
-                    "early_good_progress"
-                } else {
-                    "completed"
-                },
-                end,
-            )
-        } else {
-            let weights: Vec<f64> = UNCOMPLETED.iter().map(|(_, w)| *w).collect();
-            let reason = UNCOMPLETED[categorical(&mut rng, &weights)].0;
-            let end = start + ((planned - start) as f64 * (0.15 + 0.75 * unit(&mut rng))) as Day;
-            (reason, end.max(start + 1))
-        };
+        let (reason, end) = draw_ending(&mut rng, start, planned, p_complete);
         let running = end > world.span.extract;
         if !running && end < world.span.first {
             continue;
@@ -428,42 +399,102 @@ pub(crate) fn order_chunk(world: &World, plan: &StrategyPlan, chunk: u64) -> Vec
             let settled = (0.80 * effects.accommodation * outcome_trend
                 + if good { 0.05 } else { -0.05 })
             .clamp(0.3, 0.97);
-            row.accommodation = Some(if unit(&mut rng) < 0.05 {
-                ACCOMMODATION[3]
-            } else if unit(&mut rng) < settled {
-                ACCOMMODATION[0]
-            } else if unit(&mut rng) < 0.8 {
-                ACCOMMODATION[1]
-            } else {
-                ACCOMMODATION[2]
-            });
+            row.accommodation = Some(draw_accommodation(&mut rng, settled));
         }
         if recorded && reason != "died" && unit(&mut rng) >= 0.03 {
             let employed = (0.33 * effects.employment * outcome_trend
                 + if good { 0.06 } else { -0.06 })
             .clamp(0.05, 0.8);
-            row.employment = Some(if unit(&mut rng) < 0.06 {
-                EMPLOYMENT[5]
-            } else if unit(&mut rng) < employed {
-                if unit(&mut rng) < 0.9 {
-                    EMPLOYMENT[0]
-                } else {
-                    EMPLOYMENT[1]
-                }
-            } else {
-                let u = unit(&mut rng);
-                if u < 0.1 {
-                    EMPLOYMENT[2]
-                } else if u < 0.8 {
-                    EMPLOYMENT[3]
-                } else {
-                    EMPLOYMENT[4]
-                }
-            });
+            row.employment = Some(draw_employment(&mut rng, employed));
         }
         rows.push(row);
     }
     rows
+}
+
+/// An order's type: a DRR goes with a community or suspended sentence
+/// order; other orders are drawn by the national mix.
+fn draw_order_type(rng: &mut ChunkRng, with_drr: bool) -> &'static str {
+    if with_drr {
+        if unit(rng) < 0.8 {
+            "community_order"
+        } else {
+            "suspended_sentence_order"
+        }
+    } else {
+        let weights: Vec<f64> = ORDER_TYPES.iter().map(|(_, w)| *w).collect();
+        ORDER_TYPES[categorical(rng, &weights)].0
+    }
+}
+
+/// How and when an order from `start`, planned to end on `planned`, ends:
+/// completed (on time, or early for good progress) with chance
+/// `p_complete`, else ended part-way for one of the other reasons.
+fn draw_ending(
+    rng: &mut ChunkRng,
+    start: Day,
+    planned: Day,
+    p_complete: f64,
+) -> (&'static str, Day) {
+    if unit(rng) < p_complete {
+        let early = unit(rng) < 0.12;
+        let end = if early {
+            start + ((planned - start) as f64 * (0.6 + 0.3 * unit(rng))) as Day
+        } else {
+            planned
+        };
+        (
+            if early {
+                "early_good_progress"
+            } else {
+                "completed"
+            },
+            end,
+        )
+    } else {
+        let weights: Vec<f64> = UNCOMPLETED.iter().map(|(_, w)| *w).collect();
+        let reason = UNCOMPLETED[categorical(rng, &weights)].0;
+        let end = start + ((planned - start) as f64 * (0.15 + 0.75 * unit(rng))) as Day;
+        (reason, end.max(start + 1))
+    }
+}
+
+/// Accommodation at termination: settled with chance `settled` (after a
+/// 5% not known), else mostly unsettled, some no fixed abode.
+fn draw_accommodation(rng: &mut ChunkRng, settled: f64) -> &'static str {
+    if unit(rng) < 0.05 {
+        ACCOMMODATION[3]
+    } else if unit(rng) < settled {
+        ACCOMMODATION[0]
+    } else if unit(rng) < 0.8 {
+        ACCOMMODATION[1]
+    } else {
+        ACCOMMODATION[2]
+    }
+}
+
+/// Employment at termination: employed (or self-employed) with chance
+/// `employed` (after a 6% not known), else in education, unemployed or
+/// not available for work.
+fn draw_employment(rng: &mut ChunkRng, employed: f64) -> &'static str {
+    if unit(rng) < 0.06 {
+        EMPLOYMENT[5]
+    } else if unit(rng) < employed {
+        if unit(rng) < 0.9 {
+            EMPLOYMENT[0]
+        } else {
+            EMPLOYMENT[1]
+        }
+    } else {
+        let u = unit(rng);
+        if u < 0.1 {
+            EMPLOYMENT[2]
+        } else if u < 0.8 {
+            EMPLOYMENT[3]
+        } else {
+            EMPLOYMENT[4]
+        }
+    }
 }
 
 /// `place_survey` rows of one survey year.

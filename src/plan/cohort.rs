@@ -51,22 +51,16 @@ pub async fn scan_source(ctx: &SessionContext, src: &ResolvedSource) -> Result<L
         .alias(src.table.name.as_str())
 }
 
-/// Build the cohort joined to its periods.
-pub async fn cohort_plan(
-    ctx: &SessionContext,
-    ind: &ValidIndicator,
+/// Join the cohort's source rows (`base`) to the periods they are members
+/// of: by the quarter of their date, by overlap of their date and `until`,
+/// by their date a follow-up before the period's end, or by their year.
+fn join_periods(
+    base: LogicalPlanBuilder,
+    src: &ResolvedSource,
+    co: &crate::definition::CohortDef,
     periods: LogicalPlan,
-) -> Result<LogicalPlan> {
-    let def = &ind.def;
-    let co = &def.cohort;
-    let src = ind.sources.get(&co.source).ok_or_else(|| {
-        datafusion::error::DataFusionError::Internal(format!(
-            "validated source `{}` missing",
-            co.source
-        ))
-    })?;
-    let base = scan_source(ctx, src).await?;
-    let mut b = match (&co.date, &co.year, &co.until, co.observed_days) {
+) -> Result<LogicalPlanBuilder> {
+    let b = match (&co.date, &co.year, &co.until, co.observed_days) {
         (Some(d), _, None, None) => {
             let quarter = cast(
                 date_trunc(
@@ -119,6 +113,25 @@ pub async fn cohort_plan(
             ));
         }
     };
+    Ok(b)
+}
+
+/// Build the cohort joined to its periods.
+pub async fn cohort_plan(
+    ctx: &SessionContext,
+    ind: &ValidIndicator,
+    periods: LogicalPlan,
+) -> Result<LogicalPlan> {
+    let def = &ind.def;
+    let co = &def.cohort;
+    let src = ind.sources.get(&co.source).ok_or_else(|| {
+        datafusion::error::DataFusionError::Internal(format!(
+            "validated source `{}` missing",
+            co.source
+        ))
+    })?;
+    let base = scan_source(ctx, src).await?;
+    let mut b = join_periods(base, src, co, periods)?;
     // keep the source's columns and the period's key and dates; the
     // labels are joined back after aggregation
     let keep: Vec<Expr> = b

@@ -57,40 +57,8 @@ pub fn laa_table(lines: &[LaaLine], area: &str, name: &str, year: Period) -> Str
         "significant",
         "status",
     ];
-    let with_period = |v: String, p: &str| {
-        if v.is_empty() {
-            v
-        } else {
-            format!("{v} ({p})")
-        }
-    };
     let mut table: Vec<Vec<String>> = vec![header.iter().map(|h| h.to_string()).collect()];
-    for l in lines {
-        let d = line_decimals(l.baseline_value, l.decimals);
-        let n = |v: Option<f64>| display_number(v, d);
-        let ci = match (l.ci_lower, l.ci_upper) {
-            (Some(a), Some(b)) => format!("{} to {}", n(Some(a)), n(Some(b))),
-            _ => String::new(),
-        };
-        table.push(vec![
-            l.indicator.clone(),
-            l.title.clone(),
-            with_period(n(Some(l.baseline_value)), &l.baseline_period),
-            with_period(
-                n(l.latest_value),
-                &l.latest_period.map(|p| p.to_string()).unwrap_or_default(),
-            ),
-            ci,
-            n(l.target),
-            n(l.trajectory),
-            match l.significant {
-                Some(true) => "yes".into(),
-                Some(false) => "no".into(),
-                None => String::new(),
-            },
-            l.status.to_string(),
-        ]);
-    }
+    table.extend(lines.iter().map(table_cells));
     let widths: Vec<usize> = (0..header.len())
         .map(|c| {
             table
@@ -123,6 +91,52 @@ pub fn laa_table(lines: &[LaaLine], area: &str, name: &str, year: Period) -> Str
             out.push('\n');
         }
     }
+    let summary = status_counts(lines);
+    out.push_str(&format!(
+    "\n{} designated: {}. Trajectory: the straight line from baseline to the {year} target, at the latest period.\n",
+    lines.len(),
+    summary.join(", ")
+));
+    out
+}
+
+/// The text table's cells of one line.
+fn table_cells(l: &LaaLine) -> Vec<String> {
+    let with_period = |v: String, p: &str| {
+        if v.is_empty() {
+            v
+        } else {
+            format!("{v} ({p})")
+        }
+    };
+    let d = line_decimals(l.baseline_value, l.decimals);
+    let n = |v: Option<f64>| display_number(v, d);
+    let ci = match (l.ci_lower, l.ci_upper) {
+        (Some(a), Some(b)) => format!("{} to {}", n(Some(a)), n(Some(b))),
+        _ => String::new(),
+    };
+    vec![
+        l.indicator.clone(),
+        l.title.clone(),
+        with_period(n(Some(l.baseline_value)), &l.baseline_period),
+        with_period(
+            n(l.latest_value),
+            &l.latest_period.map(|p| p.to_string()).unwrap_or_default(),
+        ),
+        ci,
+        n(l.target),
+        n(l.trajectory),
+        match l.significant {
+            Some(true) => "yes".into(),
+            Some(false) => "no".into(),
+            None => String::new(),
+        },
+        l.status.to_string(),
+    ]
+}
+
+/// `k status` for each status some line is in, in a fixed order.
+fn status_counts(lines: &[LaaLine]) -> Vec<String> {
     let mut counts: Vec<(&str, usize)> = Vec::new();
     for s in [
         TargetStatus::Met,
@@ -136,13 +150,7 @@ pub fn laa_table(lines: &[LaaLine], area: &str, name: &str, year: Period) -> Str
             counts.push((s.as_str(), k));
         }
     }
-    let summary: Vec<String> = counts.iter().map(|(s, k)| format!("{k} {s}")).collect();
-    out.push_str(&format!(
-    "\n{} designated: {}. Trajectory: the straight line from baseline to the {year} target, at the latest period.\n",
-    lines.len(),
-    summary.join(", ")
-));
-    out
+    counts.iter().map(|(s, k)| format!("{k} {s}")).collect()
 }
 
 /// Decimals to show a line with: the indicator's, or more when its

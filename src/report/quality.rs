@@ -521,6 +521,64 @@ fn relative(base: &Path, p: &Path, prefix: &str) -> String {
     format!("{prefix}/{}", parts.join("/"))
 }
 
+/// Hash the extract's manifest: a local file when there is one, or the
+/// remote object.
+fn hash_manifest(
+    location: &crate::extract::ExtractLocation,
+    data_dir: &Path,
+    files: &mut BTreeMap<String, String>,
+    objects: &mut BTreeMap<String, String>,
+) -> Result<(), ReportError> {
+    match location {
+        crate::extract::ExtractLocation::Local(_) => {
+            let manifest = data_dir.join("manifest.yaml");
+            if manifest.is_file() {
+                files.insert("data/manifest.yaml".into(), sha256_file(&manifest)?);
+            }
+        }
+        crate::extract::ExtractLocation::Remote(r) => {
+            let manifest = r.url_of("manifest.yaml");
+            hash_data(
+                location,
+                "data/manifest.yaml".into(),
+                &manifest,
+                files,
+                objects,
+            )?;
+        }
+    }
+    Ok(())
+}
+
+/// Hash the catalog's files besides the definitions: the PSA groupings,
+/// the LAA targets and the geography naming, each when there is one.
+fn hash_catalog_files(
+    catalog: &crate::definition::Catalog,
+    files: &mut BTreeMap<String, String>,
+) -> Result<(), ReportError> {
+    let indicators_dir = &catalog.dir;
+    if let Some(p) = &catalog.psas {
+        files.insert(
+            relative(indicators_dir, &p.file, "indicators"),
+            sha256_file(&p.file)?,
+        );
+    }
+    if let Some(t) = &catalog.targets {
+        files.insert(
+            relative(indicators_dir, &t.file, "indicators"),
+            sha256_file(&t.file)?,
+        );
+    }
+    let geo = indicators_dir.join(crate::definition::GEOGRAPHY_FILE_NAME);
+    if geo.is_file() {
+        files.insert(
+            relative(indicators_dir, &geo, "indicators"),
+            sha256_file(&geo)?,
+        );
+    }
+    Ok(())
+}
+
 /// Read what the pack needs from the run: counts, file hashes, and the
 /// SQL execution captured.
 pub async fn gather_pack_inputs(
@@ -560,43 +618,8 @@ pub async fn gather_pack_inputs(
         let key = relative(data_dir, f, "data");
         hash_data(location, key, f, &mut files, &mut objects)?;
     }
-    match location {
-        crate::extract::ExtractLocation::Local(_) => {
-            let manifest = data_dir.join("manifest.yaml");
-            if manifest.is_file() {
-                files.insert("data/manifest.yaml".into(), sha256_file(&manifest)?);
-            }
-        }
-        crate::extract::ExtractLocation::Remote(r) => {
-            let manifest = r.url_of("manifest.yaml");
-            hash_data(
-                location,
-                "data/manifest.yaml".into(),
-                &manifest,
-                &mut files,
-                &mut objects,
-            )?;
-        }
-    }
-    if let Some(p) = &catalog.catalog.psas {
-        files.insert(
-            relative(indicators_dir, &p.file, "indicators"),
-            sha256_file(&p.file)?,
-        );
-    }
-    if let Some(t) = &catalog.catalog.targets {
-        files.insert(
-            relative(indicators_dir, &t.file, "indicators"),
-            sha256_file(&t.file)?,
-        );
-    }
-    let geo = indicators_dir.join(crate::definition::GEOGRAPHY_FILE_NAME);
-    if geo.is_file() {
-        files.insert(
-            relative(indicators_dir, &geo, "indicators"),
-            sha256_file(&geo)?,
-        );
-    }
+    hash_manifest(location, data_dir, &mut files, &mut objects)?;
+    hash_catalog_files(&catalog.catalog, &mut files)?;
     let reports_dir = pack_def.parent().unwrap_or(Path::new("."));
     files.insert(
         relative(reports_dir, pack_def, "reports"),

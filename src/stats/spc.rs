@@ -261,6 +261,50 @@ fn mark_runs(keys: &[i8], len: usize, mark: &mut [bool]) {
     }
 }
 
+/// The points of a trend: a run of 6 equal non-zero steps is 7 points
+/// rising or falling.
+fn trend_points(values: &[f64]) -> Vec<bool> {
+    let n = values.len();
+    // Direction of each step into point i (0 for the first point)
+    let steps: Vec<i8> = (0..n)
+        .map(|i| {
+            if i == 0 {
+                0
+            } else {
+                side(values[i], values[i - 1])
+            }
+        })
+        .collect();
+    let mut trend = vec![false; n];
+    let mut step_runs = vec![false; n];
+    mark_runs(&steps, RUN_LENGTH - 1, &mut step_runs);
+    for i in 1..n {
+        if step_runs[i] {
+            trend[i] = true;
+            trend[i - 1] = true;
+        }
+    }
+    trend
+}
+
+/// The points near a limit (`near`) that make two of three consecutive
+/// points near a limit on the same side of the mean (`sides`).
+fn two_in_three_points(sides: &[i8], near: &[bool]) -> Vec<bool> {
+    let n = sides.len();
+    let mut two_in_three = vec![false; n];
+    for w in 0..n.saturating_sub(2) {
+        let window = w..w + 3;
+        let same_side = sides[window.clone()].iter().all(|&s| s == sides[w]) && sides[w] != 0;
+        let near_count = near[window.clone()].iter().filter(|n| **n).count();
+        if same_side && near_count >= 2 {
+            for i in window {
+                two_in_three[i] |= near[i];
+            }
+        }
+    }
+    two_in_three
+}
+
 /// The XmR chart of `values` (oldest first) with its special-cause flags,
 /// the variation of its last point and, given a `target`, its assurance.
 /// `Ok(None)` for fewer than 2 points; a NaN or infinite value (or target)
@@ -293,39 +337,8 @@ pub fn spc_chart(
 
     let mut shift = vec![false; n];
     mark_runs(&sides, RUN_LENGTH, &mut shift);
-
-    // Direction of each step into point i (0 for the first point): a run of
-    // 6 equal non-zero steps is 7 points rising or falling.
-    let steps: Vec<i8> = (0..n)
-        .map(|i| {
-            if i == 0 {
-                0
-            } else {
-                side(values[i], values[i - 1])
-            }
-        })
-        .collect();
-    let mut trend = vec![false; n];
-    let mut step_runs = vec![false; n];
-    mark_runs(&steps, RUN_LENGTH - 1, &mut step_runs);
-    for i in 1..n {
-        if step_runs[i] {
-            trend[i] = true;
-            trend[i - 1] = true;
-        }
-    }
-
-    let mut two_in_three = vec![false; n];
-    for w in 0..n.saturating_sub(2) {
-        let window = w..w + 3;
-        let same_side = sides[window.clone()].iter().all(|&s| s == sides[w]) && sides[w] != 0;
-        let near_count = near[window.clone()].iter().filter(|n| **n).count();
-        if same_side && near_count >= 2 {
-            for i in window {
-                two_in_three[i] |= near[i];
-            }
-        }
-    }
+    let trend = trend_points(values);
+    let two_in_three = two_in_three_points(&sides, &near);
 
     let rules: Vec<SpecialCauseRules> = (0..n)
         .map(|i| SpecialCauseRules {

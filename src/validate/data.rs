@@ -107,6 +107,73 @@ fn check_year(
     }
 }
 
+/// The summed columns of `v` over its cohort's source `src` (profiled as
+/// `p`): each finite (searched once per table and column, recorded in
+/// `checked`) and never negative.
+fn check_summed(
+    v: &ValidIndicator,
+    src: &crate::validate::ResolvedSource,
+    p: &TableProfile,
+    checked: &mut std::collections::BTreeSet<(String, String)>,
+) -> Result<(), ExtractError> {
+    let def = &v.def;
+    let physical = |name: &str| src.columns.get(name).cloned().unwrap_or(name.to_string());
+    let mut summed: Vec<(String, &str)> = def
+        .measures
+        .values()
+        .filter_map(|m| m.sum.as_deref())
+        .map(|c| (physical(c), "a count or prediction"))
+        .collect();
+    if let Some(w) = def.interval.as_ref().and_then(|i| i.weight.as_deref()) {
+        summed.push((physical(w), "a survey weight"));
+    }
+    for (column, what) in summed {
+        if checked.insert((src.table.name.clone(), column.clone())) {
+            src.table.check_finite(&column, what)?;
+        }
+        if let Some(min) = p.columns.get(&column).and_then(|c| c.min)
+            && min < 0.0
+        {
+            return Err(ExtractError::Negative {
+                table: src.table.name.clone(),
+                column,
+                min,
+                what: what.to_string(),
+            });
+        }
+    }
+    Ok(())
+}
+
+/// The person columns of `v`, with their sources: the cohort's (over
+/// `src`), then each event set's.
+fn person_columns<'a>(
+    v: &'a ValidIndicator,
+    src: &'a crate::validate::ResolvedSource,
+) -> Vec<(&'a crate::validate::ResolvedSource, String)> {
+    let def = &v.def;
+    let mut persons: Vec<(&crate::validate::ResolvedSource, String)> = Vec::new();
+    if let Some(person) = &def.cohort.person {
+        let col = src
+            .columns
+            .get(person)
+            .cloned()
+            .unwrap_or(person.to_string());
+        persons.push((src, col));
+    }
+    for ev in def.events.values() {
+        if let Some(es) = v.sources.get(&ev.source) {
+            let col = es
+                .columns
+                .get(&ev.person)
+                .cloned()
+                .unwrap_or(ev.person.clone());
+            persons.push((es, col));
+        }
+    }
+    persons
+}
+
 /// Refuse contract columns holding values outside the contract's range
 /// ([`crate::contract::plausible_range`]), from the footers' statistics.
 fn check_ranges(table: &str, p: &TableProfile) -> Result<(), ExtractError> {
@@ -159,9 +226,7 @@ pub fn check_data(valid: &[ValidIndicator]) -> Result<Vec<DataNote>, ExtractErro
                     path: s.table.path.clone(),
                 });
             }
-        }
-        for s in v.sources.values() {
-            check_ranges(&s.table.name, &profile(&s.table)?)?;
+            check_ranges(&s.table.name, &p)?;
         }
         let Some(src) = v.sources.get(&def.cohort.source) else {
             continue;
@@ -178,45 +243,8 @@ pub fn check_data(valid: &[ValidIndicator]) -> Result<Vec<DataNote>, ExtractErro
             });
         }
         check_year(v, src, &p)?;
-        let mut summed: Vec<(String, &str)> = def
-            .measures
-            .values()
-            .filter_map(|m| m.sum.as_deref())
-            .map(|c| (physical(c), "a count or prediction"))
-            .collect();
-        if let Some(w) = def.interval.as_ref().and_then(|i| i.weight.as_deref()) {
-            summed.push((physical(w), "a survey weight"));
-        }
-        for (column, what) in summed {
-            if checked.insert((src.table.name.clone(), column.clone())) {
-                src.table.check_finite(&column, what)?;
-            }
-            if let Some(min) = p.columns.get(&column).and_then(|c| c.min)
-                && min < 0.0
-            {
-                return Err(ExtractError::Negative {
-                    table: src.table.name.clone(),
-                    column,
-                    min,
-                    what: what.to_string(),
-                });
-            }
-        }
-        let mut persons: Vec<(&crate::validate::ResolvedSource, String)> = Vec::new();
-        if let Some(person) = &def.cohort.person {
-            persons.push((src, physical(person)));
-        }
-        for ev in def.events.values() {
-            if let Some(es) = v.sources.get(&ev.source) {
-                let col = es
-                    .columns
-                    .get(&ev.person)
-                    .cloned()
-                    .unwrap_or(ev.person.clone());
-                persons.push((es, col));
-            }
-        }
-        for (s, column) in persons {
+        check_summed(v, src, &p, &mut checked)?;
+        for (s, column) in person_columns(v, src) {
             let p = profile(&s.table)?;
             if let Some(n) = p.columns.get(&column).and_then(|c| c.nulls)
                 && n > 0

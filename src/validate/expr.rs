@@ -152,40 +152,20 @@ pub fn suggest(name: &str, candidates: &[&str]) -> String {
 fn check(e: &SqlExpr, cols: &[&str]) -> Result<(), ExprProblem> {
     use SqlExpr as E;
     match e {
-        E::Identifier(id) => {
-            let name = if id.quote_style.is_some() { id.value.clone() } else { id.value.to_lowercase() };
-            if cols.contains(&name.as_str()) {
-                Ok(())
-            } else {
-                Err(ExprProblem::at(e, format!("unknown column `{name}`"), Some(suggest(&name, cols))))
-            }
-        }
-        E::CompoundIdentifier(_) => Err(ExprProblem::at(
-            e,
-            "qualified names are not allowed: a filter sees only the columns of its own source",
-            Some("write the bare column name".into()),
-        )),
-        E::Value(v) if matches!(v.value, ast::Value::Placeholder(_)) => Err(ExprProblem::at(
-            e,
-            format!("parameter `{v}` is not allowed: a definition has no parameters"),
-            Some("write the value itself".into()),
-        )),
-        E::Value(_) | E::TypedString(_) => Ok(()),
+        E::Identifier(id) => check_identifier(e, id, cols),
+        E::Value(v) if !matches!(v.value, ast::Value::Placeholder(_)) => Ok(()),
+        E::TypedString(_) => Ok(()),
         E::Interval(iv) => check(&iv.value, cols),
-        E::BinaryOp { left, op, right } => {
-            use ast::BinaryOperator as B;
-            match op {
-                B::Plus | B::Minus | B::Multiply | B::Divide | B::Modulo | B::Gt | B::Lt | B::GtEq | B::LtEq
-                | B::Eq | B::NotEq | B::And | B::Or | B::StringConcat => {
-                    check(left, cols)?;
-                    check(right, cols)
-                }
-                other => Err(ExprProblem::at(e, format!("operator `{other}` is not allowed"), None)),
-            }
-        }
+        E::BinaryOp { left, op, right } => check_binary(e, left, op, right, cols),
         E::UnaryOp { op, expr } => match op {
-            ast::UnaryOperator::Not | ast::UnaryOperator::Minus | ast::UnaryOperator::Plus => check(expr, cols),
-            other => Err(ExprProblem::at(e, format!("operator `{other}` is not allowed"), None)),
+            ast::UnaryOperator::Not | ast::UnaryOperator::Minus | ast::UnaryOperator::Plus => {
+                check(expr, cols)
+            }
+            other => Err(ExprProblem::at(
+                e,
+                format!("operator `{other}` is not allowed"),
+                None,
+            )),
         },
         E::Nested(x)
         | E::IsNull(x)
@@ -204,28 +184,34 @@ fn check(e: &SqlExpr, cols: &[&str]) -> Result<(), ExprProblem> {
             check(expr, cols)?;
             list.iter().try_for_each(|x| check(x, cols))
         }
-        E::Between { expr, low, high, .. } => {
+        E::Between {
+            expr, low, high, ..
+        } => {
             check(expr, cols)?;
             check(low, cols)?;
             check(high, cols)
         }
-        E::Like { expr, pattern, any: false, .. } | E::ILike { expr, pattern, any: false, .. } => {
+        E::Like {
+            expr,
+            pattern,
+            any: false,
+            ..
+        }
+        | E::ILike {
+            expr,
+            pattern,
+            any: false,
+            ..
+        } => {
             check(expr, cols)?;
             check(pattern, cols)
         }
-        E::Case { operand, conditions, else_result, .. } => {
-            if let Some(o) = operand {
-                check(o, cols)?;
-            }
-            for w in conditions {
-                check(&w.condition, cols)?;
-                check(&w.result, cols)?;
-            }
-            match else_result {
-                Some(x) => check(x, cols),
-                None => Ok(()),
-            }
-        }
+        E::Case {
+            operand,
+            conditions,
+            else_result,
+            ..
+        } => check_case(operand.as_deref(), conditions, else_result.as_deref(), cols),
         E::Cast { expr, .. } => check(expr, cols),
         // `trim(x)` and `trim(BOTH 'x' FROM y)` parse as their own node
         // kind, not as a function call: allowed like the function.
@@ -234,42 +220,144 @@ fn check(e: &SqlExpr, cols: &[&str]) -> Result<(), ExprProblem> {
             trim_what,
             trim_characters,
             ..
-        } => {
-            check(expr, cols)?;
-            if let Some(w) = trim_what {
-                check(w, cols)?;
-            }
-            trim_characters
-                .iter()
-                .flatten()
-                .try_for_each(|x| check(x, cols))
+        } => check_trim(expr, trim_what.as_deref(), trim_characters.as_deref(), cols),
+        E::Function(f) => check_function(e, f, cols),
+        _ => Err(refused(e)),
+    }
+}
+
+/// A binary operation: arithmetic, a comparison, AND, OR or `||`, over
+/// allowed operands.
+fn check_binary(
+    e: &SqlExpr,
+    left: &SqlExpr,
+    op: &ast::BinaryOperator,
+    right: &SqlExpr,
+    cols: &[&str],
+) -> Result<(), ExprProblem> {
+    use ast::BinaryOperator as B;
+    match op {
+        B::Plus
+        | B::Minus
+        | B::Multiply
+        | B::Divide
+        | B::Modulo
+        | B::Gt
+        | B::Lt
+        | B::GtEq
+        | B::LtEq
+        | B::Eq
+        | B::NotEq
+        | B::And
+        | B::Or
+        | B::StringConcat => {
+            check(left, cols)?;
+            check(right, cols)
         }
+        other => Err(ExprProblem::at(
+            e,
+            format!("operator `{other}` is not allowed"),
+            None,
+        )),
+    }
+}
+
+/// A CASE: its operand, each WHEN and THEN, and its ELSE.
+fn check_case(
+    operand: Option<&SqlExpr>,
+    conditions: &[ast::CaseWhen],
+    else_result: Option<&SqlExpr>,
+    cols: &[&str],
+) -> Result<(), ExprProblem> {
+    if let Some(o) = operand {
+        check(o, cols)?;
+    }
+    for w in conditions {
+        check(&w.condition, cols)?;
+        check(&w.result, cols)?;
+    }
+    match else_result {
+        Some(x) => check(x, cols),
+        None => Ok(()),
+    }
+}
+
+/// A TRIM: its operand, what to trim and the characters.
+fn check_trim(
+    expr: &SqlExpr,
+    trim_what: Option<&SqlExpr>,
+    trim_characters: Option<&[SqlExpr]>,
+    cols: &[&str],
+) -> Result<(), ExprProblem> {
+    check(expr, cols)?;
+    if let Some(w) = trim_what {
+        check(w, cols)?;
+    }
+    trim_characters
+        .iter()
+        .copied()
+        .flatten()
+        .try_for_each(|x| check(x, cols))
+}
+
+/// A column named in an expression: one of `cols` (unquoted names are
+/// case-insensitive).
+fn check_identifier(e: &SqlExpr, id: &ast::Ident, cols: &[&str]) -> Result<(), ExprProblem> {
+    let name = if id.quote_style.is_some() {
+        id.value.clone()
+    } else {
+        id.value.to_lowercase()
+    };
+    if cols.contains(&name.as_str()) {
+        Ok(())
+    } else {
+        Err(ExprProblem::at(
+            e,
+            format!("unknown column `{name}`"),
+            Some(suggest(&name, cols)),
+        ))
+    }
+}
+
+/// Why a node `check` does not allow is refused, with what to write instead.
+fn refused(e: &SqlExpr) -> ExprProblem {
+    use SqlExpr as E;
+    match e {
+        E::CompoundIdentifier(_) => ExprProblem::at(
+            e,
+            "qualified names are not allowed: a filter sees only the columns of its own source",
+            Some("write the bare column name".into()),
+        ),
+        E::Value(v) => ExprProblem::at(
+            e,
+            format!("parameter `{v}` is not allowed: a definition has no parameters"),
+            Some("write the value itself".into()),
+        ),
         // `substr`, `substring` need DataFusion's unicode functions, which
         // this build leaves out: refused here with the alternatives rather
         // than failing later in the planner.
-        E::Substring { .. } => Err(ExprProblem::at(
+        E::Substring { .. } => ExprProblem::at(
             e,
             "`substr` and `substring` are not available in definitions",
             Some(
                 "test prefixes with `starts_with(col, 'abc')` or `col LIKE 'abc%'`, suffixes with `ends_with`"
                     .into(),
             ),
-        )),
-        E::Function(f) => check_function(e, f, cols),
-        E::Subquery(_) | E::Exists { .. } | E::InSubquery { .. } => Err(ExprProblem::at(
+        ),
+        E::Subquery(_) | E::Exists { .. } | E::InSubquery { .. } => ExprProblem::at(
             e,
             "subqueries are not allowed: a filter cannot read other tables",
             Some("declare the table as a source and use an event set or the cohort instead".into()),
-        )),
-        E::Wildcard(_) | E::QualifiedWildcard(..) => Err(ExprProblem::at(e, "wildcards are not allowed", None)),
-        other => Err(ExprProblem::at(
+        ),
+        E::Wildcard(_) | E::QualifiedWildcard(..) => ExprProblem::at(e, "wildcards are not allowed", None),
+        other => ExprProblem::at(
             e,
             format!("this kind of expression is not allowed in a definition: `{other}`"),
             Some(format!(
                 "use columns, literals, comparisons, AND/OR/NOT, IN, BETWEEN, LIKE, CASE, CAST, INTERVAL and the functions {}",
                 ALLOWED_FUNCTIONS.join(", ")
             )),
-        )),
+        ),
     }
 }
 

@@ -87,121 +87,7 @@ pub fn resolve(
     let ctx = SessionContext::new();
     ctx.register_udf(super::calendar::placeholder());
     let state = ctx.state();
-    let mut cohort_filter = None;
-    let mut event_filters = BTreeMap::new();
-    let mut measure_wheres = BTreeMap::new();
-    let mut order_by = Vec::new();
-    if let Some(src) = sources.get(&def.cohort.source) {
-        let schema = src.schema.clone();
-        let cohort_table = src.table.name.clone();
-        cx.table = cohort_table.clone();
-        check_cohort_columns(&mut cx, &schema);
-        cohort_filter = def.cohort.filter.as_ref().and_then(|f| {
-            expression(
-                &mut cx,
-                &state,
-                "cohort.filter",
-                f,
-                &with_period_columns(&schema),
-            )
-        });
-        order_by = check_first_per_person(&mut cx, &schema);
-        for (name, m) in &def.measures {
-            if let Some(w) = &m.where_ {
-                let path = format!("measures.{name}.where");
-                if let Some(e) =
-                    expression(&mut cx, &state, &path, w, &with_period_columns(&schema))
-                {
-                    measure_wheres.insert(name.clone(), e);
-                }
-            }
-            if let Some(c) = &m.sum {
-                check_column(
-                    &mut cx,
-                    &format!("measures.{name}.sum"),
-                    c,
-                    &schema,
-                    ColumnKind::Numeric,
-                );
-            }
-        }
-        if let Some(iv) = &def.interval
-            && let Some(w) = &iv.weight
-        {
-            check_column(&mut cx, "interval.weight", w, &schema, ColumnKind::Numeric);
-        }
-        let cohort_person = def
-            .cohort
-            .person
-            .as_ref()
-            .and_then(|p| schema.field_with_name(p).ok())
-            .map(|f| f.data_type().clone());
-        for (name, ev) in &def.events {
-            let Some(es) = sources.get(&ev.source) else {
-                // a declared source whose table failed is reported at the source
-                if def.sources.contains_key(&ev.source) {
-                    continue;
-                }
-                let names: Vec<&str> = def.sources.keys().map(|s| s.as_str()).collect();
-                cx.err(
-                    &format!("events.{name}.source"),
-                    format!("unknown source `{}`", ev.source),
-                    Some(suggest(&ev.source, &names)),
-                );
-                continue;
-            };
-            let es_schema = es.schema.clone();
-            cx.table = es.table.name.clone();
-            let p = format!("events.{name}");
-            if let Some(t) = check_column(
-                &mut cx,
-                &format!("{p}.person"),
-                &ev.person,
-                &es_schema,
-                ColumnKind::Key,
-            ) && let Some(ct) = &cohort_person
-                && &t != ct
-            {
-                cx.err(
-                    &format!("{p}.person"),
-                    format!(
-                        "person key `{}` of table `{}` is {t} but the cohort's person key (table `{cohort_table}`) is {ct}",
-                        ev.person, cx.table
-                    ),
-                    Some("join keys must have the same type".into()),
-                );
-            }
-            check_column(
-                &mut cx,
-                &format!("{p}.date"),
-                &ev.date,
-                &es_schema,
-                ColumnKind::Date,
-            );
-            if let Some(pr) = &ev.proven {
-                check_column(
-                    &mut cx,
-                    &format!("{p}.proven.date"),
-                    &pr.date,
-                    &es_schema,
-                    ColumnKind::Date,
-                );
-            }
-            check_window(&mut cx, &p, ev);
-            if let Some(f) = &ev.filter
-                && let Some(e) = expression(&mut cx, &state, &format!("{p}.filter"), f, &es_schema)
-            {
-                event_filters.insert(name.clone(), e);
-            }
-        }
-    } else if !def.sources.contains_key(&def.cohort.source) {
-        let names: Vec<&str> = def.sources.keys().map(|s| s.as_str()).collect();
-        cx.err(
-            "cohort.source",
-            format!("unknown source `{}`", def.cohort.source),
-            Some(suggest(&def.cohort.source, &names)),
-        );
-    }
+    let exprs = check_cohort_source(&mut cx, &state, &sources);
     check_measures(&mut cx, geography);
     check_value(&mut cx);
     check_interval(&mut cx);
@@ -211,13 +97,174 @@ pub fn resolve(
         def: def.clone(),
         file: ind.file.clone(),
         sources,
-        cohort_filter,
-        event_filters,
-        measure_wheres,
-        order_by,
+        cohort_filter: exprs.cohort_filter,
+        event_filters: exprs.event_filters,
+        measure_wheres: exprs.measure_wheres,
+        order_by: exprs.order_by,
         baseline,
         target_period,
     })
+}
+
+/// What the columns and expressions over the sources resolve to.
+#[derive(Default)]
+struct SourceExprs {
+    cohort_filter: Option<Expr>,
+    event_filters: BTreeMap<String, Expr>,
+    measure_wheres: BTreeMap<String, Expr>,
+    order_by: Vec<(String, bool)>,
+}
+
+/// The cohort's source: its columns, filter, first-per-person ordering,
+/// the measures' and interval's columns over it, then the event sets
+/// joined to it. An unknown cohort source is reported; one whose table
+/// failed was reported at the source.
+fn check_cohort_source(
+    cx: &mut Ctx,
+    state: &SessionState,
+    sources: &BTreeMap<String, ResolvedSource>,
+) -> SourceExprs {
+    let ind = cx.ind;
+    let def = &ind.value;
+    let mut exprs = SourceExprs::default();
+    let Some(src) = sources.get(&def.cohort.source) else {
+        if !def.sources.contains_key(&def.cohort.source) {
+            let names: Vec<&str> = def.sources.keys().map(|s| s.as_str()).collect();
+            cx.err(
+                "cohort.source",
+                format!("unknown source `{}`", def.cohort.source),
+                Some(suggest(&def.cohort.source, &names)),
+            );
+        }
+        return exprs;
+    };
+    let schema = src.schema.clone();
+    let cohort_table = src.table.name.clone();
+    cx.table = cohort_table.clone();
+    check_cohort_columns(cx, &schema);
+    exprs.cohort_filter = def
+        .cohort
+        .filter
+        .as_ref()
+        .and_then(|f| expression(cx, state, "cohort.filter", f, &with_period_columns(&schema)));
+    exprs.order_by = check_first_per_person(cx, &schema);
+    exprs.measure_wheres = check_measure_columns(cx, state, &schema);
+    if let Some(iv) = &def.interval
+        && let Some(w) = &iv.weight
+    {
+        check_column(cx, "interval.weight", w, &schema, ColumnKind::Numeric);
+    }
+    let cohort_person = def
+        .cohort
+        .person
+        .as_ref()
+        .and_then(|p| schema.field_with_name(p).ok())
+        .map(|f| f.data_type().clone());
+    exprs.event_filters = check_events(cx, state, sources, &cohort_table, cohort_person);
+    exprs
+}
+
+/// Each measure's condition and summed column over the cohort's columns:
+/// the conditions that resolve, by measure.
+fn check_measure_columns(
+    cx: &mut Ctx,
+    state: &SessionState,
+    schema: &SchemaRef,
+) -> BTreeMap<String, Expr> {
+    let ind = cx.ind;
+    let mut measure_wheres = BTreeMap::new();
+    for (name, m) in &ind.value.measures {
+        if let Some(w) = &m.where_ {
+            let path = format!("measures.{name}.where");
+            if let Some(e) = expression(cx, state, &path, w, &with_period_columns(schema)) {
+                measure_wheres.insert(name.clone(), e);
+            }
+        }
+        if let Some(c) = &m.sum {
+            check_column(
+                cx,
+                &format!("measures.{name}.sum"),
+                c,
+                schema,
+                ColumnKind::Numeric,
+            );
+        }
+    }
+    measure_wheres
+}
+
+/// Each event set: its source, its person key (of the cohort's person
+/// key's type), dates, window and filter: the filters that resolve, by
+/// event set. Leaves `cx.table` at the last event set's table.
+fn check_events(
+    cx: &mut Ctx,
+    state: &SessionState,
+    sources: &BTreeMap<String, ResolvedSource>,
+    cohort_table: &str,
+    cohort_person: Option<DataType>,
+) -> BTreeMap<String, Expr> {
+    let ind = cx.ind;
+    let def = &ind.value;
+    let mut event_filters = BTreeMap::new();
+    for (name, ev) in &def.events {
+        let Some(es) = sources.get(&ev.source) else {
+            // a declared source whose table failed is reported at the source
+            if def.sources.contains_key(&ev.source) {
+                continue;
+            }
+            let names: Vec<&str> = def.sources.keys().map(|s| s.as_str()).collect();
+            cx.err(
+                &format!("events.{name}.source"),
+                format!("unknown source `{}`", ev.source),
+                Some(suggest(&ev.source, &names)),
+            );
+            continue;
+        };
+        let es_schema = es.schema.clone();
+        cx.table = es.table.name.clone();
+        let p = format!("events.{name}");
+        if let Some(t) = check_column(
+            cx,
+            &format!("{p}.person"),
+            &ev.person,
+            &es_schema,
+            ColumnKind::Key,
+        ) && let Some(ct) = &cohort_person
+            && &t != ct
+        {
+            cx.err(
+                &format!("{p}.person"),
+                format!(
+                    "person key `{}` of table `{}` is {t} but the cohort's person key (table `{cohort_table}`) is {ct}",
+                    ev.person, cx.table
+                ),
+                Some("join keys must have the same type".into()),
+            );
+        }
+        check_column(
+            cx,
+            &format!("{p}.date"),
+            &ev.date,
+            &es_schema,
+            ColumnKind::Date,
+        );
+        if let Some(pr) = &ev.proven {
+            check_column(
+                cx,
+                &format!("{p}.proven.date"),
+                &pr.date,
+                &es_schema,
+                ColumnKind::Date,
+            );
+        }
+        check_window(cx, &p, ev);
+        if let Some(f) = &ev.filter
+            && let Some(e) = expression(cx, state, &format!("{p}.filter"), f, &es_schema)
+        {
+            event_filters.insert(name.clone(), e);
+        }
+    }
+    event_filters
 }
 
 fn with_period_columns(schema: &SchemaRef) -> SchemaRef {
@@ -465,13 +512,10 @@ fn check_sources(cx: &mut Ctx, extract: &Extract) -> BTreeMap<String, ResolvedSo
     out
 }
 
+/// The baseline and target periods, each a period of one of the
+/// definition's grains, and the target's fields for its kind.
 fn check_periods(cx: &mut Ctx) -> (Option<Period>, Option<Period>) {
     let def = cx.ind.value.clone();
-    let parse_any = |label: &str| {
-        def.grains
-            .iter()
-            .find_map(|g| Period::parse_for(label, *g).ok())
-    };
     let grains = def
         .grains
         .iter()
@@ -479,7 +523,7 @@ fn check_periods(cx: &mut Ctx) -> (Option<Period>, Option<Period>) {
         .collect::<Vec<_>>()
         .join(", ");
     let baseline = def.baseline.as_ref().and_then(|b| {
-        let p = parse_any(b);
+        let p = parse_any(&def.grains, b);
         if p.is_none() {
             cx.err(
                 "baseline",
@@ -497,81 +541,111 @@ fn check_periods(cx: &mut Ctx) -> (Option<Period>, Option<Period>) {
         use crate::definition::TargetKind;
         match t.kind {
             TargetKind::ByDate => {
-                match &t.period {
-                    Some(label) => {
-                        target_period = parse_any(label);
-                        if target_period.is_none() {
-                            cx.err(
-                                "target.period",
-                                format!(
-                                    "`{label}` is not a period of this indicator's grains ({grains})"
-                                ),
-                                None,
-                            );
-                        }
-                    }
-                    None => cx.err(
-                        "target",
-                        "a target by a date needs a `period`, e.g. `period: \"2010-11\"`",
-                        Some("or declare `kind: fall_year_on_year` for a fall every year".into()),
-                    ),
-                }
-                if t.change_percent.is_some() == t.value.is_some() {
-                    cx.err(
-                        "target",
-                        "a target needs exactly one of `change_percent` and `value`",
-                        None,
-                    );
-                }
-                if t.change_percent.is_some() && baseline.is_none() {
-                    cx.err(
-                        "target.change_percent",
-                        "a target relative to baseline needs a `baseline`",
-                        None,
-                    );
-                }
-                if let (Some(b), Some(tp)) = (baseline, target_period)
-                    && tp.end() <= b.end()
-                {
-                    cx.err(
-                        "target.period",
-                        format!("the target period {tp} is not after the baseline {b}"),
-                        None,
-                    );
-                }
+                target_period = check_by_date_target(cx, &def.grains, &grains, t, baseline);
             }
             TargetKind::FallYearOnYear | TargetKind::RiseYearOnYear => {
-                let kind = if t.kind == TargetKind::FallYearOnYear {
-                    "fall_year_on_year"
-                } else {
-                    "rise_year_on_year"
-                };
-                for (field, given) in [
-                    ("period", t.period.is_some()),
-                    ("change_percent", t.change_percent.is_some()),
-                    ("value", t.value.is_some()),
-                ] {
-                    if given {
-                        cx.err(
-                            &format!("target.{field}"),
-                            format!("a `{kind}` target compares each year with the one before: `{field}` does not apply"),
-                            Some(format!("remove `{field}`, or use `kind: by_date`")),
-                        );
-                    }
-                }
-                if !def.grains.iter().any(|g| g.is_yearly()) {
-                    cx.err(
-                        "target.kind",
-                        format!(
-                            "a `{kind}` target needs a yearly grain, but this indicator is reported by {grains}"
-                        ),
-                        Some("add `financial_year` or `calendar_year` to `grains`".into()),
-                    );
-                }
+                check_year_on_year_target(cx, &def.grains, &grains, t);
             }
         }
     }
     (baseline, target_period)
+}
+
+/// `label` read as a period of the first of `grains` it fits.
+fn parse_any(grains: &[Grain], label: &str) -> Option<Period> {
+    grains
+        .iter()
+        .find_map(|g| Period::parse_for(label, *g).ok())
+}
+
+/// A target by a date: its period (of the grains, after the baseline) and
+/// exactly one of a change and a value. The target period, when it reads.
+fn check_by_date_target(
+    cx: &mut Ctx,
+    grain_list: &[Grain],
+    grains: &str,
+    t: &crate::definition::TargetDef,
+    baseline: Option<Period>,
+) -> Option<Period> {
+    let mut target_period = None;
+    match &t.period {
+        Some(label) => {
+            target_period = parse_any(grain_list, label);
+            if target_period.is_none() {
+                cx.err(
+                    "target.period",
+                    format!("`{label}` is not a period of this indicator's grains ({grains})"),
+                    None,
+                );
+            }
+        }
+        None => cx.err(
+            "target",
+            "a target by a date needs a `period`, e.g. `period: \"2010-11\"`",
+            Some("or declare `kind: fall_year_on_year` for a fall every year".into()),
+        ),
+    }
+    if t.change_percent.is_some() == t.value.is_some() {
+        cx.err(
+            "target",
+            "a target needs exactly one of `change_percent` and `value`",
+            None,
+        );
+    }
+    if t.change_percent.is_some() && baseline.is_none() {
+        cx.err(
+            "target.change_percent",
+            "a target relative to baseline needs a `baseline`",
+            None,
+        );
+    }
+    if let (Some(b), Some(tp)) = (baseline, target_period)
+        && tp.end() <= b.end()
+    {
+        cx.err(
+            "target.period",
+            format!("the target period {tp} is not after the baseline {b}"),
+            None,
+        );
+    }
+    target_period
+}
+
+/// A year-on-year target: no period, change or value, and a yearly grain.
+fn check_year_on_year_target(
+    cx: &mut Ctx,
+    grain_list: &[Grain],
+    grains: &str,
+    t: &crate::definition::TargetDef,
+) {
+    use crate::definition::TargetKind;
+    let kind = if t.kind == TargetKind::FallYearOnYear {
+        "fall_year_on_year"
+    } else {
+        "rise_year_on_year"
+    };
+    for (field, given) in [
+        ("period", t.period.is_some()),
+        ("change_percent", t.change_percent.is_some()),
+        ("value", t.value.is_some()),
+    ] {
+        if given {
+            cx.err(
+                &format!("target.{field}"),
+                format!("a `{kind}` target compares each year with the one before: `{field}` does not apply"),
+                Some(format!("remove `{field}`, or use `kind: by_date`")),
+            );
+        }
+    }
+    if !grain_list.iter().any(|g| g.is_yearly()) {
+        cx.err(
+            "target.kind",
+            format!(
+                "a `{kind}` target needs a yearly grain, but this indicator is reported by {grains}"
+            ),
+            Some("add `financial_year` or `calendar_year` to `grains`".into()),
+        );
+    }
 }
 
 #[derive(Clone, Copy, PartialEq)]

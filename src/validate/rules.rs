@@ -8,7 +8,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use chrono::NaiveDate;
 
 use super::expr::suggest;
-use crate::definition::{Catalog, Diagnostic};
+use crate::definition::{Catalog, Diagnostic, LaaTargetDef, Located};
 use crate::extract::{Extract, TableFiles};
 use crate::period::{Grain, Period};
 
@@ -190,16 +190,15 @@ fn psa_members(catalog: &Catalog, out: &mut Vec<Diagnostic>) {
     }
 }
 
-fn geography_columns(catalog: &Catalog, geography: &TableFiles, out: &mut Vec<Diagnostic>) {
-    let g = &catalog.geography;
-    let names: Vec<&str> = geography
-        .schema
-        .fields()
-        .iter()
-        .map(|f| f.name().as_str())
-        .collect();
-    // a finding about the table's data, located at the table's first file
-    let in_table = |role: &str, message: String, hint: String| Diagnostic {
+/// A finding about the geography table's data, located at the table's
+/// first file.
+fn geography_finding(
+    geography: &TableFiles,
+    role: &str,
+    message: String,
+    hint: String,
+) -> Diagnostic {
+    Diagnostic {
         file: geography
             .files
             .first()
@@ -211,6 +210,32 @@ fn geography_columns(catalog: &Catalog, geography: &TableFiles, out: &mut Vec<Di
         path: role.to_string(),
         message,
         hint: Some(hint),
+    }
+}
+
+/// The type of the geography table's column `col` when it is there and
+/// not text.
+fn non_text_type<'a>(
+    geography: &'a TableFiles,
+    col: &str,
+) -> Option<&'a datafusion::arrow::datatypes::DataType> {
+    use datafusion::arrow::datatypes::DataType;
+    let t = geography.schema.field_with_name(col).ok()?.data_type();
+    (!matches!(t, DataType::Utf8 | DataType::LargeUtf8 | DataType::Utf8View)).then_some(t)
+}
+
+/// The lookup table's columns named in geography.yaml: each there, text,
+/// and (the code and region code) never null.
+fn geography_columns(catalog: &Catalog, geography: &TableFiles, out: &mut Vec<Diagnostic>) {
+    let g = &catalog.geography;
+    let names: Vec<&str> = geography
+        .schema
+        .fields()
+        .iter()
+        .map(|f| f.name().as_str())
+        .collect();
+    let in_table = |role: &str, message: String, hint: String| {
+        geography_finding(geography, role, message, hint)
     };
     // the footers are read once, for the null counts of the code columns
     let profile = geography.profile().ok();
@@ -220,20 +245,12 @@ fn geography_columns(catalog: &Catalog, geography: &TableFiles, out: &mut Vec<Di
         ("region_code", &g.region_code),
         ("region_name", &g.region_name),
     ] {
-        if let Ok(f) = geography.schema.field_with_name(col)
-            && !matches!(
-                f.data_type(),
-                datafusion::arrow::datatypes::DataType::Utf8
-                    | datafusion::arrow::datatypes::DataType::LargeUtf8
-                    | datafusion::arrow::datatypes::DataType::Utf8View
-            )
-        {
+        if let Some(t) = non_text_type(geography, col) {
             out.push(in_table(
                 role,
                 format!(
-                    "column `{col}` of the geography table `{}` is {}, not text: GSS codes and names are strings (an Int64 code loses the letter and makes every LA its own area)",
-                    g.table,
-                    f.data_type()
+                    "column `{col}` of the geography table `{}` is {t}, not text: GSS codes and names are strings (an Int64 code loses the letter and makes every LA its own area)",
+                    g.table
                 ),
                 format!("write `{col}` as a Utf8 column, or name a text column in geography.yaml"),
             ));
@@ -346,135 +363,19 @@ fn outside(p: Period, start: Option<NaiveDate>, end: Option<NaiveDate>) -> Optio
     (before || after).then_some(covered)
 }
 
+/// The LAA targets file: each entry's area, indicator, baseline and target
+/// years, and one entry per area and indicator.
 fn laa_targets(catalog: &Catalog, geography: &TableFiles, out: &mut Vec<Diagnostic>) {
     let Some(t) = &catalog.targets else { return };
     let known = ids(catalog);
-    let names: Vec<&str> = geography
-        .schema
-        .fields()
-        .iter()
-        .map(|f| f.name().as_str())
-        .collect();
-    let code_col = &catalog.geography.code;
-    // without the code column, geography_columns has reported it already
-    let codes = if names.contains(&code_col.as_str()) {
-        match geography_codes(code_col, geography) {
-            Ok(c) => Some(c),
-            Err(e) => {
-                out.push(t.diag(
-                    "",
-                    format!("cannot check the LAA areas: {e}"),
-                    Some(format!(
-                        "the areas are checked against column `{code_col}` of table `{}`",
-                        catalog.geography.table
-                    )),
-                ));
-                None
-            }
-        }
-    } else {
-        None
-    };
+    let codes = target_area_codes(catalog, geography, t, out);
     let code_list: Vec<&str> = codes.iter().flatten().map(String::as_str).collect();
-    let (start, end) = manifest_coverage(geography);
+    let coverage = manifest_coverage(geography);
     let mut seen: BTreeMap<(&str, &str), usize> = BTreeMap::new();
     for (i, row) in t.value.iter().enumerate() {
         let p = format!("[{i}]");
-        match &codes {
-            Some(c) if !c.contains(&row.area) => {
-                let s = suggest(&row.area, &code_list);
-                let hint = if s.starts_with("did you mean") {
-                    s
-                } else {
-                    "use the GSS code of an LA of the geography table, e.g. E08000003".into()
-                };
-                out.push(t.diag(
-                    &format!("{p}.area"),
-                    format!(
-                        "unknown area `{}`: no LA has this code in the geography table `{}`",
-                        row.area, catalog.geography.table
-                    ),
-                    Some(hint),
-                ));
-            }
-            None if !is_gss(&row.area) => out.push(t.diag(
-                &format!("{p}.area"),
-                format!("`{}` is not an LA code", row.area),
-                Some("use the ONS GSS code, e.g. E08000003".into()),
-            )),
-            _ => {}
-        }
-        let ind = catalog
-            .indicators
-            .iter()
-            .find(|d| d.value.id == row.indicator);
-        let baseline = match ind {
-            None => {
-                out.push(t.diag(
-                    &format!("{p}.indicator"),
-                    format!("unknown indicator `{}`", row.indicator),
-                    Some(suggest(&row.indicator, &known)),
-                ));
-                None
-            }
-            Some(d) => {
-                let grains = &d.value.grains;
-                let bp = grains
-                    .iter()
-                    .find_map(|g| Period::parse_for(&row.baseline.period, *g).ok());
-                if bp.is_none() {
-                    out.push(t.diag(
-                        &format!("{p}.baseline.period"),
-                        format!(
-                            "`{}` is not a period of {}",
-                            row.baseline.period, row.indicator
-                        ),
-                        Some(format!(
-                            "{} is reported by {}; e.g. {}",
-                            row.indicator,
-                            grains
-                                .iter()
-                                .map(|g| g.as_str())
-                                .collect::<Vec<_>>()
-                                .join(", "),
-                            d.value.baseline.as_deref().unwrap_or(
-                                match grains.first() {
-                                    Some(Grain::Quarter | Grain::RollingQuarter) => "2007-08 Q4",
-                                    Some(Grain::CalendarYear) => "2008",
-                                    _ => "2007-08",
-                                }
-                            )
-                        )),
-                    ));
-                }
-                // an indicator reported by year has yearly LAA targets: a
-                // quarter's figure as their baseline compares unlike with unlike
-                if let Some(b) = bp
-                    && !b.grain().is_yearly()
-                    && let Some(year) = grains.iter().find(|g| g.is_yearly())
-                {
-                    out.push(t.diag(
-                        &format!("{p}.baseline.period"),
-                        format!(
-                            "the baseline period `{}` is a {}, but {} is reported by {} and its targets are yearly figures",
-                            row.baseline.period,
-                            b.grain().as_str().replace('_', " "),
-                            row.indicator,
-                            year.as_str().replace('_', " ")
-                        ),
-                        Some(format!(
-                            "give the baseline year's figure, e.g. \"{}\"",
-                            d.value
-                                .baseline
-                                .as_deref()
-                                .filter(|s| s.parse::<Period>().is_ok_and(|p| p.grain().is_yearly()))
-                                .unwrap_or("2007-08")
-                        )),
-                    ));
-                }
-                bp
-            }
-        };
+        target_area(catalog, t, &p, row, codes.as_ref(), &code_list, out);
+        let baseline = target_baseline(catalog, t, &p, row, &known, out);
         if row.targets.is_empty() {
             out.push(t.diag(
                 &format!("{p}.targets"),
@@ -483,73 +384,9 @@ fn laa_targets(catalog: &Catalog, geography: &TableFiles, out: &mut Vec<Diagnost
             ));
         }
         for (y, v) in &row.targets {
-            let path = format!("{p}.targets.{y}");
-            // a problem with the year is located at the key, not its value
-            let at_key = |d: Diagnostic| {
-                let k = t.positions.key(&path);
-                Diagnostic {
-                    line: k.line,
-                    column: k.column,
-                    ..d
-                }
-            };
-            match y.parse::<Period>() {
-                Ok(fy @ Period::FinancialYear(_)) => {
-                    if let Some(covered) = outside(fy, start, end) {
-                        out.push(at_key(t.diag(
-                            &path,
-                            format!("target year `{y}` is outside the data"),
-                            Some(covered),
-                        )));
-                    } else if let Some(b) = baseline
-                        && fy.end() <= b.end()
-                    {
-                        out.push(at_key(t.diag(
-                            &path,
-                            format!(
-                                "target year `{y}` does not end after the baseline period `{}`",
-                                row.baseline.period
-                            ),
-                            Some("targets are set for years after the baseline".into()),
-                        )));
-                    }
-                }
-                _ => out.push(at_key(t.diag(
-                    &path,
-                    format!("target period `{y}` is not a financial year"),
-                    Some(
-                        "targets are set per financial year, e.g. \"2008-09\", \"2009-10\", \"2010-11\""
-                            .into(),
-                    ),
-                ))),
-            }
-            if !(v.is_finite() && v.abs() <= MAX_FIGURE) {
-                out.push(t.diag(
-                    &path,
-                    format!("a target must be a finite number up to {MAX_FIGURE:e}, not {v}"),
-                    None,
-                ));
-            }
+            target_year(t, &p, row, (y, *v), baseline, coverage, out);
         }
-        if let Some(b) = baseline
-            && let Some(covered) = outside(b, start, end)
-        {
-            out.push(t.diag(
-                &format!("{p}.baseline.period"),
-                format!(
-                    "the baseline period `{}` is outside the data: the baseline would be empty",
-                    row.baseline.period
-                ),
-                Some(covered),
-            ));
-        }
-        if !(row.baseline.value.is_finite() && row.baseline.value.abs() <= MAX_FIGURE) {
-            out.push(t.diag(
-                &format!("{p}.baseline.value"),
-                "the baseline value must be a finite number",
-                None,
-            ));
-        }
+        baseline_bounds(t, &p, row, baseline, coverage, out);
         match seen.get(&(row.area.as_str(), row.indicator.as_str())) {
             Some(first) => out.push(t.diag(
                 &format!("{p}.indicator"),
@@ -565,6 +402,248 @@ fn laa_targets(catalog: &Catalog, geography: &TableFiles, out: &mut Vec<Diagnost
                 seen.insert((row.area.as_str(), row.indicator.as_str()), i);
             }
         }
+    }
+}
+
+/// The LA codes the targets' areas are checked against: `None` when the
+/// geography table has no code column (geography_columns has reported it
+/// already) or cannot be read (reported here).
+fn target_area_codes(
+    catalog: &Catalog,
+    geography: &TableFiles,
+    t: &Located<Vec<LaaTargetDef>>,
+    out: &mut Vec<Diagnostic>,
+) -> Option<BTreeSet<String>> {
+    let code_col = &catalog.geography.code;
+    if !geography
+        .schema
+        .fields()
+        .iter()
+        .any(|f| f.name() == code_col)
+    {
+        return None;
+    }
+    match geography_codes(code_col, geography) {
+        Ok(c) => Some(c),
+        Err(e) => {
+            out.push(t.diag(
+                "",
+                format!("cannot check the LAA areas: {e}"),
+                Some(format!(
+                    "the areas are checked against column `{code_col}` of table `{}`",
+                    catalog.geography.table
+                )),
+            ));
+            None
+        }
+    }
+}
+
+/// An entry's area: an LA of the geography table when its codes were read,
+/// else at least something shaped like an LA code.
+fn target_area(
+    catalog: &Catalog,
+    t: &Located<Vec<LaaTargetDef>>,
+    p: &str,
+    row: &LaaTargetDef,
+    codes: Option<&BTreeSet<String>>,
+    code_list: &[&str],
+    out: &mut Vec<Diagnostic>,
+) {
+    match codes {
+        Some(c) if !c.contains(&row.area) => {
+            let s = suggest(&row.area, code_list);
+            let hint = if s.starts_with("did you mean") {
+                s
+            } else {
+                "use the GSS code of an LA of the geography table, e.g. E08000003".into()
+            };
+            out.push(t.diag(
+                &format!("{p}.area"),
+                format!(
+                    "unknown area `{}`: no LA has this code in the geography table `{}`",
+                    row.area, catalog.geography.table
+                ),
+                Some(hint),
+            ));
+        }
+        None if !is_gss(&row.area) => out.push(t.diag(
+            &format!("{p}.area"),
+            format!("`{}` is not an LA code", row.area),
+            Some("use the ONS GSS code, e.g. E08000003".into()),
+        )),
+        _ => {}
+    }
+}
+
+/// An entry's indicator, which must be in the catalog, and its baseline
+/// period, which must be a period of one of the indicator's grains: the
+/// baseline period, when both hold.
+fn target_baseline(
+    catalog: &Catalog,
+    t: &Located<Vec<LaaTargetDef>>,
+    p: &str,
+    row: &LaaTargetDef,
+    known: &[&str],
+    out: &mut Vec<Diagnostic>,
+) -> Option<Period> {
+    let Some(d) = catalog
+        .indicators
+        .iter()
+        .find(|d| d.value.id == row.indicator)
+    else {
+        out.push(t.diag(
+            &format!("{p}.indicator"),
+            format!("unknown indicator `{}`", row.indicator),
+            Some(suggest(&row.indicator, known)),
+        ));
+        return None;
+    };
+    let grains = &d.value.grains;
+    let bp = grains
+        .iter()
+        .find_map(|g| Period::parse_for(&row.baseline.period, *g).ok());
+    if bp.is_none() {
+        out.push(t.diag(
+            &format!("{p}.baseline.period"),
+            format!(
+                "`{}` is not a period of {}",
+                row.baseline.period, row.indicator
+            ),
+            Some(format!(
+                "{} is reported by {}; e.g. {}",
+                row.indicator,
+                grains
+                    .iter()
+                    .map(|g| g.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", "),
+                d.value
+                    .baseline
+                    .as_deref()
+                    .unwrap_or(match grains.first() {
+                        Some(Grain::Quarter | Grain::RollingQuarter) => "2007-08 Q4",
+                        Some(Grain::CalendarYear) => "2008",
+                        _ => "2007-08",
+                    })
+            )),
+        ));
+    }
+    // an indicator reported by year has yearly LAA targets: a quarter's
+    // figure as their baseline compares unlike with unlike
+    if let Some(b) = bp
+        && !b.grain().is_yearly()
+        && let Some(year) = grains.iter().find(|g| g.is_yearly())
+    {
+        out.push(t.diag(
+            &format!("{p}.baseline.period"),
+            format!(
+                "the baseline period `{}` is a {}, but {} is reported by {} and its targets are yearly figures",
+                row.baseline.period,
+                b.grain().as_str().replace('_', " "),
+                row.indicator,
+                year.as_str().replace('_', " ")
+            ),
+            Some(format!(
+                "give the baseline year's figure, e.g. \"{}\"",
+                d.value
+                    .baseline
+                    .as_deref()
+                    .filter(|s| s.parse::<Period>().is_ok_and(|p| p.grain().is_yearly()))
+                    .unwrap_or("2007-08")
+            )),
+        ));
+    }
+    bp
+}
+
+/// One target of an entry: a financial year within the data and after the
+/// baseline, with a finite value.
+fn target_year(
+    t: &Located<Vec<LaaTargetDef>>,
+    p: &str,
+    row: &LaaTargetDef,
+    (y, v): (&str, f64),
+    baseline: Option<Period>,
+    (start, end): (Option<NaiveDate>, Option<NaiveDate>),
+    out: &mut Vec<Diagnostic>,
+) {
+    let path = format!("{p}.targets.{y}");
+    // a problem with the year is located at the key, not its value
+    let at_key = |d: Diagnostic| {
+        let k = t.positions.key(&path);
+        Diagnostic {
+            line: k.line,
+            column: k.column,
+            ..d
+        }
+    };
+    match y.parse::<Period>() {
+        Ok(fy @ Period::FinancialYear(_)) => {
+            if let Some(covered) = outside(fy, start, end) {
+                out.push(at_key(t.diag(
+                    &path,
+                    format!("target year `{y}` is outside the data"),
+                    Some(covered),
+                )));
+            } else if let Some(b) = baseline
+                && fy.end() <= b.end()
+            {
+                out.push(at_key(t.diag(
+                    &path,
+                    format!(
+                        "target year `{y}` does not end after the baseline period `{}`",
+                        row.baseline.period
+                    ),
+                    Some("targets are set for years after the baseline".into()),
+                )));
+            }
+        }
+        _ => out.push(at_key(t.diag(
+            &path,
+            format!("target period `{y}` is not a financial year"),
+            Some(
+                "targets are set per financial year, e.g. \"2008-09\", \"2009-10\", \"2010-11\""
+                    .into(),
+            ),
+        ))),
+    }
+    if !(v.is_finite() && v.abs() <= MAX_FIGURE) {
+        out.push(t.diag(
+            &path,
+            format!("a target must be a finite number up to {MAX_FIGURE:e}, not {v}"),
+            None,
+        ));
+    }
+}
+
+/// An entry's baseline: its period within the data, its value finite.
+fn baseline_bounds(
+    t: &Located<Vec<LaaTargetDef>>,
+    p: &str,
+    row: &LaaTargetDef,
+    baseline: Option<Period>,
+    (start, end): (Option<NaiveDate>, Option<NaiveDate>),
+    out: &mut Vec<Diagnostic>,
+) {
+    if let Some(b) = baseline
+        && let Some(covered) = outside(b, start, end)
+    {
+        out.push(t.diag(
+            &format!("{p}.baseline.period"),
+            format!(
+                "the baseline period `{}` is outside the data: the baseline would be empty",
+                row.baseline.period
+            ),
+            Some(covered),
+        ));
+    }
+    if !(row.baseline.value.is_finite() && row.baseline.value.abs() <= MAX_FIGURE) {
+        out.push(t.diag(
+            &format!("{p}.baseline.value"),
+            "the baseline value must be a finite number",
+            None,
+        ));
     }
 }
 

@@ -7,6 +7,7 @@
 use std::sync::Once;
 
 use plotters::coord::Shift;
+use plotters::coord::types::{RangedCoordf64, RangedCoordi32};
 use plotters::element::DashedPathElement;
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
@@ -334,23 +335,7 @@ impl Draw for Trend {
         let (root, foot) = with_key(root, &key);
         draw_key(&foot, &key)?;
         let root = &root;
-        let ys = self
-            .focus
-            .iter()
-            .flat_map(|(_, v, ci)| {
-                let mut o = vec![*v];
-                if let Some((a, b)) = ci {
-                    o.extend([*a, *b]);
-                }
-                o
-            })
-            .chain(self.national.iter().map(|p| p.1))
-            .chain(self.trajectory.iter().map(|p| p.1))
-            .chain(self.baseline.iter().map(|b| b.1));
-        let (lo, hi) = ys.fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), y| {
-            (a.min(y), b.max(y))
-        });
-        let (lo, hi) = padded(lo, hi);
+        let (lo, hi) = self.y_range();
         let n = self.labels.len() as i32;
         let d = axis_decimals(lo, hi, self.decimals);
         let labels = &self.labels;
@@ -377,8 +362,57 @@ impl Draw for Trend {
             .light_line_style(RGBColor(0xEE, 0xEE, 0xEE))
             .draw()
             .map_err(err)?;
-        let band: Vec<(i32, f64)> = self
+        let band = self.band();
+        if band.len() >= 4 {
+            chart
+                .draw_series(std::iter::once(Polygon::new(band, SKY.mix(0.35).filled())))
+                .map_err(err)?;
+        }
+        self.draw_references(&mut chart, n)?;
+        chart
+            .draw_series(LineSeries::new(
+                self.focus.iter().map(|(x, v, _)| (*x, *v)),
+                BLUE.stroke_width(3),
+            ))
+            .map_err(err)?;
+        chart
+            .draw_series(
+                self.focus
+                    .iter()
+                    .map(|(x, v, _)| Circle::new((*x, *v), 4, BLUE.filled())),
+            )
+            .map_err(err)?;
+        Ok(())
+    }
+}
+
+impl Trend {
+    /// The value axis's range: every value, interval end, national value,
+    /// trajectory point and the baseline, padded.
+    fn y_range(&self) -> (f64, f64) {
+        let ys = self
             .focus
+            .iter()
+            .flat_map(|(_, v, ci)| {
+                let mut o = vec![*v];
+                if let Some((a, b)) = ci {
+                    o.extend([*a, *b]);
+                }
+                o
+            })
+            .chain(self.national.iter().map(|p| p.1))
+            .chain(self.trajectory.iter().map(|p| p.1))
+            .chain(self.baseline.iter().map(|b| b.1));
+        let (lo, hi) = ys.fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), y| {
+            (a.min(y), b.max(y))
+        });
+        padded(lo, hi)
+    }
+
+    /// The outline of the interval band: upper ends left to right, then
+    /// lower ends back.
+    fn band(&self) -> Vec<(i32, f64)> {
+        self.focus
             .iter()
             .filter_map(|(x, _, ci)| ci.map(|c| (*x, c.1)))
             .chain(
@@ -387,12 +421,16 @@ impl Draw for Trend {
                     .rev()
                     .filter_map(|(x, _, ci)| ci.map(|c| (*x, c.0))),
             )
-            .collect();
-        if band.len() >= 4 {
-            chart
-                .draw_series(std::iter::once(Polygon::new(band, SKY.mix(0.35).filled())))
-                .map_err(err)?;
-        }
+            .collect()
+    }
+
+    /// The reference lines under the focus line: the baseline, the target
+    /// trajectory and England and Wales, each when there is one.
+    fn draw_references<DB: DrawingBackend>(
+        &self,
+        chart: &mut ChartContext<'_, DB, Cartesian2d<RangedCoordi32, RangedCoordf64>>,
+        n: i32,
+    ) -> DrawResult {
         if let Some((_, b)) = &self.baseline {
             chart
                 .draw_series(DashedLineSeries::new(
@@ -423,19 +461,6 @@ impl Draw for Trend {
                 ))
                 .map_err(err)?;
         }
-        chart
-            .draw_series(LineSeries::new(
-                self.focus.iter().map(|(x, v, _)| (*x, *v)),
-                BLUE.stroke_width(3),
-            ))
-            .map_err(err)?;
-        chart
-            .draw_series(
-                self.focus
-                    .iter()
-                    .map(|(x, v, _)| Circle::new((*x, *v), 4, BLUE.filled())),
-            )
-            .map_err(err)?;
         Ok(())
     }
 }
@@ -501,33 +526,6 @@ pub fn trend_chart(v: &IndicatorView<'_>, focus: &Focus) -> Result<Option<Chart>
         first,
         labels.last().cloned().unwrap_or_default()
     );
-    let desc = format!(
-        "Line chart of {} for {} by period from {} to {} in {}, with its 95% confidence interval as a shaded band{}{}{}. Latest value {}.",
-        ind.id,
-        focus.name,
-        first,
-        pts.last().map(|p| p.0.to_string()).unwrap_or_default(),
-        ind.units,
-        if national.is_empty() {
-            ""
-        } else {
-            ", England and Wales as a dotted line"
-        },
-        if baseline.is_some() {
-            ", the baseline as a dashed green line"
-        } else {
-            ""
-        },
-        if trajectory.len() >= 2 {
-            ", and the target trajectory as a dashed vermillion line"
-        } else {
-            ""
-        },
-        focus_pts
-            .last()
-            .map(|p| fmt(p.1, v.decimals as usize))
-            .unwrap_or_default()
-    );
     // the page heading names the indicator; the chart's caption stays short
     let caption = format!(
         "{}: {}, {} to {}",
@@ -548,7 +546,46 @@ pub fn trend_chart(v: &IndicatorView<'_>, focus: &Focus) -> Result<Option<Chart>
         trajectory_label: v.trajectory_label.clone(),
         decimals: v.decimals,
     };
+    let desc = trend_desc(ind, focus, first, pts.last().map(|p| p.0), &t);
     render(chart_stem(&ind.id, "trend"), title, desc, &t).map(Some)
+}
+
+/// The description of a trend chart from `first` to `last` (the latest
+/// period with a row): what it draws, and the latest value.
+fn trend_desc(
+    ind: &crate::definition::IndicatorDef,
+    focus: &Focus,
+    first: Period,
+    last: Option<Period>,
+    t: &Trend,
+) -> String {
+    format!(
+        "Line chart of {} for {} by period from {} to {} in {}, with its 95% confidence interval as a shaded band{}{}{}. Latest value {}.",
+        ind.id,
+        focus.name,
+        first,
+        last.map(|p| p.to_string()).unwrap_or_default(),
+        ind.units,
+        if t.national.is_empty() {
+            ""
+        } else {
+            ", England and Wales as a dotted line"
+        },
+        if t.baseline.is_some() {
+            ", the baseline as a dashed green line"
+        } else {
+            ""
+        },
+        if t.trajectory.len() >= 2 {
+            ", and the target trajectory as a dashed vermillion line"
+        } else {
+            ""
+        },
+        t.focus
+            .last()
+            .map(|p| fmt(p.1, t.decimals as usize))
+            .unwrap_or_default()
+    )
 }
 
 /// `ID-kind`, with characters outside `[A-Za-z0-9._-]` replaced.
@@ -558,11 +595,14 @@ pub fn chart_stem(id: &str, kind: &str) -> String {
 
 // ----------------------------------------------------------- comparison
 
+/// A comparison chart's bar: interval lower end, value, upper end, colour.
+type Bar = (f64, f64, f64, RGBColor);
+
 struct Comparison {
     title: String,
     x_desc: String,
     names: Vec<String>,
-    bars: Vec<(f64, f64, f64, RGBColor)>,
+    bars: Vec<Bar>,
     /// The region's and England and Wales's values, drawn as reference
     /// lines; `None` for counts, which an LA's count cannot be set against.
     region: Option<(String, f64)>,
@@ -610,17 +650,7 @@ impl Draw for Comparison {
         let (root, foot) = with_key(root, &legend);
         draw_key(&foot, &legend)?;
         let root = &root;
-        let (lo, hi) = self
-            .bars
-            .iter()
-            .flat_map(|b| [b.0, b.2])
-            .chain(self.markers.iter().flatten().copied())
-            .chain(self.region.iter().map(|r| r.1))
-            .chain(self.national)
-            .fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), y| {
-                (a.min(y), b.max(y))
-            });
-        let (lo, hi) = padded(lo, hi);
+        let (lo, hi) = self.x_range();
         let n = self.names.len() as i32;
         let d = axis_decimals(lo, hi, self.decimals);
         let names = &self.names;
@@ -671,6 +701,33 @@ impl Draw for Comparison {
                 ))
                 .map_err(err)?;
         }
+        self.draw_bars(&mut chart, n)
+    }
+}
+
+impl Comparison {
+    /// The value axis's range: every interval end, marker and reference
+    /// value, padded.
+    fn x_range(&self) -> (f64, f64) {
+        let (lo, hi) = self
+            .bars
+            .iter()
+            .flat_map(|b| [b.0, b.2])
+            .chain(self.markers.iter().flatten().copied())
+            .chain(self.region.iter().map(|r| r.1))
+            .chain(self.national)
+            .fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), y| {
+                (a.min(y), b.max(y))
+            });
+        padded(lo, hi)
+    }
+
+    /// Each bar, top down: its interval, its dot and its marker's cross.
+    fn draw_bars<DB: DrawingBackend>(
+        &self,
+        chart: &mut ChartContext<'_, DB, Cartesian2d<RangedCoordf64, RangedCoordi32>>,
+        n: i32,
+    ) -> DrawResult {
         for (i, (a, v, b, c)) in self.bars.iter().enumerate() {
             let y = n - 1 - i as i32;
             chart
@@ -787,6 +844,56 @@ pub fn comparison_chart(
     let has_ci = shown.iter().any(|r| r.ci_lower.is_some());
     let national = v.national.and_then(|r| r.value).filter(|_| !is_count);
     let title = format!("{} by local authority, {} {p}", ind.id, focus.region_name);
+    let desc = comparison_desc(v, focus, p, region, &shown, &left_out);
+    let c = Comparison {
+        title: title.clone(),
+        x_desc: ind.units.clone(),
+        names,
+        bars,
+        region: (!is_count).then(|| (focus.region_name.clone(), region)),
+        national,
+        markers: Vec::new(),
+        marker_label: None,
+        key: comparison_legend(&shown, &focus.region_name, has_ci),
+        decimals: v.decimals,
+    };
+    render(chart_stem(&ind.id, "la-comparison"), title, desc, &c).map(Some)
+}
+
+/// The colour key of the LA comparison chart; one grey entry when no LA
+/// is compared with the region.
+fn comparison_legend(
+    shown: &[&ResultRow],
+    region_name: &str,
+    has_ci: bool,
+) -> Vec<(String, RGBColor)> {
+    let mut k = comparison_key(shown, region_name);
+    if k.is_empty() {
+        let what = if has_ci {
+            "Local authority, with its 95% confidence interval (not compared)"
+        } else {
+            "Local authority (no confidence interval: not compared)"
+        };
+        k.push((what.to_string(), GREY));
+    }
+    k
+}
+
+/// The description of the LA comparison chart of `p`: the LAs `shown`
+/// against the region's value `region` (and England and Wales), which are
+/// significantly worse and better, and the LAs `left_out`.
+fn comparison_desc(
+    v: &IndicatorView<'_>,
+    focus: &Focus,
+    p: Period,
+    region: f64,
+    shown: &[&ResultRow],
+    left_out: &[&str],
+) -> String {
+    let ind = &v.ind.def;
+    let is_count = ind.value.kind == crate::definition::ValueKind::Count;
+    let has_ci = shown.iter().any(|r| r.ci_lower.is_some());
+    let national = v.national.and_then(|r| r.value).filter(|_| !is_count);
     let worse: Vec<&str> = shown
         .iter()
         .filter(|r| r.vs_region.is_some_and(stats::Comparison::is_worse))
@@ -832,7 +939,7 @@ pub fn comparison_chart(
     } else {
         String::new()
     };
-    let desc = format!(
+    format!(
         "Dot-and-interval chart of {} in {p} for {} of {}{}{reference}.{compared}{}",
         ind.id,
         counted(shown.len(), "local authority", "local authorities"),
@@ -842,32 +949,8 @@ pub fn comparison_chart(
         } else {
             ""
         },
-        left_out_note(&left_out)
-    );
-    let c = Comparison {
-        title: title.clone(),
-        x_desc: ind.units.clone(),
-        names,
-        bars,
-        region: (!is_count).then(|| (focus.region_name.clone(), region)),
-        national,
-        markers: Vec::new(),
-        marker_label: None,
-        key: {
-            let mut k = comparison_key(&shown, &focus.region_name);
-            if k.is_empty() {
-                let what = if has_ci {
-                    "Local authority, with its 95% confidence interval (not compared)"
-                } else {
-                    "Local authority (no confidence interval: not compared)"
-                };
-                k.push((what.to_string(), GREY));
-            }
-            k
-        },
-        decimals: v.decimals,
-    };
-    render(chart_stem(&ind.id, "la-comparison"), title, desc, &c).map(Some)
+        left_out_note(left_out)
+    )
 }
 
 /// The "compared with most similar areas" chart of a page. For a region's
@@ -889,9 +972,45 @@ pub fn peers_chart(
                 .into(),
         ));
     }
-    let published = |r: &&&ResultRow| !r.suppressed && r.value.is_some();
     let la_focus = focus.level == crate::geography::AreaLevel::La;
-    let (rows, pooled): (Vec<&ResultRow>, Option<f64>) = if la_focus {
+    let (rows, pooled) = peer_rows(v, la_focus);
+    if rows.is_empty() || (la_focus && pooled.is_none()) {
+        return Ok(Err(
+            if v.peer_rows.is_empty() && v.las.iter().all(|r| r.peer_value.is_none()) {
+                "no most similar groups (declare them in reports/peer-groups.yaml)".into()
+            } else {
+                "no published values to compare".into()
+            },
+        ));
+    }
+    let (names, bars) = peer_bars(&rows, focus, la_focus);
+    let t = if la_focus {
+        area_peers_text(v, focus, p, &rows, pooled)
+    } else {
+        region_peers_text(v, focus, p, &rows)
+    };
+    let c = Comparison {
+        title: t.title.clone(),
+        x_desc: ind.units.clone(),
+        names,
+        bars,
+        region: t.region,
+        national: None,
+        key: t.key,
+        markers: t.markers,
+        marker_label: t.marker_label,
+        decimals: v.decimals,
+    };
+    render(chart_stem(&ind.id, "peers"), t.title, t.desc, &c).map(Ok)
+}
+
+/// The rows of a peers chart with a published value, and the pooled value
+/// they are set against: for an LA's report, the area and its peers, best
+/// first, against its group's pooled value; for a region's pack, each LA
+/// with a group, each against its own (`None`).
+fn peer_rows<'a>(v: &IndicatorView<'a>, la_focus: bool) -> (Vec<&'a ResultRow>, Option<f64>) {
+    let published = |r: &&&ResultRow| !r.suppressed && r.value.is_some();
+    if la_focus {
         let mut rows: Vec<&ResultRow> = v.peer_rows.iter().filter(published).copied().collect();
         let pol = crate::assess::polarity(v.ind);
         rows.sort_by(|a, b| {
@@ -913,16 +1032,13 @@ pub fn peers_chart(
             .copied()
             .collect();
         (rows, None)
-    };
-    if rows.is_empty() || (la_focus && pooled.is_none()) {
-        return Ok(Err(
-            if v.peer_rows.is_empty() && v.las.iter().all(|r| r.peer_value.is_none()) {
-                "no most similar groups (declare them in reports/peer-groups.yaml)".into()
-            } else {
-                "no published values to compare".into()
-            },
-        ));
     }
+}
+
+/// The row names and bars of a peers chart: each area named with its
+/// comparison with its group (for an LA's report, only the area itself,
+/// the other members in mid grey).
+fn peer_bars(rows: &[&ResultRow], focus: &Focus, la_focus: bool) -> (Vec<String>, Vec<Bar>) {
     let word = |r: &ResultRow| comparison_word(r.vs_peers);
     let names: Vec<String> = rows
         .iter()
@@ -963,92 +1079,112 @@ pub fn peers_chart(
             ))
         })
         .collect();
+    (names, bars)
+}
+
+/// A peers chart's words and reference marks.
+struct PeersText {
+    title: String,
+    desc: String,
+    /// The solid reference line: the area's group's pooled value.
+    region: Option<(String, f64)>,
+    /// A cross per row: its own group's pooled value.
+    markers: Vec<Option<f64>>,
+    marker_label: Option<String>,
+    key: Vec<(String, RGBColor)>,
+}
+
+/// The words of an LA report's peers chart: the area and its peers against
+/// the group's `pooled` value, with the area's rank and verdict.
+fn area_peers_text(
+    v: &IndicatorView<'_>,
+    focus: &Focus,
+    p: Period,
+    rows: &[&ResultRow],
+    pooled: Option<f64>,
+) -> PeersText {
+    let ind = &v.ind.def;
     let d = v.decimals as usize;
-    let (title, desc, region, markers, marker_label, key) = if la_focus {
-        let own = v.focus;
-        let rank = own
-            .and_then(|r| r.peer_rank)
-            .map(|(k, of)| format!(" It ranks {k} of {of}."))
-            .unwrap_or_default();
-        let verdict = own
-            .and_then(|r| r.vs_peers)
-            .map(|c| format!(" Compared with the group: {}.", c.as_str()))
-            .unwrap_or_default();
-        let label = format!("Pooled value of {}'s most similar group", focus.name);
-        (
-            format!(
-                "{} compared with most similar areas, {} {p}",
-                ind.id, focus.name
-            ),
-            format!(
-                "Dot-and-interval chart of {} in {p} for {} and its most similar areas ({} with a published value), best first, each with its 95% confidence interval, against the group's pooled value {} (solid line), which re-sums the members' numerators and denominators.{rank}{verdict}",
-                ind.id,
-                focus.name,
-                rows.len(),
-                pooled.map(|x| fmt(x, d)).unwrap_or_default()
-            ),
-            pooled.map(|x| (label, x)),
-            Vec::new(),
-            None,
-            {
-                let mut k = comparison_key_by(
-                    &rows
-                        .iter()
-                        .copied()
-                        .filter(|r| r.area_code == focus.code)
-                        .collect::<Vec<_>>(),
-                    "its most similar group",
-                    |r| r.vs_peers,
-                );
-                k.push(("Another member of the group".into(), MID_GREY));
-                k
-            },
-        )
-    } else {
-        let list = |test: fn(stats::Comparison) -> bool| {
-            let names: Vec<&str> = rows
-                .iter()
-                .filter(|r| r.vs_peers.is_some_and(test))
-                .map(|r| r.area_name.as_str())
-                .collect();
-            if names.is_empty() {
-                "none".to_string()
-            } else {
-                names.join(", ")
-            }
-        };
-        (
-            format!(
-                "{} compared with most similar areas, {} {p}",
-                ind.id, focus.region_name
-            ),
-            format!(
-                "Dot-and-interval chart of {} in {p} for {} of {}, each with its 95% confidence interval and a cross at the pooled value of its own most similar group (the area and its peers, numerators and denominators re-summed). Significantly worse than their most similar areas: {}. Significantly better: {}.",
-                ind.id,
-                counted(rows.len(), "local authority", "local authorities"),
-                focus.region_name,
-                list(stats::Comparison::is_worse),
-                list(stats::Comparison::is_better),
-            ),
-            None,
-            rows.iter().map(|r| r.peer_value).collect(),
-            Some("Pooled value of the area's most similar group".to_string()),
-            comparison_key_by(&rows, "its most similar group", |r| r.vs_peers),
-        )
+    let own = v.focus;
+    let rank = own
+        .and_then(|r| r.peer_rank)
+        .map(|(k, of)| format!(" It ranks {k} of {of}."))
+        .unwrap_or_default();
+    let verdict = own
+        .and_then(|r| r.vs_peers)
+        .map(|c| format!(" Compared with the group: {}.", c.as_str()))
+        .unwrap_or_default();
+    let label = format!("Pooled value of {}'s most similar group", focus.name);
+    PeersText {
+        title: format!(
+            "{} compared with most similar areas, {} {p}",
+            ind.id, focus.name
+        ),
+        desc: format!(
+            "Dot-and-interval chart of {} in {p} for {} and its most similar areas ({} with a published value), best first, each with its 95% confidence interval, against the group's pooled value {} (solid line), which re-sums the members' numerators and denominators.{rank}{verdict}",
+            ind.id,
+            focus.name,
+            rows.len(),
+            pooled.map(|x| fmt(x, d)).unwrap_or_default()
+        ),
+        region: pooled.map(|x| (label, x)),
+        markers: Vec::new(),
+        marker_label: None,
+        key: {
+            let mut k = comparison_key_by(
+                &rows
+                    .iter()
+                    .copied()
+                    .filter(|r| r.area_code == focus.code)
+                    .collect::<Vec<_>>(),
+                "its most similar group",
+                |r| r.vs_peers,
+            );
+            k.push(("Another member of the group".into(), MID_GREY));
+            k
+        },
+    }
+}
+
+/// The words of a region pack's peers chart: each LA against its own
+/// group's pooled value, which are significantly worse and better.
+fn region_peers_text(
+    v: &IndicatorView<'_>,
+    focus: &Focus,
+    p: Period,
+    rows: &[&ResultRow],
+) -> PeersText {
+    let ind = &v.ind.def;
+    let list = |test: fn(stats::Comparison) -> bool| {
+        let names: Vec<&str> = rows
+            .iter()
+            .filter(|r| r.vs_peers.is_some_and(test))
+            .map(|r| r.area_name.as_str())
+            .collect();
+        if names.is_empty() {
+            "none".to_string()
+        } else {
+            names.join(", ")
+        }
     };
-    let c = Comparison {
-        title: title.clone(),
-        x_desc: ind.units.clone(),
-        names,
-        bars,
-        region,
-        national: None,
-        key,
-        markers,
-        marker_label,
-        decimals: v.decimals,
-    };
-    render(chart_stem(&ind.id, "peers"), title, desc, &c).map(Ok)
+    PeersText {
+        title: format!(
+            "{} compared with most similar areas, {} {p}",
+            ind.id, focus.region_name
+        ),
+        desc: format!(
+            "Dot-and-interval chart of {} in {p} for {} of {}, each with its 95% confidence interval and a cross at the pooled value of its own most similar group (the area and its peers, numerators and denominators re-summed). Significantly worse than their most similar areas: {}. Significantly better: {}.",
+            ind.id,
+            counted(rows.len(), "local authority", "local authorities"),
+            focus.region_name,
+            list(stats::Comparison::is_worse),
+            list(stats::Comparison::is_better),
+        ),
+        region: None,
+        markers: rows.iter().map(|r| r.peer_value).collect(),
+        marker_label: Some("Pooled value of the area's most similar group".to_string()),
+        key: comparison_key_by(rows, "its most similar group", |r| r.vs_peers),
+    }
 }
 
 /// The sentence naming the areas a chart leaves out (empty when none is).

@@ -83,6 +83,8 @@ fn decapitalised(s: &str) -> String {
 /// The funnel of a value kind around the benchmark value `bench` (the
 /// region's), or `None` for a count, which has no denominator. `den` and
 /// `num` are the names of the denominator and numerator measures.
+// Long because: one arm per value kind, each its axis, limit model and
+// method sentence, read side by side; split up, the kinds hide each other.
 pub fn funnel_scale(
     kind: ValueKind,
     per: Option<f64>,
@@ -483,6 +485,35 @@ fn y_range(pts: &[(f64, f64)], bench: f64, l998: &LimitLines) -> (f64, f64) {
     padded(lo, hi)
 }
 
+/// A funnel's point: across, up, its comparison, and its row.
+type FunnelPoint<'a> = (f64, f64, PointKind, &'a ResultRow);
+
+/// The points of the page's LAs that are published and placed on the
+/// scale's axes.
+fn funnel_points<'a>(v: &IndicatorView<'a>, scale: &FunnelScale) -> Vec<FunnelPoint<'a>> {
+    v.las
+        .iter()
+        .filter(|r| !r.suppressed)
+        .filter_map(|r| Some(((scale.x_of)(r)?, r.value?, PointKind::of(r.vs_region), *r)))
+        .filter(|(x, y, _, _)| x.is_finite() && *x > 0.0 && y.is_finite())
+        .collect()
+}
+
+/// The names of the points outside the 99.8% limits `l998`.
+fn outside_limits(pts: &[FunnelPoint<'_>], l998: &LimitLines) -> Vec<String> {
+    pts.iter()
+        .filter(|(x, y, _, _)| {
+            let lim = |l: &Vec<(f64, f64)>| interpolate(l, *x);
+            match (lim(&l998[0]), lim(&l998[1])) {
+                (Some(a), Some(b)) => *y < a.min(b) || *y > a.max(b),
+                (None, Some(b)) => *y > b,
+                _ => false,
+            }
+        })
+        .map(|p| p.3.area_name.clone())
+        .collect()
+}
+
 /// The funnel plot of a page, or why there is none.
 pub fn funnel_chart(
     v: &IndicatorView<'_>,
@@ -506,13 +537,7 @@ pub fn funnel_chart(
             ind.id
         )));
     };
-    let pts: Vec<(f64, f64, PointKind, &ResultRow)> = v
-        .las
-        .iter()
-        .filter(|r| !r.suppressed)
-        .filter_map(|r| Some(((scale.x_of)(r)?, r.value?, PointKind::of(r.vs_region), *r)))
-        .filter(|(x, y, _, _)| x.is_finite() && *x > 0.0 && y.is_finite())
-        .collect();
+    let pts = funnel_points(v, &scale);
     if pts.is_empty() {
         return Ok(Err("no local authority has a value to plot".into()));
     }
@@ -526,18 +551,7 @@ pub fn funnel_chart(
         .filter(|r| r.suppressed || r.value.is_none())
         .map(|r| r.area_name.as_str())
         .collect();
-    let outside: Vec<String> = pts
-        .iter()
-        .filter(|(x, y, _, _)| {
-            let lim = |l: &Vec<(f64, f64)>| interpolate(l, *x);
-            match (lim(&l998[0]), lim(&l998[1])) {
-                (Some(a), Some(b)) => *y < a.min(b) || *y > a.max(b),
-                (None, Some(b)) => *y > b,
-                _ => false,
-            }
-        })
-        .map(|p| p.3.area_name.clone())
-        .collect();
+    let outside = outside_limits(&pts, &l998);
     let title = format!("{} funnel plot, {} {p}", ind.id, focus.region_name);
     let desc = format!(
         "Funnel plot of {} in {p}: each of {} of {} as a dot, across at its {} and up at its value in {}, coloured by its comparison with the region, with 95% (dashed) and 99.8% (solid) control limits around the regional value {}. {} Outside the 99.8% limits: {}.{}",

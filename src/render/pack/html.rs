@@ -878,55 +878,9 @@ fn quality(h: &mut String, q: &Quality, doc: &PackDoc<'_>) {
         doc.extract_date, q.coverage_start, doc.extract_date
     );
     h.push_str("<h3>Rows read per extract table</h3>\n<table>\n<thead><tr><th>Table</th><th>Rows</th><th>Rows with no area code</th><th>Rows with no cohort date</th><th>Key</th><th>Duplicate rows</th></tr></thead>\n<tbody>\n");
-    for t in &q.tables {
-        let _ = writeln!(
-            h,
-            "<tr><td>{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td><td>{}</td><td class=\"num\">{}</td></tr>",
-            esc(&t.table),
-            t.rows,
-            t.null_area.map(|n| n.to_string()).unwrap_or_default(),
-            t.null_date
-                .iter()
-                .map(|(c, n)| format!("{n} ({})", esc(c)))
-                .collect::<Vec<_>>()
-                .join("; "),
-            t.key
-                .as_ref()
-                .map(|k| esc(&k.join(", ")))
-                .unwrap_or_else(|| "no key given".into()),
-            t.duplicates.map(|n| n.to_string()).unwrap_or_default()
-        );
-    }
+    rows_read(h, q);
     h.push_str("</tbody>\n</table>\n<p class=\"note\">Rows with no area code: cohort rows that no local authority can count. Rows with no cohort date: cohort rows that no period can count (an order still running has no termination date), so every indicator leaves them out. Duplicate rows: rows that repeat the key of an earlier row of the same table (the keys are named in the pack's <code>extract-keys.yaml</code>); duplicates are not removed: the indicators read the extract as supplied.</p>\n<h3>Periods not yet available</h3>\n<table>\n<thead><tr><th>Indicator</th><th>Periods to this pack's date whose follow-up ends after the extract date</th></tr></thead>\n<tbody>\n");
-    let mut any = false;
-    for v in &doc.views {
-        // periods after the pack's own are not part of this edition
-        let ps: Vec<&str> = q
-            .not_yet_available
-            .get(&v.ind.def.id)
-            .map(|ps| {
-                ps.iter()
-                    .filter(|p| {
-                        p.parse::<crate::period::Period>()
-                            .is_ok_and(|p| p.end() <= doc.as_at)
-                    })
-                    .map(String::as_str)
-                    .collect()
-            })
-            .unwrap_or_default();
-        if !ps.is_empty() {
-            any = true;
-            let _ = writeln!(
-                h,
-                "<tr><td>{}</td><td>{}</td></tr>",
-                esc(&v.ind.def.id),
-                esc(&ps.join(", "))
-            );
-        }
-    }
-    if !any {
-        h.push_str("<tr><td colspan=\"2\">none</td></tr>\n");
-    }
+    not_yet_available(h, q, doc);
     h.push_str("</tbody>\n</table>\n<h3>Suppression</h3>\n<ul>\n");
     if doc.kind == "strategy" {
         h.push_str("<li>This report shows England and Wales and its regions only: region and national figures are computed from all data and never suppressed.</li>\n");
@@ -956,6 +910,63 @@ fn quality(h: &mut String, q: &Quality, doc: &PackDoc<'_>) {
         h.push_str("</ul>\n");
     }
     h.push_str("</section>\n");
+}
+
+/// The rows of the table of rows read, one per extract table.
+fn rows_read(h: &mut String, q: &Quality) {
+    for t in &q.tables {
+        let _ = writeln!(
+            h,
+            "<tr><td>{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td><td>{}</td><td class=\"num\">{}</td></tr>",
+            esc(&t.table),
+            t.rows,
+            t.null_area.map(|n| n.to_string()).unwrap_or_default(),
+            t.null_date
+                .iter()
+                .map(|(c, n)| format!("{n} ({})", esc(c)))
+                .collect::<Vec<_>>()
+                .join("; "),
+            t.key
+                .as_ref()
+                .map(|k| esc(&k.join(", ")))
+                .unwrap_or_else(|| "no key given".into()),
+            t.duplicates.map(|n| n.to_string()).unwrap_or_default()
+        );
+    }
+}
+
+/// The rows of the table of periods not yet available, one per indicator
+/// with some to the pack's date (or one saying none).
+fn not_yet_available(h: &mut String, q: &Quality, doc: &PackDoc<'_>) {
+    let mut any = false;
+    for v in &doc.views {
+        // periods after the pack's own are not part of this edition
+        let ps: Vec<&str> = q
+            .not_yet_available
+            .get(&v.ind.def.id)
+            .map(|ps| {
+                ps.iter()
+                    .filter(|p| {
+                        p.parse::<crate::period::Period>()
+                            .is_ok_and(|p| p.end() <= doc.as_at)
+                    })
+                    .map(String::as_str)
+                    .collect()
+            })
+            .unwrap_or_default();
+        if !ps.is_empty() {
+            any = true;
+            let _ = writeln!(
+                h,
+                "<tr><td>{}</td><td>{}</td></tr>",
+                esc(&v.ind.def.id),
+                esc(&ps.join(", "))
+            );
+        }
+    }
+    if !any {
+        h.push_str("<tr><td colspan=\"2\">none</td></tr>\n");
+    }
 }
 
 fn appendix(h: &mut String, doc: &PackDoc<'_>) {

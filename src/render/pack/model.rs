@@ -208,63 +208,14 @@ pub fn indicator_view<'a>(
     let focus_row = p.and_then(|p| at(focus.level, &focus.code, p));
     let region_row = p.and_then(|p| at(AreaLevel::Region, &focus.region_code, p));
     let national = p.and_then(|p| at(AreaLevel::National, NATIONAL_CODE, p));
-    let mut las: Vec<&ResultRow> = p
-        .map(|p| {
-            own.iter()
-                .copied()
-                .filter(|r| {
-                    r.area_level == AreaLevel::La
-                        && r.period == p
-                        && las_in_region.contains(&r.area_code)
-                })
-                .collect()
-        })
+    let las = p
+        .map(|p| las_at(&own, p, las_in_region))
         .unwrap_or_default();
-    las.sort_by(|a, b| (&a.area_name, &a.area_code).cmp(&(&b.area_name, &b.area_code)));
     let grain = p.map(|p| p.grain());
     let start = grain.and_then(|g| ind.baseline_for(g));
-    let in_series = |r: &&ResultRow| {
-        r.value.is_some()
-            && Some(r.period.grain()) == grain
-            && p.is_some_and(|p| r.period.end() <= p.end())
-            && start.is_none_or(|s| r.period.end() >= s.end())
-    };
-    let mut series: Vec<&ResultRow> = own
-        .iter()
-        .copied()
-        .filter(|r| is(r, focus.level, &focus.code))
-        .filter(in_series)
-        .collect();
-    series.sort_by_key(|r| r.period.end());
-    let mut national_series: Vec<&ResultRow> = own
-        .iter()
-        .copied()
-        .filter(|r| is(r, AreaLevel::National, NATIONAL_CODE))
-        .filter(in_series)
-        .collect();
-    national_series.sort_by_key(|r| r.period.end());
-    let mut table_rows: Vec<&ResultRow> = own
-        .iter()
-        .copied()
-        .filter(|r| {
-            is(r, AreaLevel::National, NATIONAL_CODE)
-                || is(r, AreaLevel::Region, &focus.region_code)
-                || (r.area_level == AreaLevel::La && las_in_region.contains(&r.area_code))
-        })
-        .collect();
-    table_rows.sort_by(|a, b| {
-        let ka = (
-            std::cmp::Reverse((a.period.end(), a.period.grain())),
-            a.area_level,
-            &a.area_name,
-        );
-        let kb = (
-            std::cmp::Reverse((b.period.end(), b.period.grain())),
-            b.area_level,
-            &b.area_name,
-        );
-        ka.cmp(&kb)
-    });
+    let series = series_of(&own, (focus.level, &focus.code), p, start);
+    let national_series = series_of(&own, (AreaLevel::National, NATIONAL_CODE), p, start);
+    let table_rows = table_rows(&own, focus, las_in_region);
     let (trajectory, trajectory_label) = if laa_targets {
         laa_trajectory(catalog, ind, &focus.code, grain)
     } else {
@@ -293,6 +244,75 @@ pub fn indicator_view<'a>(
         trajectory,
         trajectory_label,
     })
+}
+
+/// The rows of the region's LAs at `p`, by name.
+fn las_at<'a>(own: &[&'a ResultRow], p: Period, las_in_region: &[String]) -> Vec<&'a ResultRow> {
+    let mut las: Vec<&ResultRow> = own
+        .iter()
+        .copied()
+        .filter(|r| {
+            r.area_level == AreaLevel::La && r.period == p && las_in_region.contains(&r.area_code)
+        })
+        .collect();
+    las.sort_by(|a, b| (&a.area_name, &a.area_code).cmp(&(&b.area_name, &b.area_code)));
+    las
+}
+
+/// The trend of one area, oldest first: its rows with a value of the
+/// grain of `p`, from `start` (the baseline, when there is one) to `p`.
+fn series_of<'a>(
+    own: &[&'a ResultRow],
+    (level, code): (AreaLevel, &str),
+    p: Option<Period>,
+    start: Option<Period>,
+) -> Vec<&'a ResultRow> {
+    let grain = p.map(|p| p.grain());
+    let mut series: Vec<&ResultRow> = own
+        .iter()
+        .copied()
+        .filter(|r| is(r, level, code))
+        .filter(|r| {
+            r.value.is_some()
+                && Some(r.period.grain()) == grain
+                && p.is_some_and(|p| r.period.end() <= p.end())
+                && start.is_none_or(|s| r.period.end() >= s.end())
+        })
+        .collect();
+    series.sort_by_key(|r| r.period.end());
+    series
+}
+
+/// The page table's rows: England and Wales, the region and its LAs at
+/// every period, latest first, then by level and name.
+fn table_rows<'a>(
+    own: &[&'a ResultRow],
+    focus: &Focus,
+    las_in_region: &[String],
+) -> Vec<&'a ResultRow> {
+    let mut table_rows: Vec<&ResultRow> = own
+        .iter()
+        .copied()
+        .filter(|r| {
+            is(r, AreaLevel::National, NATIONAL_CODE)
+                || is(r, AreaLevel::Region, &focus.region_code)
+                || (r.area_level == AreaLevel::La && las_in_region.contains(&r.area_code))
+        })
+        .collect();
+    table_rows.sort_by(|a, b| {
+        let ka = (
+            std::cmp::Reverse((a.period.end(), a.period.grain())),
+            a.area_level,
+            &a.area_name,
+        );
+        let kb = (
+            std::cmp::Reverse((b.period.end(), b.period.grain())),
+            b.area_level,
+            &b.area_name,
+        );
+        ka.cmp(&kb)
+    });
+    table_rows
 }
 
 /// For the national strategy report: put the regions' rows at the page's
@@ -452,86 +472,7 @@ pub fn exceptions(
             if r.suppressed {
                 continue;
             }
-            let mut reasons: Vec<Reason> = Vec::new();
-            let mut test = |p: Option<f64>, chance: f64| {
-                p.filter(|p| p.is_finite()).map(|p| {
-                    family.push((p, chance));
-                    family.len() - 1
-                })
-            };
-            let comparable_test = v.ind.def.value.kind != crate::definition::ValueKind::Count;
-            let t_region = if comparable_test {
-                test(r.p_vs_region, FLAG_CHANCE_95)
-            } else {
-                None
-            };
-            let t_national = if comparable_test {
-                test(r.p_vs_national, FLAG_CHANCE_95)
-            } else {
-                None
-            };
-            let t_trend = test(r.p_trend, FLAG_CHANCE_998);
-            let t_change = test(r.p_change, FLAG_CHANCE_95);
-            // a count is not compared with the region's total
-            let comparable = v.ind.def.value.kind != crate::definition::ValueKind::Count;
-            let region_value = v
-                .region
-                .map(|r| value_text(r, v.decimals))
-                .unwrap_or_default();
-            let national_value = v
-                .national
-                .map(|r| value_text(r, v.decimals))
-                .unwrap_or_default();
-            if comparable && r.vs_region.is_some_and(Comparison::is_worse) {
-                reasons.push((
-                    format!(
-                        "significantly worse than {} ({} against {region_value}; {} confidence)",
-                        focus.region_name,
-                        value_text(r, v.decimals),
-                        if r.vs_region == Some(Comparison::Worst) {
-                            "99.8%"
-                        } else {
-                            "95%"
-                        }
-                    ),
-                    t_region,
-                ));
-            }
-            if comparable && r.vs_national.is_some_and(Comparison::is_worse) {
-                reasons.push((
-                    format!(
-                        "significantly worse than England and Wales ({} against {national_value})",
-                        value_text(r, v.decimals)
-                    ),
-                    t_national,
-                ));
-            }
-            if r.trend == Some(Trend::Worsening) {
-                reasons.push((
-                    "worsening: a significant trend over the last five periods".into(),
-                    t_trend,
-                ));
-            }
-            if r.status.is_some_and(Status::is_worse) {
-                reasons.push(("significantly worse than its baseline".into(), t_change));
-            }
-            if let Some(line) = laa
-                .get(&r.area_code)
-                .and_then(|ls| ls.iter().find(|l| l.indicator == v.ind.def.id))
-                && line.status.is_behind()
-            {
-                let d = v.decimals as usize;
-                let n = |x: Option<f64>| x.map(|x| format!("{x:.d$}")).unwrap_or_default();
-                reasons.push((format!(
-                    "off its LAA trajectory ({}): {} in {} against a trajectory of {} and a {} target of {}",
-                    line.status,
-                    n(line.latest_value),
-                    line.latest_period.map(|p| p.to_string()).unwrap_or_default(),
-                    n(line.trajectory),
-                    line.year,
-                    n(line.target)
-                ), None));
-            }
+            let mut reasons = row_reasons(v, r, focus, laa, &mut family);
             reasons.dedup();
             if !reasons.is_empty() {
                 pending.push((
@@ -549,6 +490,106 @@ pub fn exceptions(
         }
     }
     control_exceptions(pending, &family, rate)
+}
+
+/// Why row `r` of page `v` is an exception, each reason with the index of
+/// its test in `family`; every test made for the row (flagged or not) is
+/// added to `family`, in a fixed order.
+fn row_reasons(
+    v: &IndicatorView<'_>,
+    r: &ResultRow,
+    focus: &Focus,
+    laa: &BTreeMap<String, Vec<LaaLine>>,
+    family: &mut Vec<(f64, f64)>,
+) -> Vec<Reason> {
+    let mut reasons: Vec<Reason> = Vec::new();
+    let mut test = |p: Option<f64>, chance: f64| {
+        p.filter(|p| p.is_finite()).map(|p| {
+            family.push((p, chance));
+            family.len() - 1
+        })
+    };
+    let comparable_test = v.ind.def.value.kind != crate::definition::ValueKind::Count;
+    let t_region = if comparable_test {
+        test(r.p_vs_region, FLAG_CHANCE_95)
+    } else {
+        None
+    };
+    let t_national = if comparable_test {
+        test(r.p_vs_national, FLAG_CHANCE_95)
+    } else {
+        None
+    };
+    let t_trend = test(r.p_trend, FLAG_CHANCE_998);
+    let t_change = test(r.p_change, FLAG_CHANCE_95);
+    // a count is not compared with the region's total
+    let comparable = v.ind.def.value.kind != crate::definition::ValueKind::Count;
+    let region_value = v
+        .region
+        .map(|r| value_text(r, v.decimals))
+        .unwrap_or_default();
+    let national_value = v
+        .national
+        .map(|r| value_text(r, v.decimals))
+        .unwrap_or_default();
+    if comparable && r.vs_region.is_some_and(Comparison::is_worse) {
+        reasons.push((
+            format!(
+                "significantly worse than {} ({} against {region_value}; {} confidence)",
+                focus.region_name,
+                value_text(r, v.decimals),
+                if r.vs_region == Some(Comparison::Worst) {
+                    "99.8%"
+                } else {
+                    "95%"
+                }
+            ),
+            t_region,
+        ));
+    }
+    if comparable && r.vs_national.is_some_and(Comparison::is_worse) {
+        reasons.push((
+            format!(
+                "significantly worse than England and Wales ({} against {national_value})",
+                value_text(r, v.decimals)
+            ),
+            t_national,
+        ));
+    }
+    if r.trend == Some(Trend::Worsening) {
+        reasons.push((
+            "worsening: a significant trend over the last five periods".into(),
+            t_trend,
+        ));
+    }
+    if r.status.is_some_and(Status::is_worse) {
+        reasons.push(("significantly worse than its baseline".into(), t_change));
+    }
+    if let Some(line) = laa
+        .get(&r.area_code)
+        .and_then(|ls| ls.iter().find(|l| l.indicator == v.ind.def.id))
+        && line.status.is_behind()
+    {
+        reasons.push((laa_reason(line, v.decimals), None));
+    }
+    reasons
+}
+
+/// The reason text of an area off its LAA trajectory.
+fn laa_reason(line: &LaaLine, decimals: u8) -> String {
+    let d = decimals as usize;
+    let n = |x: Option<f64>| x.map(|x| format!("{x:.d$}")).unwrap_or_default();
+    format!(
+        "off its LAA trajectory ({}): {} in {} against a trajectory of {} and a {} target of {}",
+        line.status,
+        n(line.latest_value),
+        line.latest_period
+            .map(|p| p.to_string())
+            .unwrap_or_default(),
+        n(line.trajectory),
+        line.year,
+        n(line.target)
+    )
 }
 
 /// A reason's text and the index of its test in the family (none for a

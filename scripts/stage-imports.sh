@@ -39,7 +39,8 @@ sub scan {
 }
 my %rootitems;
 sub note { my ($from, $head) = @_; my $to = exists $mods{$head} ? $head : "crate root"; return if $to eq $from; $edges{$from}{$to}++; $rootitems{$from}{$head} = 1 if $to eq "crate root" }
-for my $m (sort keys %mods) { my $p = -d "src/$m" ? "src/$m" : "src/$m.rs"; scan($m, $p, "crate") }
+# a module is its file `src/m.rs`, its folder `src/m/`, or both
+for my $m (sort keys %mods) { for my $p ("src/$m.rs", "src/$m") { scan($m, $p, "crate") if -e $p } }
 scan("lib.rs", "src/lib.rs", "crate");
 { # lib.rs names its modules without `crate::`
   open(my $h, "<", "src/lib.rs") or die; local $/; my $t = <$h>; close $h; $t =~ s{//[^\n]*}{}g;

@@ -3,7 +3,6 @@
 //! rolled up to region and national by re-summing.
 
 mod aggregates;
-mod areas;
 #[cfg(feature = "ballista")]
 pub mod ballista;
 mod diagnose;
@@ -163,7 +162,7 @@ impl Session {
                     source,
                 })?;
         }
-        let areas = areas::load_areas(&ctx, &catalog).await?;
+        let areas = catalog.areas.clone();
         let (coverage_start, extract_date) = coverage(&ctx, &catalog, extract).await?;
         Ok(Session {
             ctx,

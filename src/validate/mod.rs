@@ -4,6 +4,7 @@
 //! definition into a [`ValidIndicator`] the planner can compile without
 //! further checks.
 
+pub(crate) mod areas;
 pub mod calendar;
 pub mod data;
 pub mod expr;
@@ -29,6 +30,15 @@ pub enum ValidateError {
     /// The extract could not be read.
     #[error(transparent)]
     Extract(#[from] ExtractError),
+    /// The geography table's rows are unusable (no code, a duplicate LA,
+    /// a control character, no rows).
+    #[error("geography table {table}: {message}")]
+    Geography {
+        /// The table.
+        table: String,
+        /// What is wrong, and the fix.
+        message: String,
+    },
 }
 
 impl ValidateError {
@@ -103,6 +113,8 @@ pub struct ValidCatalog {
     pub geography: TableFiles,
     /// Notes on the extract's data (rows with no person key, ...).
     pub notes: Vec<data::DataNote>,
+    /// The area lookup, read from the geography table once, here.
+    pub areas: crate::geography::AreaLookup,
 }
 
 impl ValidCatalog {
@@ -167,10 +179,33 @@ pub fn validate(catalog: Catalog, extract: &Extract) -> Result<ValidCatalog, Val
             }
         }
     }
-    rules::check_catalog(&catalog, &geography, &mut diags);
-    if !diags.is_empty() {
-        return Err(ValidateError::Invalid(diags));
-    }
+    // the area lookup, read once here: the LAA targets' areas are checked
+    // against it, and execution takes it as it is. With the geography's
+    // columns wrong, every target's area would be reported unknown: the
+    // one cause is enough
+    let before = diags.len();
+    rules::geography_columns(&catalog, &geography, &mut diags);
+    let columns_ok = diags.len() == before;
+    let areas = if !columns_ok {
+        None
+    } else {
+        match areas::read_areas(&geography, &catalog.geography) {
+            Ok(a) => Some(a),
+            Err(e) if diags.is_empty() => return Err(e),
+            // the definitions' own problems first; their fix comes first
+            Err(_) => None,
+        }
+    };
+    rules::check_catalog(
+        &catalog,
+        &geography,
+        columns_ok.then_some(areas.as_ref()),
+        &mut diags,
+    );
+    let areas = match areas {
+        Some(a) if diags.is_empty() => a,
+        _ => return Err(ValidateError::Invalid(diags)),
+    };
     // every table read once: dates outside the plausible range are refused
     // here, naming table, column and rows, not mid-run by the engine
     let mut seen = std::collections::BTreeSet::new();
@@ -185,6 +220,7 @@ pub fn validate(catalog: Catalog, extract: &Extract) -> Result<ValidCatalog, Val
     }
     let notes = data::check_data(&valid)?;
     Ok(ValidCatalog {
+        areas,
         indicators: valid,
         catalog,
         geography,

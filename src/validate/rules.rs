@@ -10,19 +10,26 @@ use chrono::NaiveDate;
 use super::expr::suggest;
 use crate::definition::{Catalog, Diagnostic, LaaTargetDef, Located};
 use crate::extract::{Extract, TableFiles};
+use crate::geography::AreaLookup;
 use crate::period::{Grain, Period};
 
 /// Run every catalog-level rule.
-pub fn check_catalog(catalog: &Catalog, geography: &TableFiles, out: &mut Vec<Diagnostic>) {
+/// `targets_against` is `None` when the geography's columns are wrong
+/// ([`geography_columns`] has said so): every target's area would then be
+/// reported unknown, and the one cause is enough. Inside, the area lookup
+/// when it could be read; without it an area is only checked for the
+/// shape of an LA code.
+pub fn check_catalog(
+    catalog: &Catalog,
+    geography: &TableFiles,
+    targets_against: Option<Option<&AreaLookup>>,
+    out: &mut Vec<Diagnostic>,
+) {
     unique_ids(catalog, out);
     psa_members(catalog, out);
     indicator_bounds(catalog, geography, out);
-    let before = out.len();
-    geography_columns(catalog, geography, out);
-    // with the geography's columns wrong, every target's area would be
-    // reported unknown: the one cause is enough
-    if out.len() == before {
-        laa_targets(catalog, geography, out);
+    if let Some(areas) = targets_against {
+        laa_targets(catalog, geography, areas, out);
     }
 }
 
@@ -226,7 +233,7 @@ fn non_text_type<'a>(
 
 /// The lookup table's columns named in geography.yaml: each there, text,
 /// and (the code and region code) never null.
-fn geography_columns(catalog: &Catalog, geography: &TableFiles, out: &mut Vec<Diagnostic>) {
+pub fn geography_columns(catalog: &Catalog, geography: &TableFiles, out: &mut Vec<Diagnostic>) {
     let g = &catalog.geography;
     let names: Vec<&str> = geography
         .schema
@@ -291,47 +298,6 @@ fn geography_columns(catalog: &Catalog, geography: &TableFiles, out: &mut Vec<Di
     }
 }
 
-/// The LA codes of the geography table, from its Parquet files.
-fn geography_codes(column: &str, geography: &TableFiles) -> Result<BTreeSet<String>, String> {
-    use datafusion::arrow::array::{Array, StringArray};
-    use datafusion::arrow::compute::cast;
-    use datafusion::arrow::datatypes::DataType;
-    use parquet::arrow::ProjectionMask;
-    use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
-
-    let mut codes = BTreeSet::new();
-    for path in &geography.files {
-        let what = |e: &dyn std::fmt::Display| format!("cannot read {}: {e}", path.display());
-        let file = geography.location.source(path).map_err(|e| what(&e))?;
-        let builder = ParquetRecordBatchReaderBuilder::try_new(file).map_err(|e| what(&e))?;
-        let Some(idx) = builder
-            .schema()
-            .fields()
-            .iter()
-            .position(|f| f.name() == column)
-        else {
-            return Err(format!("{} has no column `{column}`", path.display()));
-        };
-        let mask = ProjectionMask::roots(builder.parquet_schema(), [idx]);
-        let reader = builder
-            .with_projection(mask)
-            .build()
-            .map_err(|e| what(&e))?;
-        for batch in reader {
-            let batch = batch.map_err(|e| what(&e))?;
-            let col = cast(batch.column(0), &DataType::Utf8).map_err(|e| what(&e))?;
-            let Some(strings) = col.as_any().downcast_ref::<StringArray>() else {
-                return Err(format!(
-                    "column `{column}` of {} is not text",
-                    path.display()
-                ));
-            };
-            codes.extend(strings.iter().flatten().map(str::to_string));
-        }
-    }
-    Ok(codes)
-}
-
 /// First day and last day the extract covers, as far as its manifest says
 /// (the engine's coverage: `from` and `extract_date`).
 fn manifest_coverage(geography: &TableFiles) -> (Option<NaiveDate>, Option<NaiveDate>) {
@@ -365,10 +331,15 @@ fn outside(p: Period, start: Option<NaiveDate>, end: Option<NaiveDate>) -> Optio
 
 /// The LAA targets file: each entry's area, indicator, baseline and target
 /// years, and one entry per area and indicator.
-fn laa_targets(catalog: &Catalog, geography: &TableFiles, out: &mut Vec<Diagnostic>) {
+fn laa_targets(
+    catalog: &Catalog,
+    geography: &TableFiles,
+    areas: Option<&AreaLookup>,
+    out: &mut Vec<Diagnostic>,
+) {
     let Some(t) = &catalog.targets else { return };
     let known = ids(catalog);
-    let codes = target_area_codes(catalog, geography, t, out);
+    let codes: Option<BTreeSet<String>> = areas.map(|a| a.las.keys().cloned().collect());
     let code_list: Vec<&str> = codes.iter().flatten().map(String::as_str).collect();
     let coverage = manifest_coverage(geography);
     let mut seen: BTreeMap<(&str, &str), usize> = BTreeMap::new();
@@ -401,40 +372,6 @@ fn laa_targets(catalog: &Catalog, geography: &TableFiles, out: &mut Vec<Diagnost
             None => {
                 seen.insert((row.area.as_str(), row.indicator.as_str()), i);
             }
-        }
-    }
-}
-
-/// The LA codes the targets' areas are checked against: `None` when the
-/// geography table has no code column (geography_columns has reported it
-/// already) or cannot be read (reported here).
-fn target_area_codes(
-    catalog: &Catalog,
-    geography: &TableFiles,
-    t: &Located<Vec<LaaTargetDef>>,
-    out: &mut Vec<Diagnostic>,
-) -> Option<BTreeSet<String>> {
-    let code_col = &catalog.geography.code;
-    if !geography
-        .schema
-        .fields()
-        .iter()
-        .any(|f| f.name() == code_col)
-    {
-        return None;
-    }
-    match geography_codes(code_col, geography) {
-        Ok(c) => Some(c),
-        Err(e) => {
-            out.push(t.diag(
-                "",
-                format!("cannot check the LAA areas: {e}"),
-                Some(format!(
-                    "the areas are checked against column `{code_col}` of table `{}`",
-                    catalog.geography.table
-                )),
-            ));
-            None
         }
     }
 }

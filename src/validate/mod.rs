@@ -143,6 +143,45 @@ impl ValidCatalog {
     }
 }
 
+/// The area lookup, read once, at validation: the LAA targets' areas are
+/// checked against it, and execution takes it as it is. First whether
+/// the geography's columns are right (else every target's area would be
+/// reported unknown: the one cause is enough, and the lookup is not read).
+/// A lookup that cannot be read is the error, unless the definitions have
+/// problems of their own: theirs are reported first.
+fn area_lookup(
+    catalog: &Catalog,
+    geography: &TableFiles,
+    diags: &mut Vec<Diagnostic>,
+) -> Result<(bool, Option<crate::geography::AreaLookup>), ValidateError> {
+    let before = diags.len();
+    rules::geography_columns(catalog, geography, diags);
+    if diags.len() > before {
+        return Ok((false, None));
+    }
+    match areas::read_areas(geography, &catalog.geography) {
+        Ok(a) => Ok((true, Some(a))),
+        Err(e) if diags.is_empty() => Err(e),
+        Err(_) => Ok((true, None)),
+    }
+}
+
+/// Every table read once: dates outside the plausible range are refused
+/// here, naming table, column and rows, not mid-run by the engine.
+fn check_all_dates(valid: &[ValidIndicator], geography: &TableFiles) -> Result<(), ValidateError> {
+    let mut seen = std::collections::BTreeSet::new();
+    for t in valid
+        .iter()
+        .flat_map(|v| v.sources.values().map(|s| &s.table))
+        .chain(std::iter::once(geography))
+    {
+        if seen.insert(t.name.clone()) {
+            t.check_dates()?;
+        }
+    }
+    Ok(())
+}
+
 /// Stage entry point: validate every definition of `catalog` against `extract`.
 pub fn validate(catalog: Catalog, extract: &Extract) -> Result<ValidCatalog, ValidateError> {
     let mut diags = Vec::new();
@@ -179,23 +218,7 @@ pub fn validate(catalog: Catalog, extract: &Extract) -> Result<ValidCatalog, Val
             }
         }
     }
-    // the area lookup, read once here: the LAA targets' areas are checked
-    // against it, and execution takes it as it is. With the geography's
-    // columns wrong, every target's area would be reported unknown: the
-    // one cause is enough
-    let before = diags.len();
-    rules::geography_columns(&catalog, &geography, &mut diags);
-    let columns_ok = diags.len() == before;
-    let areas = if !columns_ok {
-        None
-    } else {
-        match areas::read_areas(&geography, &catalog.geography) {
-            Ok(a) => Some(a),
-            Err(e) if diags.is_empty() => return Err(e),
-            // the definitions' own problems first; their fix comes first
-            Err(_) => None,
-        }
-    };
+    let (columns_ok, areas) = area_lookup(&catalog, &geography, &mut diags)?;
     rules::check_catalog(
         &catalog,
         &geography,
@@ -206,18 +229,7 @@ pub fn validate(catalog: Catalog, extract: &Extract) -> Result<ValidCatalog, Val
         Some(a) if diags.is_empty() => a,
         _ => return Err(ValidateError::Invalid(diags)),
     };
-    // every table read once: dates outside the plausible range are refused
-    // here, naming table, column and rows, not mid-run by the engine
-    let mut seen = std::collections::BTreeSet::new();
-    for t in valid
-        .iter()
-        .flat_map(|v| v.sources.values().map(|s| &s.table))
-        .chain(std::iter::once(&geography))
-    {
-        if seen.insert(t.name.clone()) {
-            t.check_dates()?;
-        }
-    }
+    check_all_dates(&valid, &geography)?;
     let notes = data::check_data(&valid)?;
     Ok(ValidCatalog {
         areas,

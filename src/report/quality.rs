@@ -280,8 +280,10 @@ async fn unknown_codes(
     table: &str,
     column: String,
 ) -> Result<UnknownArea, ReportError> {
-    use datafusion::arrow::array::{Array, ArrayRef, AsArray, RecordBatch, StringArray};
-    use datafusion::arrow::datatypes::{DataType, Field, Int64Type, Schema};
+    use datafusion::arrow::array::{Array, AsArray};
+    use datafusion::arrow::datatypes::{DataType, Int64Type};
+    use datafusion::common::ScalarValue;
+    use datafusion::logical_expr::LogicalPlanBuilder;
     use datafusion::prelude::JoinType;
     let quoted = col(format!("\"{column}\""));
     let area_type = df
@@ -290,23 +292,33 @@ async fn unknown_codes(
         .map_err(|e| df_err(table, e))?
         .data_type()
         .clone();
-    // the lookup's codes in the column's own type, so the join casts nothing per row
-    let codes: ArrayRef = std::sync::Arc::new(
-        session
-            .areas
-            .las
-            .keys()
-            .map(|c| Some(c.as_str()))
-            .collect::<StringArray>(),
-    );
-    let lookup = datafusion::arrow::compute::cast(&codes, &area_type)
-        .map_err(|e| df_err(table, e.into()))?;
-    let schema = Schema::new(vec![Field::new("__la", area_type, true)]);
-    let lookup = RecordBatch::try_new(std::sync::Arc::new(schema), vec![lookup])
-        .map_err(|e| df_err(table, e.into()))?;
-    let batches = session
-        .ctx
-        .read_batch(lookup)
+    // the lookup's codes in the column's own type, so the join casts
+    // nothing per row; a VALUES list (not an in-memory table) so the plan
+    // serializes for a Ballista cluster like every other
+    let rows = session
+        .areas
+        .las
+        .keys()
+        .map(|c| {
+            ScalarValue::Utf8(Some(c.clone()))
+                .cast_to(&area_type)
+                .map(|v| vec![lit(v)])
+        })
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|e| df_err(table, e))?;
+    if rows.is_empty() {
+        return Ok(UnknownArea {
+            cohort: false,
+            column,
+            rows: 0,
+            codes: Vec::new(),
+            distinct: 0,
+        });
+    }
+    let batches = LogicalPlanBuilder::values(rows)
+        .and_then(|b| b.project(vec![col("column1").alias("__la")]))
+        .and_then(|b| b.build())
+        .map(|plan| DataFrame::new(session.ctx.state(), plan))
         .and_then(|las| {
             df.clone()
                 .select(vec![quoted.alias("__code")])?

@@ -19,7 +19,11 @@ cd "$(dirname "$0")/.."
 secs="${1:-60}"
 target_dir="${FUZZ_TARGET_DIR:-${CARGO_TARGET_DIR:-$HOME/.cache/pireport/target}-fuzz}"
 mkdir -p "$target_dir"
-rustup toolchain list | grep -q '^nightly' || rustup toolchain install nightly --profile minimal
+# (no `| grep -q` under pipefail: grep's early exit could fail the pipe)
+case "$(rustup toolchain list)" in
+  *nightly*) ;;
+  *) rustup toolchain install nightly --profile minimal ;;
+esac
 command -v cargo-fuzz >/dev/null || cargo install cargo-fuzz --locked
 work="$(mktemp -d)"
 trap 'rm -rf "$work"' EXIT

@@ -68,22 +68,8 @@ const STRATEGY_IDS: [&str; 9] = [
 ];
 /// The region whose LAs are compared.
 const REGION: &str = "E12000002";
-const TABLES: [&str; 14] = [
-    "areas",
-    "offences",
-    "recorded_crime",
-    "dip_tests",
-    "probation_caseload",
-    "ppo_cohort",
-    "treatment_episodes",
-    "tellus_survey",
-    "reoffending_cohort",
-    "prison_mdt",
-    "probation_orders",
-    "place_survey",
-    "ypsms_custody",
-    "bank_holidays",
-];
+// every table of the data contract
+use pireport::generate::TABLES;
 
 // ---------------------------------------------------------------------------
 // Periods: labels parsed here, independently of the engine's period code.

@@ -224,10 +224,10 @@ async fn count_table(
         .into());
     }
     let unknown_area = match area_column(session, &df, table, cohort) {
-        Some(column) => Some(UnknownArea {
-            cohort: cohort.area.as_ref() == Some(&column),
-            ..unknown_codes(session, &df, table, column).await?
-        }),
+        Some(column) => {
+            let in_cohort = cohort.area.as_ref() == Some(&column);
+            Some(unknown_codes(session, &df, table, column, in_cohort).await?)
+        }
         None => None,
     };
     Ok(TableCount {
@@ -279,6 +279,7 @@ async fn unknown_codes(
     df: &DataFrame,
     table: &str,
     column: String,
+    cohort: bool,
 ) -> Result<UnknownArea, ReportError> {
     use datafusion::arrow::array::{Array, AsArray};
     use datafusion::arrow::datatypes::{DataType, Int64Type};
@@ -308,7 +309,7 @@ async fn unknown_codes(
         .map_err(|e| df_err(table, e))?;
     if rows.is_empty() {
         return Ok(UnknownArea {
-            cohort: false,
+            cohort,
             column,
             rows: 0,
             codes: Vec::new(),
@@ -349,7 +350,7 @@ async fn unknown_codes(
     let distinct = codes.len() as u64;
     codes.truncate(UNKNOWN_CODES_SHOWN);
     Ok(UnknownArea {
-        cohort: false,
+        cohort,
         column,
         rows,
         codes,

@@ -8,6 +8,16 @@ indicator and in total (same thread count), checks that both give the same
 numerator and denominator for every LA x computed period, and prints
 pireport time, DuckDB time and their ratio.
 
+Every definition in the indicators directory needs its `sql/ID.sql`, a
+second implementation written from `indicators.md` of the spec: one
+DuckDB query over views named after the extract's tables and a temp table
+`periods(period, p_start, p_end, p_year)` of the periods pireport computed
+for that indicator (not-yet-available ones left out): a financial year, a
+quarter, the 12 months ending with a quarter for a `rolling_quarter`
+indicator, or a calendar year (survey years match `p_year`). It returns
+`period, la_code, numerator, denominator`, the denominator NULL for a
+count.
+
 Run it through `benches/peer/run.sh`, which creates the virtualenv with
 duckdb and builds the release binary. Exit status: 0 when every figure
 agrees, 1 on any mismatch, 2 when something could not run.
@@ -390,6 +400,12 @@ def compare_engines(args) -> int:
     missing = [i for i in ids if not (SQL_DIR / f"{i}.sql").is_file()]
     if missing:
         raise PeerError(f"no DuckDB SQL for {', '.join(missing)} in {SQL_DIR}")
+    # the CSV labels a quarter and a rolling quarter alike: one periods table
+    # (and one figure per LA and label) could not serve both
+    both = [i for i in ids if {"quarter", "rolling_quarter"} <= set(grains[i])]
+    if both:
+        raise PeerError(f"{', '.join(both)}: grains quarter and rolling_quarter share "
+                        "their period labels, so the figures cannot be compared")
     manifest = (data / "manifest.yaml").read_text()
     rows_line = re.search(r"^scale:\s*(\S+)", manifest, re.M)
     print(f"extract {data} (scale {rows_line.group(1) if rows_line else '?'}), "

@@ -443,13 +443,14 @@ def compare_engines(args) -> int:
                 per_duck[i] = best([run_duckdb({**base, "queries": [jobs[i]]})
                                     for _ in range(args.repeat)])
 
+        w = max([10, *map(len, ids)])  # width of the id column
         failures = 0
         for i in ids:
             lines, n, foreign = compare(i, engine[i], duck_total["results"][i]["rows"])
             failures += len(lines)
             status = "agree" if not lines else f"{len(lines)} MISMATCHES"
             note = f"; {foreign} DuckDB rows of area codes not in the geography" if foreign else ""
-            print(f"check {i:<10} {n:>6} LA x period rows, {len(engine[i]['periods'])} periods: "
+            print(f"check {i:<{w}} {n:>6} LA x period rows, {len(engine[i]['periods'])} periods: "
                   f"{status}{note}")
             for line in lines[:args.show]:
                 print(f"  {line}")
@@ -460,24 +461,24 @@ def compare_engines(args) -> int:
         print()
         print(pt["floor_table"].rstrip())
         print()
-        head = (f"{'indicator':<10} {'pireport s':>10} {'DuckDB s':>9} {'ratio':>6} "
+        head = (f"{'indicator':<{w}} {'pireport s':>10} {'DuckDB s':>9} {'ratio':>6} "
                 f"{'scan floor s':>12} {'x floor':>7} {'pireport MiB':>12} {'DuckDB MiB':>10}")
         print(head)
         print("-" * len(head))
         for i in ids if per_engine else []:
             e, d = per_engine[i], per_duck[i]
-            print(f"{i:<10} {e['seconds']:>10.3f} {d['seconds']:>9.3f} "
+            print(f"{i:<{w}} {e['seconds']:>10.3f} {d['seconds']:>9.3f} "
                   f"{fmt_ratio(e['seconds'], d['seconds']):>6} {e['floor']:>12.3f} "
                   f"{fmt_ratio(e['seconds'], e['floor']):>7} {e['rss_kib'] / 1024:>12.0f} "
                   f"{d['rss_kib'] / 1024:>10.0f}")
-        print(f"{'total':<10} {pt['seconds']:>10.3f} {duck_total['seconds']:>9.3f} "
+        print(f"{'total':<{w}} {pt['seconds']:>10.3f} {duck_total['seconds']:>9.3f} "
               f"{fmt_ratio(pt['seconds'], duck_total['seconds']):>6} {pt['floor']:>12.3f} "
               f"{fmt_ratio(pt['seconds'], pt['floor']):>7} {pt['rss_kib'] / 1024:>12.0f} "
               f"{duck_total['rss_kib'] / 1024:>10.0f}")
         if per_engine:
             s = sum(e["seconds"] for e in per_engine.values())
             d = sum(x["seconds"] for x in per_duck.values())
-            print(f"{'sum':<10} {s:>10.3f} {d:>9.3f} {fmt_ratio(s, d):>6}")
+            print(f"{'sum':<{w}} {s:>10.3f} {d:>9.3f} {fmt_ratio(s, d):>6}")
         print()
         print("pireport s: compute wall time (definitions to assessed rows, in process); "
               "DuckDB s: connect to last row fetched; ratio = pireport / DuckDB; "

@@ -251,9 +251,12 @@ pub fn load_and_validate(
     indicators: &Path,
     data: &Path,
 ) -> Result<(validate::ValidCatalog, extract::Extract), Error> {
+    let started = std::time::Instant::now();
     let catalog = load_definitions(indicators)?;
     let extract = extract::Extract::open(data)?;
     let valid = validate(catalog, &extract)?;
+    let seconds = started.elapsed().as_secs_f64();
+    tracing::debug!(seconds, "definitions loaded and validated against the extract");
     Ok((valid, extract))
 }
 
@@ -493,10 +496,17 @@ pub async fn compute_validated(
     ids: &[String],
 ) -> Result<Run, Error> {
     request::check_indicators(&valid, ids)?;
+    let started = std::time::Instant::now();
     let session = open_on(backend, valid, extract).await?;
     let catalog = session.catalog.clone();
+    let opened = started.elapsed().as_secs_f64();
+    tracing::debug!(seconds = opened, "session opened, tables registered");
     let execution = session.execute(ids).await?;
+    let executed = started.elapsed().as_secs_f64() - opened;
+    tracing::debug!(seconds = executed, "every indicator executed and rolled up");
     let rows = assess::assess(&catalog, &execution)?;
+    let assessed = started.elapsed().as_secs_f64() - opened - executed;
+    tracing::debug!(seconds = assessed, "results assessed");
     Ok(Run {
         catalog,
         session,

@@ -473,6 +473,7 @@ async fn run_one(
     if periods.is_empty() {
         return Ok((Vec::new(), None));
     }
+    let started = std::time::Instant::now();
     let plan = plan_indicator(ctx, ind, periods).await?;
     let ran = plan.clone();
     let wrap = |source| ExecuteError::Run {
@@ -486,6 +487,11 @@ async fn run_one(
         .collect()
         .await
         .map_err(wrap)?;
+    tracing::debug!(
+        indicator = %ind.def.id,
+        seconds = started.elapsed().as_secs_f64(),
+        "indicator planned and run"
+    );
     Ok((
         aggregates::read_la_rows(ind, &batches).map_err(wrap)?,
         Some(ran),

@@ -410,7 +410,13 @@ pub async fn table_counts(
 ) -> Result<Vec<TableCount>, ReportError> {
     let mut counts = Vec::new();
     for (t, cohort) in &counted_tables(&session.catalog, ids) {
+        let started = std::time::Instant::now();
         counts.push(count_table(session, t, cohort, keys).await?);
+        tracing::debug!(
+            table = %t,
+            seconds = started.elapsed().as_secs_f64(),
+            "table counted for data quality"
+        );
     }
     Ok(counts)
 }

@@ -408,17 +408,27 @@ pub async fn table_counts(
     ids: &[String],
     keys: &ExtractKeys,
 ) -> Result<Vec<TableCount>, ReportError> {
-    let mut counts = Vec::new();
-    for (t, cohort) in &counted_tables(&session.catalog, ids) {
+    use futures_util::{StreamExt, TryStreamExt};
+    let tables = counted_tables(&session.catalog, ids);
+    // a few tables at once: each query is parallel across the session's
+    // partitions, but its final phases are not, and most tables are small
+    let at_once = std::thread::available_parallelism()
+        .map(|n| n.get())
+        .unwrap_or(2)
+        .max(2);
+    futures_util::stream::iter(tables.iter().map(|(t, cohort)| async move {
         let started = std::time::Instant::now();
-        counts.push(count_table(session, t, cohort, keys).await?);
+        let counted = count_table(session, t, cohort, keys).await;
         tracing::debug!(
             table = %t,
             seconds = started.elapsed().as_secs_f64(),
             "table counted for data quality"
         );
-    }
-    Ok(counts)
+        counted
+    }))
+    .buffered(at_once)
+    .try_collect()
+    .await
 }
 
 impl TableCount {

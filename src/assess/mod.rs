@@ -94,19 +94,35 @@ pub fn assess(catalog: &ValidCatalog, exec: &Execution) -> Result<Vec<ResultRow>
         .as_ref()
         .map(|t| t.value.as_slice())
         .unwrap_or(&[]);
-    for ind in &catalog.indicators {
-        let Some(ps) = exec.periods.get(&ind.def.id) else {
-            continue;
-        };
-        let aggs: Vec<&Aggregate> = exec
-            .aggregates
-            .iter()
-            .filter(|a| a.indicator == ind.def.id)
-            .collect();
-        let mut rows = assess_indicator(ind, &aggs, targets)?;
-        rows.extend(not_yet_available(ind, &ps.not_yet_available, &aggs));
-        rows.sort_by_key(|r| r.sort_key());
-        out.extend(rows);
+    let mut by_indicator: BTreeMap<&str, Vec<&Aggregate>> = BTreeMap::new();
+    for a in &exec.aggregates {
+        by_indicator
+            .entry(a.indicator.as_str())
+            .or_default()
+            .push(a);
+    }
+    // indicators are independent: assessed on every core (intervals and
+    // trend tests are the work), then put back in the catalog's order, so
+    // the rows and the first error reported do not depend on scheduling
+    use rayon::prelude::*;
+    let assessed: Vec<Result<Vec<ResultRow>, AssessError>> = catalog
+        .indicators
+        .par_iter()
+        .filter_map(|ind| {
+            let ps = exec.periods.get(&ind.def.id)?;
+            let aggs = by_indicator
+                .get(ind.def.id.as_str())
+                .map(Vec::as_slice)
+                .unwrap_or(&[]);
+            Some(assess_indicator(ind, aggs, targets).map(|mut rows| {
+                rows.extend(not_yet_available(ind, &ps.not_yet_available, aggs));
+                rows.sort_by_key(|r| r.sort_key());
+                rows
+            }))
+        })
+        .collect();
+    for rows in assessed {
+        out.extend(rows?);
     }
     Ok(out)
 }

@@ -256,7 +256,10 @@ pub fn load_and_validate(
     let extract = extract::Extract::open(data)?;
     let valid = validate(catalog, &extract)?;
     let seconds = started.elapsed().as_secs_f64();
-    tracing::debug!(seconds, "definitions loaded and validated against the extract");
+    tracing::debug!(
+        seconds,
+        "definitions loaded and validated against the extract"
+    );
     Ok((valid, extract))
 }
 

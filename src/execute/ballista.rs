@@ -330,6 +330,17 @@ impl BallistaOptions {
     }
 }
 
+/// Whether `ctx` was configured for Ballista (its options carry
+/// Ballista's configuration), so its queries run on the cluster.
+pub fn is_ballista(ctx: &SessionContext) -> bool {
+    ctx.state()
+        .config()
+        .options()
+        .extensions
+        .get::<ballista_core::config::BallistaConfig>()
+        .is_some()
+}
+
 /// Connect to the scheduler and return a context whose queries run on the
 /// cluster, each bounded by the query timeout. Fails within about the
 /// connect timeout when the scheduler is unreachable, silent, of another

@@ -419,6 +419,20 @@ pub fn session_config() -> SessionConfig {
     )
 }
 
+/// Whether `ctx`'s queries run on an Apache DataFusion Ballista cluster
+/// rather than in this process (its configuration carries Ballista's).
+pub fn distributed(ctx: &SessionContext) -> bool {
+    #[cfg(feature = "ballista")]
+    {
+        ballista::is_ballista(ctx)
+    }
+    #[cfg(not(feature = "ballista"))]
+    {
+        let _ = ctx;
+        false
+    }
+}
+
 /// How many indicator plans run at once: half the cores, at least one.
 /// Each plan is already parallel across the session's partitions, so more
 /// at once adds no speed on a small machine, only memory (at scale 3 on 2

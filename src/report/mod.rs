@@ -10,6 +10,7 @@
 //! `render` only arranges figures it is given.
 
 pub mod definition;
+mod duplicates;
 mod quality;
 
 use std::collections::BTreeMap;

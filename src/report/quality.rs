@@ -195,7 +195,11 @@ async fn count_table(
     columns.extend(cohort.area.as_deref().map(named));
     columns.extend(cohort.dates.iter().map(|c| named(c)));
     columns.extend(key.iter().flatten().map(|c| named(c)));
-    let counts = aggregate_counts(&df, table, &columns, key.as_deref()).await?;
+    // duplicates: hashed here in a local run (a fraction of the memory of
+    // grouping every key), grouped by the cluster on Ballista
+    let local = !crate::execute::distributed(&session.ctx);
+    let grouped_key = key.as_deref().filter(|_| !local);
+    let counts = aggregate_counts(&df, table, &columns, grouped_key).await?;
     let rows = counts[0];
     let nulls = |i: usize| rows.saturating_sub(counts[1 + i]);
     let first_date = usize::from(cohort.area.is_some());
@@ -223,6 +227,20 @@ async fn count_table(
         }
         .into());
     }
+    let duplicates = match &key {
+        None => None,
+        Some(k) if local => {
+            let keys = df
+                .clone()
+                .select(k.iter().map(|c| named(c)).collect::<Vec<_>>())
+                .map_err(|e| df_err(table, e))?;
+            let n = super::duplicates::duplicate_rows(&keys, rows)
+                .await
+                .map_err(|e| df_err(table, e))?;
+            Some(n)
+        }
+        Some(_) => Some(rows.saturating_sub(counts[columns.len() + 1])),
+    };
     let unknown_area = match area_column(session, &df, table, cohort) {
         Some(column) => {
             let in_cohort = cohort.area.as_ref() == Some(&column);
@@ -241,9 +259,7 @@ async fn count_table(
             .enumerate()
             .map(|(i, d)| (d.clone(), nulls(first_date + i)))
             .collect(),
-        duplicates: key
-            .as_ref()
-            .map(|_| rows.saturating_sub(counts[columns.len() + 1])),
+        duplicates,
         key,
         null_key,
     })

@@ -923,9 +923,8 @@ impl TableFiles {
     /// Parquet statistics leave NaN out, so the column's values are read:
     /// one column, a few bytes per row.
     pub fn check_finite(&self, column: &str, what: &str) -> Result<(), ExtractError> {
-        use datafusion::arrow::array::{Array, AsArray};
-        use datafusion::arrow::datatypes::{DataType, Float32Type, Float64Type};
-        use parquet::arrow::ProjectionMask;
+        use datafusion::arrow::datatypes::DataType;
+        use rayon::prelude::*;
 
         let Some((ci, field)) = self.schema.column_with_name(column) else {
             return Ok(());
@@ -933,40 +932,20 @@ impl TableFiles {
         if !matches!(field.data_type(), DataType::Float32 | DataType::Float64) {
             return Ok(());
         }
+        // the files are read on every core; counted in the files' order,
+        // so the file named is the first one with a bad value
+        let per_file: Vec<Result<u64, ExtractError>> = self
+            .files
+            .par_iter()
+            .map(|path| self.count_not_finite(path, ci))
+            .collect();
         let mut rows = 0u64;
         let mut first: Option<PathBuf> = None;
-        for path in &self.files {
-            let b = self.location.parquet(path)?;
-            let mask = ProjectionMask::roots(b.metadata().file_metadata().schema_descr(), [ci]);
-            let corrupt = |source| ExtractError::Corrupt {
-                path: path.clone(),
-                source,
-            };
-            let reader = b.with_projection(mask).build().map_err(corrupt)?;
-            for batch in reader {
-                let batch = batch.map_err(|e| {
-                    corrupt(parquet::errors::ParquetError::ArrowError(e.to_string()))
-                })?;
-                let a = batch.column(0);
-                let bad = |finite: bool, i: usize| a.is_valid(i) && !finite;
-                let n = match a.data_type() {
-                    DataType::Float64 => {
-                        let v = a.as_primitive::<Float64Type>();
-                        (0..v.len())
-                            .filter(|&i| bad(v.value(i).is_finite(), i))
-                            .count()
-                    }
-                    _ => {
-                        let v = a.as_primitive::<Float32Type>();
-                        (0..v.len())
-                            .filter(|&i| bad(v.value(i).is_finite(), i))
-                            .count()
-                    }
-                };
-                rows += n as u64;
-                if n > 0 && first.is_none() {
-                    first = Some(path.clone());
-                }
+        for (path, n) in self.files.iter().zip(per_file) {
+            let n = n?;
+            rows += n;
+            if n > 0 && first.is_none() {
+                first = Some(path.clone());
             }
         }
         match first {
@@ -979,6 +958,45 @@ impl TableFiles {
                 what: what.to_string(),
             }),
         }
+    }
+
+    /// The NaN and infinite values of column `ci` in the file `path`
+    /// (nulls are not counted).
+    fn count_not_finite(&self, path: &Path, ci: usize) -> Result<u64, ExtractError> {
+        use datafusion::arrow::array::{Array, AsArray};
+        use datafusion::arrow::datatypes::{DataType, Float32Type, Float64Type};
+        use parquet::arrow::ProjectionMask;
+
+        let b = self.location.parquet(path)?;
+        let mask = ProjectionMask::roots(b.metadata().file_metadata().schema_descr(), [ci]);
+        let corrupt = |source| ExtractError::Corrupt {
+            path: path.to_path_buf(),
+            source,
+        };
+        let reader = b.with_projection(mask).build().map_err(corrupt)?;
+        let mut rows = 0u64;
+        for batch in reader {
+            let batch = batch
+                .map_err(|e| corrupt(parquet::errors::ParquetError::ArrowError(e.to_string())))?;
+            let a = batch.column(0);
+            // the value first: most are finite, and validity is a lookup
+            let n = match a.data_type() {
+                DataType::Float64 => {
+                    let v = a.as_primitive::<Float64Type>();
+                    (0..v.len())
+                        .filter(|&i| !v.value(i).is_finite() && v.is_valid(i))
+                        .count()
+                }
+                _ => {
+                    let v = a.as_primitive::<Float32Type>();
+                    (0..v.len())
+                        .filter(|&i| !v.value(i).is_finite() && v.is_valid(i))
+                        .count()
+                }
+            };
+            rows += n as u64;
+        }
+        Ok(rows)
     }
 
     /// Refuse dates outside the plausible range in any date column, naming

@@ -64,10 +64,14 @@ pub(crate) fn treatment_chunk(world: &World, chunk: u64) -> Vec<EpisodeRow> {
             (1.0 + u * ((growth * years).exp() - 1.0)).ln() / growth
         };
         let mut triage = start + (x * YEAR) as Day;
+        // the gamma's tail is capped at 100, so that with the years of
+        // later episodes no age passes the contract's 120 (at scale 3 the
+        // uncapped tail reached 122 and the extract was refused); no
+        // indicator reads an age above 18, so no figure changes
         let age0 = if unit(&mut rng) < 0.06 {
             13.0 + 5.0 * unit(&mut rng)
         } else {
-            18.0 + gamma(&mut rng, 3.0, 14.0)
+            (18.0 + gamma(&mut rng, 3.0, 14.0)).min(100.0)
         };
         let birth = f64::from(triage) - age0 * YEAR;
         let mut area = home;

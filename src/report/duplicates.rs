@@ -18,8 +18,10 @@ use datafusion::arrow::record_batch::RecordBatch;
 use datafusion::arrow::row::{OwnedRow, RowConverter, SortField};
 use datafusion::common::hash_utils::{QualityRandomState, create_hashes};
 use datafusion::dataframe::DataFrame;
-use datafusion::error::Result;
+use datafusion::error::{DataFusionError, Result};
+use datafusion::execution::memory_pool::{MemoryConsumer, MemoryPool};
 use futures_util::TryStreamExt;
+use std::sync::Arc;
 
 /// A hasher for values that already are hashes: the set keeps them as
 /// they are instead of hashing them again.
@@ -54,24 +56,81 @@ fn hash_rows(columns: &[ArrayRef], hashes: &mut [u64]) -> Result<()> {
     Ok(())
 }
 
+/// Which share of the hashes a pass counts: `passes` passes split the
+/// hashes by their middle bits (the set's buckets use the low bits and its
+/// tags the top ones, so every pass still spreads over its whole set).
+#[derive(Clone, Copy)]
+struct Share {
+    pass: u64,
+    passes: u64,
+}
+
+impl Share {
+    fn holds(self, h: u64) -> bool {
+        (h >> 32) % self.passes == self.pass
+    }
+}
+
+/// The bytes a set of `n` hashes takes: a power-of-two table at most 7/8
+/// full, of 8-byte values and 1-byte tags.
+fn set_bytes(n: u64) -> usize {
+    let buckets = (n.saturating_mul(8) / 7).max(4).next_power_of_two();
+    usize::try_from(buckets.saturating_mul(9)).unwrap_or(usize::MAX)
+}
+
 /// The rows of `keys` (a frame of the key columns only, `rows` rows
 /// expected) that repeat the key of another row: rows less distinct keys,
-/// as `GROUP BY` counts them (a null equals a null).
-pub(crate) async fn duplicate_rows(keys: &DataFrame, rows: u64) -> Result<u64> {
-    duplicate_rows_with(keys, rows, hash_rows).await
+/// as `GROUP BY` counts them (a null equals a null). The hash set is
+/// reserved from `pool`: when the pool cannot hold it (a `--memory-limit`
+/// run), the hashes are counted in as many passes over the keys as it
+/// takes for one pass's set to fit.
+pub(crate) async fn duplicate_rows(
+    keys: &DataFrame,
+    rows: u64,
+    pool: &Arc<dyn MemoryPool>,
+) -> Result<u64> {
+    duplicate_rows_with(keys, rows, pool, hash_rows).await
 }
 
 /// [`duplicate_rows`] with the row hashing given (tests force collisions).
 pub(crate) async fn duplicate_rows_with(
     keys: &DataFrame,
     rows: u64,
+    pool: &Arc<dyn MemoryPool>,
     hasher: RowHasher,
 ) -> Result<u64> {
-    let repeated = repeated_hashes(keys, rows, hasher).await?;
-    if repeated.is_empty() {
-        return Ok(0);
+    let reservation = MemoryConsumer::new("data quality: duplicate key hashes").register(pool);
+    let mut passes = 1u64;
+    while reservation.try_grow(set_bytes(rows / passes)).is_err() {
+        if passes >= MAX_PASSES {
+            return Err(DataFusionError::ResourcesExhausted(format!(
+                "counting duplicate keys needs {} bytes even in {MAX_PASSES} passes",
+                set_bytes(rows / passes)
+            )));
+        }
+        passes *= 2;
     }
-    // the rows whose hash repeats, their keys compared byte for byte
+    let mut duplicates = 0;
+    for pass in 0..passes {
+        let share = Share { pass, passes };
+        let repeated = repeated_hashes(keys, rows / passes, share, hasher).await?;
+        if !repeated.is_empty() {
+            duplicates += exact_duplicates(keys, &repeated, hasher).await?;
+        }
+    }
+    Ok(duplicates)
+}
+
+/// The most passes over a table's keys before the count gives up.
+const MAX_PASSES: u64 = 256;
+
+/// Among the rows whose hash is in `repeated`, those repeating another's
+/// key, the keys compared byte for byte (second pass).
+async fn exact_duplicates(
+    keys: &DataFrame,
+    repeated: &HashSet64,
+    hasher: RowHasher,
+) -> Result<u64> {
     let fields = keys
         .schema()
         .fields()
@@ -83,7 +142,7 @@ pub(crate) async fn duplicate_rows_with(
     let mut candidates = 0u64;
     let mut stream = keys.clone().execute_stream().await?;
     while let Some(batch) = stream.try_next().await? {
-        let picked = rows_with_hashes(&batch, &repeated, hasher)?;
+        let picked = rows_with_hashes(&batch, repeated, hasher)?;
         if picked.is_empty() {
             continue;
         }
@@ -102,9 +161,15 @@ pub(crate) async fn duplicate_rows_with(
     Ok(candidates - exact.len() as u64)
 }
 
-/// The hashes that more than one row of `keys` has (first pass).
-async fn repeated_hashes(keys: &DataFrame, rows: u64, hasher: RowHasher) -> Result<HashSet64> {
-    let capacity = usize::try_from(rows).unwrap_or(0);
+/// The hashes of `share` that more than one row of `keys` has (first
+/// pass), in a set sized for `expected` of them.
+async fn repeated_hashes(
+    keys: &DataFrame,
+    expected: u64,
+    share: Share,
+    hasher: RowHasher,
+) -> Result<HashSet64> {
+    let capacity = usize::try_from(expected).unwrap_or(0);
     let mut seen = HashSet64::with_capacity_and_hasher(capacity, Default::default());
     let mut repeated = HashSet64::default();
     let mut hashes = Vec::new();
@@ -113,7 +178,7 @@ async fn repeated_hashes(keys: &DataFrame, rows: u64, hasher: RowHasher) -> Resu
         hashes.clear();
         hashes.resize(batch.num_rows(), 0);
         hasher(batch.columns(), &mut hashes)?;
-        for h in &hashes {
+        for h in hashes.iter().filter(|h| share.holds(**h)) {
             if !seen.insert(*h) {
                 repeated.insert(*h);
             }
@@ -142,10 +207,10 @@ fn rows_with_hashes(
 mod tests {
     use super::*;
     use datafusion::arrow::array::{Int64Array, StringArray};
+    use datafusion::execution::memory_pool::{GreedyMemoryPool, UnboundedMemoryPool};
     use datafusion::prelude::SessionContext;
     use proptest::prelude::*;
     use std::collections::BTreeSet;
-    use std::sync::Arc;
 
     /// Every row hashes alike: every row is a candidate, so the exact pass
     /// alone decides.
@@ -174,9 +239,30 @@ mod tests {
     }
 
     fn count(keys: &[(Option<i64>, Option<&str>)], hasher: RowHasher) -> u64 {
+        let unbounded: Arc<dyn MemoryPool> = Arc::new(UnboundedMemoryPool::default());
+        counted(keys, hasher, &unbounded)
+    }
+
+    fn counted(
+        keys: &[(Option<i64>, Option<&str>)],
+        hasher: RowHasher,
+        pool: &Arc<dyn MemoryPool>,
+    ) -> u64 {
         let rt = tokio::runtime::Runtime::new().unwrap();
-        rt.block_on(duplicate_rows_with(&frame(keys), keys.len() as u64, hasher))
-            .unwrap()
+        rt.block_on(duplicate_rows_with(
+            &frame(keys),
+            keys.len() as u64,
+            pool,
+            hasher,
+        ))
+        .unwrap()
+    }
+
+    /// A pool too small for one set: the count is made in passes, and is
+    /// the same.
+    fn in_passes(keys: &[(Option<i64>, Option<&str>)], hasher: RowHasher) -> u64 {
+        let small: Arc<dyn MemoryPool> = Arc::new(GreedyMemoryPool::new(set_bytes(4)));
+        counted(keys, hasher, &small)
     }
 
     #[test]
@@ -195,6 +281,7 @@ mod tests {
         ];
         assert_eq!(count(&keys, hash_rows), 4);
         assert_eq!(count(&keys, all_collide), 4);
+        assert_eq!(in_passes(&keys, hash_rows), 4);
         assert_eq!(count(&keys[..3], hash_rows), 0);
         assert_eq!(count(&keys[..3], all_collide), 0);
         assert_eq!(count(&[], hash_rows), 0);
@@ -214,6 +301,7 @@ mod tests {
                 raw.iter().map(|(p, l)| (*p, l.map(|i| names[i]))).collect();
             prop_assert_eq!(count(&keys, hash_rows), by_hand(&keys));
             prop_assert_eq!(count(&keys, all_collide), by_hand(&keys));
+            prop_assert_eq!(in_passes(&keys, hash_rows), by_hand(&keys));
         }
     }
 }

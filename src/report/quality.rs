@@ -234,7 +234,8 @@ async fn count_table(
                 .clone()
                 .select(k.iter().map(|c| named(c)).collect::<Vec<_>>())
                 .map_err(|e| df_err(table, e))?;
-            let n = super::duplicates::duplicate_rows(&keys, rows)
+            let pool = session.ctx.runtime_env().memory_pool.clone();
+            let n = super::duplicates::duplicate_rows(&keys, rows, &pool)
                 .await
                 .map_err(|e| df_err(table, e))?;
             Some(n)

@@ -427,12 +427,10 @@ pub async fn table_counts(
 ) -> Result<Vec<TableCount>, ReportError> {
     use futures_util::{StreamExt, TryStreamExt};
     let tables = counted_tables(&session.catalog, ids);
-    // a few tables at once: each query is parallel across the session's
-    // partitions, but its final phases are not, and most tables are small
-    let at_once = std::thread::available_parallelism()
-        .map(|n| n.get())
-        .unwrap_or(2)
-        .max(2);
+    // as many tables at once as the session has partitions: each query is
+    // parallel across them, but its final phases are not, and most tables
+    // are small
+    let at_once = session.ctx.copied_config().target_partitions().max(1);
     futures_util::stream::iter(tables.iter().map(|(t, cohort)| async move {
         let started = std::time::Instant::now();
         let counted = count_table(session, t, cohort, keys).await;

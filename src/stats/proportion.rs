@@ -12,8 +12,8 @@ const WEIGHT_SUM_SLACK: f64 = 1e-12;
 /// `(2x + z^2 -/+ z sqrt(z^2 + 4x(1 - x/n))) / (2 (n + z^2))`.
 ///
 /// `x` and `n` need not be integers. `None` when `n` is 0; an error when
-/// `x > n`. Limits are clamped to `[0, 1]` against rounding at 0 of n and n
-/// of n.
+/// `x > n`. Limits are held to contain `x / n` and clamped to `[0, 1]`,
+/// against rounding at 0 of n and n of n.
 pub fn wilson_interval(
     x: f64,
     n: f64,
@@ -35,9 +35,13 @@ pub fn wilson_interval(
     let spread = z * (z2 + 4.0 * x * (1.0 - x / n)).sqrt();
     let lower = (2.0 * x + z2 - spread) / 2.0 / (n + z2);
     let upper = (2.0 * x + z2 + spread) / 2.0 / (n + z2);
+    // The Wilson interval always contains x/n, but at x = n the formula's
+    // upper limit rounds to one ulp below 1 (and at x = 0 the lower limit
+    // can round above 0): hold the limits to the estimate, then to [0, 1].
+    let estimate = x / n;
     let interval = Interval {
-        lower: lower.clamp(0.0, 1.0),
-        upper: upper.clamp(0.0, 1.0),
+        lower: lower.min(estimate).clamp(0.0, 1.0),
+        upper: upper.max(estimate).clamp(0.0, 1.0),
     };
     Ok(interval.is_finite().then_some(interval))
 }

@@ -222,12 +222,15 @@ impl Error {
             Error::Report(report::ReportError::Request(_)) => Fault::Input,
             Error::Report(
                 report::ReportError::PackDefinition(_)
-                | report::ReportError::Execute(execute::ExecuteError::Run { .. }),
+                | report::ReportError::Execute(
+                    execute::ExecuteError::Run { .. } | execute::ExecuteError::MemoryLimit { .. },
+                ),
             ) => Fault::Input,
             Error::Execute(
                 execute::ExecuteError::Register { .. }
                 | execute::ExecuteError::Read { .. }
                 | execute::ExecuteError::Run { .. }
+                | execute::ExecuteError::MemoryLimit { .. }
                 | execute::ExecuteError::Corrupt { .. }
                 | execute::ExecuteError::Geography { .. },
             ) => Fault::Input,
@@ -290,10 +293,7 @@ pub async fn explain_on(
     let text = plan::explain_indicator(id, &plan);
     let analyzed = if analyze {
         let run = plan::explain_analyze(&session.ctx, plan).await;
-        Some(run.map_err(|source| execute::ExecuteError::Run {
-            indicator: id.to_string(),
-            source,
-        })?)
+        Some(run.map_err(|source| execute::ExecuteError::run(id, source))?)
     } else {
         None
     };

@@ -142,6 +142,11 @@ enum Command {
         /// operator's rows and time (EXPLAIN ANALYZE), for profiling.
         #[arg(long)]
         analyze: bool,
+        /// Run under this memory bound, as `compute --memory-limit` does:
+        /// the analysed plan then shows its sort-merge joins and each
+        /// operator's spills.
+        #[arg(long, value_name = "SIZE", value_parser = parse_size, requires = "analyze")]
+        memory_limit: Option<usize>,
         #[command(flatten)]
         inputs: Inputs,
     },
@@ -372,8 +377,14 @@ fn run(cli: Cli) -> Result<u8, Error> {
         Command::Explain {
             id,
             analyze,
+            memory_limit,
             inputs,
-        } => runtime()?.block_on(explain(id, analyze, inputs)),
+        } => {
+            if let Some(bytes) = memory_limit {
+                pireport::engine::set_memory_limit(bytes);
+            }
+            runtime()?.block_on(explain(id, analyze, inputs))
+        }
         Command::Peers {
             area,
             reports,

@@ -61,6 +61,21 @@ pub enum ExecuteError {
         #[source]
         source: DataFusionError,
     },
+    /// Running an indicator's plan needed more memory than `--memory-limit`
+    /// allows (an operator that could not spill, or not far enough).
+    #[error(
+        "computing {indicator} needs more memory than --memory-limit {} allows: raise the limit, or leave it out to let the run use what it needs",
+        human_bytes(*limit)
+    )]
+    MemoryLimit {
+        /// The indicator.
+        indicator: String,
+        /// The limit, in bytes.
+        limit: usize,
+        /// The cause.
+        #[source]
+        source: DataFusionError,
+    },
     /// A file of a table an indicator reads cannot be decoded (found after
     /// the indicator's plan failed).
     #[error(
@@ -95,6 +110,38 @@ pub enum ExecuteError {
     /// user's input).
     #[error("an indicator task failed")]
     Task(#[source] tokio::task::JoinError),
+}
+
+impl ExecuteError {
+    /// The error for `indicator`'s query failing with `source`:
+    /// [`ExecuteError::MemoryLimit`] when the memory pool of a
+    /// `--memory-limit` ran out, else [`ExecuteError::Run`].
+    pub fn run(indicator: impl Into<String>, source: DataFusionError) -> ExecuteError {
+        let indicator = indicator.into();
+        match MEMORY_LIMIT.get() {
+            Some(&limit)
+                if matches!(source.find_root(), DataFusionError::ResourcesExhausted(_)) =>
+            {
+                ExecuteError::MemoryLimit {
+                    indicator,
+                    limit,
+                    source,
+                }
+            }
+            _ => ExecuteError::Run { indicator, source },
+        }
+    }
+}
+
+/// `bytes` as the user would write it for `--memory-limit`: `2G`, `512M`,
+/// `64K`, or a plain count when no unit divides it.
+fn human_bytes(bytes: usize) -> String {
+    for (shift, unit) in [(30, 'G'), (20, 'M'), (10, 'K')] {
+        if bytes >= 1 << shift && bytes.is_multiple_of(1 << shift) {
+            return format!("{}{unit}", bytes >> shift);
+        }
+    }
+    bytes.to_string()
 }
 
 /// A run's session: the context with tables registered, the areas, the
@@ -451,9 +498,10 @@ static MEMORY_LIMIT: std::sync::OnceLock<usize> = std::sync::OnceLock::new();
 /// process's first call wins; returns whether this one did): DataFusion's
 /// fair spill pool of `bytes` is shared by the operators of the running
 /// plans, and sorts and aggregations that would exceed their share spill
-/// to temporary files (in the OS temporary directory) instead. Hash join
-/// build sides cannot spill: a bound below what they need fails the run
-/// with "resources exhausted" rather than exceeding it.
+/// to temporary files (in the OS temporary directory) instead. Joins are
+/// planned as sort-merge joins, since a hash join's build side cannot
+/// spill. A bound below what an operator needs fails the run with
+/// [`ExecuteError::MemoryLimit`] rather than exceeding it.
 pub fn set_memory_limit(bytes: usize) -> bool {
     MEMORY_LIMIT.set(bytes).is_ok()
 }
@@ -468,12 +516,21 @@ pub fn local_context() -> SessionContext {
     use datafusion::execution::runtime_env::RuntimeEnvBuilder;
     // the default disk manager (temporary files in the OS directory) is
     // created lazily, so building the runtime does not fail
+    // A hash join's build side cannot spill, so under a bound joins are
+    // planned as sort-merge joins, whose sorts and buffered rows can.
+    let mut config = session_config();
+    let options = config.options_mut();
+    options.optimizer.prefer_hash_join = false;
+    // Each sort holds back a reservation for merging its spills (10 MB by
+    // default); a few dozen sorts must fit in the pool at once.
+    options.execution.sort_spill_reservation_bytes =
+        (bytes / 32).min(options.execution.sort_spill_reservation_bytes);
     match RuntimeEnvBuilder::new()
         .with_memory_pool(Arc::new(FairSpillPool::new(bytes)))
         .build_arc()
     {
-        Ok(rt) => SessionContext::new_with_config_rt(session_config(), rt),
-        Err(_) => SessionContext::new_with_config(session_config()),
+        Ok(rt) => SessionContext::new_with_config_rt(config, rt),
+        Err(_) => SessionContext::new_with_config(config),
     }
 }
 
@@ -490,10 +547,7 @@ async fn run_one(
     let started = std::time::Instant::now();
     let plan = plan_indicator(ctx, ind, periods).await?;
     let ran = plan.clone();
-    let wrap = |source| ExecuteError::Run {
-        indicator: ind.def.id.clone(),
-        source,
-    };
+    let wrap = |source| ExecuteError::run(&ind.def.id, source);
     let batches = ctx
         .execute_logical_plan(plan)
         .await

@@ -112,10 +112,7 @@ pub async fn scanned_columns(
             continue;
         }
         let plan = plan_indicator(&session.ctx, ind, &periods.computed).await?;
-        let wrap = |source| ExecuteError::Run {
-            indicator: ind.def.id.clone(),
-            source,
-        };
+        let wrap = |source| ExecuteError::run(&ind.def.id, source);
         let optimised = session.ctx.state().optimize(&plan).map_err(wrap)?;
         collect_scans(&optimised, &mut by_table).map_err(wrap)?;
     }

@@ -95,10 +95,10 @@ pub struct PackInputs {
 }
 
 fn df_err(table: &str, e: datafusion::error::DataFusionError) -> ReportError {
-    ReportError::Execute(ExecuteError::Run {
-        indicator: format!("data-quality count of {table}"),
-        source: e,
-    })
+    ReportError::Execute(ExecuteError::run(
+        format!("data-quality count of {table}"),
+        e,
+    ))
 }
 
 /// Refuse a key column the table does not have, naming the file to fix.

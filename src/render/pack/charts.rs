@@ -136,6 +136,10 @@ fn encode_png(rgb: &[u8], w: u32, h: u32) -> Result<Vec<u8>, String> {
         let mut e = png::Encoder::new(&mut out, w, h);
         e.set_color(png::ColorType::Rgb);
         e.set_depth(png::BitDepth::Eight);
+        // zlib's fastest level: charts are flat colour, so the files stay
+        // as small, at a fraction of the default level's time (the largest
+        // part of a pack's rendering)
+        e.set_deflate_compression(png::DeflateCompression::Level(1));
         let mut wr = e.write_header().map_err(err)?;
         wr.write_image_data(rgb).map_err(err)?;
         wr.finish().map_err(err)?;

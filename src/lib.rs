@@ -103,7 +103,7 @@ pub mod engine {
 pub mod pack {
     pub use crate::render::pack::{
         CHROMIUM_ENV, LoadedPackDef, PackOptions, SHEET_COLUMNS, dom_pack_files, load_pack_def,
-        unlisted_indicators, write_dom_packs_all, write_pack,
+        safe_name, unlisted_indicators, write_dom_packs_all, write_pack, write_set,
     };
 }
 
@@ -432,8 +432,46 @@ impl Run {
             ids,
             data_dir,
             def,
+            &report::GatherCache::default(),
         )
         .await?)
+    }
+}
+
+impl Run {
+    /// [`Run::report`] of the pack `def` showing the indicators `ids`, from
+    /// a run of more indicators: the execution and rows restricted to
+    /// `ids`, the extract read through `cache`, the peer groups attached.
+    async fn report_of_pack(
+        &self,
+        def: &report::LoadedPackDef,
+        ids: &[String],
+        data_dir: &Path,
+        cache: &report::GatherCache,
+        groups: Option<&peers::PeerGroups>,
+    ) -> Result<report::Report, Error> {
+        let execution = self.execution.restricted(ids);
+        let rows: Vec<assess::ResultRow> = self
+            .rows
+            .iter()
+            .filter(|r| ids.contains(&r.indicator))
+            .cloned()
+            .collect();
+        let mut report =
+            report::Report::gather(&self.session, &execution, &rows, ids, data_dir, def, cache)
+                .await?;
+        if let Some(g) = groups {
+            report.inputs.files.insert(
+                format!("reports/{}", peers::PEER_GROUPS_FILE),
+                g.file_digest.clone(),
+            );
+            report.inputs.peer_groups = Some(report::PeersUsed {
+                method: g.method.to_string(),
+                version: g.version.clone(),
+            });
+            report.peers = Some(g.clone());
+        }
+        Ok(report)
     }
 }
 
@@ -763,6 +801,160 @@ pub async fn pack_on(
     }
     drop(run);
     write_packs(req, &report, &def, &settings.out, &opts, progress)
+}
+
+/// What [`pack_national_on`] wrote.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NationalSet {
+    /// The DOM packs' directories (`dom/<region>`), by region code.
+    pub dom: Vec<String>,
+    /// The LAA reports' directories (`laa/<area>`), by area code.
+    pub laa: Vec<String>,
+    /// The strategy report's directory (`strategy`).
+    pub strategy: String,
+}
+
+impl NationalSet {
+    /// How many packs were written.
+    pub fn len(&self) -> usize {
+        self.dom.len() + self.laa.len() + 1
+    }
+
+    /// Never empty: there is always the strategy report.
+    pub fn is_empty(&self) -> bool {
+        false
+    }
+}
+
+/// Build the national set of packs from one computation of every
+/// indicator: the DOM pack of every region at `quarter`
+/// (`settings.out/dom/<region>/`), the LAA report of every area with
+/// targets for `year` (`laa/<area>/`), and the national strategy report for
+/// `year` (`strategy/`). `year` defaults to the financial year of
+/// `quarter`. Each pack is byte-identical to the one its own `pack` command
+/// writes; the extract's files are hashed and its tables counted once for
+/// all. Everything is written together, or nothing. `progress` is called
+/// with each pack's directory as it is built. `settings.previous` must be
+/// `None` (a revision check compares one pack with its earlier edition).
+pub async fn pack_national_on(
+    backend: &Backend,
+    indicators: &Path,
+    data: &Path,
+    quarter: &str,
+    year: Option<&str>,
+    settings: &PackSettings,
+    progress: &(dyn Fn(&str) + Sync),
+) -> Result<NationalSet, Error> {
+    use rayon::prelude::*;
+    use render::pack;
+    request::check_out(&settings.out)?;
+    let opts = pack_options(&PackSettings {
+        previous: None,
+        ..settings.clone()
+    })?;
+    let defs = [
+        pack::load_pack_def(&settings.reports, "dom")?,
+        pack::load_pack_def(&settings.reports, "laa")?,
+        pack::load_pack_def(&settings.reports, "strategy")?,
+    ];
+    let (valid, extract) = load_and_validate(indicators, &backend.data_dir(data))?;
+    for def in &defs {
+        def.def.check(&def.file, &valid)?;
+        def.check_keys(&extract)?;
+    }
+    let mut run = compute_validated(backend, valid, &extract, &[]).await?;
+    let q = run.quarter(quarter)?;
+    let fy_text = match year {
+        Some(y) => y.to_string(),
+        None => match q {
+            period::Period::Quarter { fy, .. } => period::Period::FinancialYear(fy).to_string(),
+            p => p.to_string(),
+        },
+    };
+    let fy = request::strategy_year(
+        &fy_text,
+        run.session.coverage_start,
+        run.session.extract_date,
+    )?;
+    let areas = run.catalog.laa_areas(fy);
+    for area in &areas {
+        request::area(&run.session.areas, area)?;
+    }
+    let groups = run.peer_groups(backend, data, &settings.reports)?;
+    if let Some(g) = &groups {
+        run.compare_with_peers(g)?;
+    }
+    let data_dir = backend.data_dir(data);
+    let cache = report::GatherCache::default();
+    let [dom_def, laa_def, strategy_def] = &defs;
+    let groups = groups.as_ref();
+    // as `pack laa` does: an LAA report reads every indicator, since which
+    // are designated is known only from the targets
+    let all = run.chosen_ids(&[]);
+    let dom_report =
+        (run.report_of_pack(dom_def, &dom_def.def.ids(), &data_dir, &cache, groups)).await?;
+    let laa_report = (run.report_of_pack(laa_def, &all, &data_dir, &cache, groups)).await?;
+    let strategy_report = (run.report_of_pack(
+        strategy_def,
+        &strategy_def.def.ids(),
+        &data_dir,
+        &cache,
+        groups,
+    ))
+    .await?;
+    drop(run);
+    let (dom_report, laa_report, strategy_report) = (&dom_report, &laa_report, &strategy_report);
+    // each scope holds its own copy of the result rows: made in the job
+    // that renders it, so only as many are alive as run at once
+    enum Job {
+        Dom(String),
+        Laa(String),
+        Strategy,
+    }
+    let mut jobs: Vec<(String, Job)> = Vec::new();
+    for region in dom_report.regions() {
+        jobs.push((format!("dom/{region}"), Job::Dom(region)));
+    }
+    for area in &areas {
+        jobs.push((format!("laa/{area}"), Job::Laa(area.clone())));
+    }
+    jobs.push(("strategy".to_string(), Job::Strategy));
+    let built: Vec<Result<(String, pack::Pack), Error>> = jobs
+        .par_iter()
+        .map(|(dir, job)| {
+            let files = match job {
+                Job::Dom(region) => {
+                    let scope = dom_report.dom_scope(region, q)?;
+                    pack::dom_pack_files(dom_report, dom_def, &scope, &opts)?
+                }
+                Job::Laa(area) => {
+                    let scope = laa_report.laa_scope(area, fy)?;
+                    pack::laa_pack_files(laa_report, laa_def, &scope, &opts)?
+                }
+                Job::Strategy => {
+                    let scope = strategy_report.strategy_scope(fy);
+                    pack::strategy_pack_files(strategy_report, strategy_def, &scope, &opts)?
+                }
+            };
+            progress(dir);
+            Ok((dir.clone(), files))
+        })
+        .collect();
+    let built: Vec<(String, pack::Pack)> = built.into_iter().collect::<Result<_, _>>()?;
+    pack::write_set(&settings.out, &built, &opts)?;
+    let dirs = |prefix: &str| -> Vec<String> {
+        built
+            .iter()
+            .map(|(d, _)| d)
+            .filter(|d| d.starts_with(prefix))
+            .cloned()
+            .collect()
+    };
+    Ok(NationalSet {
+        dom: dirs("dom/"),
+        laa: dirs("laa/"),
+        strategy: "strategy".to_string(),
+    })
 }
 
 /// How the packs of `settings` are written: the earlier edition to compare

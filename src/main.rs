@@ -755,11 +755,92 @@ enum PackCommand {
         #[arg(long)]
         year: String,
     },
+    /// The national set from one computation: every region's DOM pack
+    /// (OUT/dom/REGION), every LAA report with targets that year
+    /// (OUT/laa/AREA) and the strategy report (OUT/strategy).
+    National {
+        #[command(flatten)]
+        inputs: Inputs,
+        #[command(flatten)]
+        engine: Engine,
+        /// Quarter of the DOM packs, e.g. "2009-10 Q2".
+        #[arg(long)]
+        quarter: String,
+        /// Financial year of the LAA and strategy reports (default: the
+        /// quarter's year), e.g. 2009-10.
+        #[arg(long)]
+        year: Option<String>,
+        /// Directory of pack definitions (dom.yaml, laa.yaml, strategy.yaml).
+        #[arg(long, default_value = "reports")]
+        reports: PathBuf,
+        /// Output directory (must not exist, or be empty); default
+        /// pack-national-QUARTER.
+        #[arg(long)]
+        out: Option<PathBuf>,
+        /// Also print each pack's pack.pdf with headless Chromium.
+        #[arg(long)]
+        pdf: bool,
+    },
+}
+
+/// `pack national`: every pack from one computation.
+fn national_command(
+    inputs: Inputs,
+    engine: Engine,
+    quarter: String,
+    year: Option<String>,
+    settings: pireport::PackSettings,
+) -> Result<u8, Error> {
+    let started = std::time::Instant::now();
+    let backend = engine.backend()?;
+    let bar = indicatif::ProgressBar::no_length().with_message("packs");
+    let set = runtime()?.block_on(pireport::pack_national_on(
+        &backend,
+        &inputs.indicators,
+        &inputs.data,
+        &quarter,
+        year.as_deref(),
+        &settings,
+        &|_dir: &str| bar.inc(1),
+    ))?;
+    bar.finish_and_clear();
+    eprintln!(
+        "wrote {} pack(s) to {} in {:.1} s: {} DOM, {} LAA, 1 strategy",
+        set.len(),
+        settings.out.display(),
+        started.elapsed().as_secs_f64(),
+        set.dom.len(),
+        set.laa.len()
+    );
+    Ok(0)
 }
 
 fn pack_command(cmd: PackCommand) -> Result<u8, Error> {
     let started = std::time::Instant::now();
     let (inputs, output, engine, req) = match cmd {
+        PackCommand::National {
+            inputs,
+            engine,
+            quarter,
+            year,
+            reports,
+            out,
+            pdf,
+        } => {
+            let out = out.unwrap_or_else(|| {
+                PathBuf::from(format!(
+                    "pack-national-{}",
+                    pireport::pack::safe_name(&quarter.replace(' ', "-"))
+                ))
+            });
+            let settings = pireport::PackSettings {
+                reports,
+                out,
+                previous: None,
+                pdf,
+            };
+            return national_command(inputs, engine, quarter, year, settings);
+        }
         PackCommand::Dom {
             inputs,
             output,

@@ -171,6 +171,94 @@ pub struct Execution {
     /// Each indicator's compiled plan as SQL text, captured as it ran
     /// (`-- no period is computed` when there was nothing to plan).
     pub sql: BTreeMap<String, String>,
+    /// The notes with the indicators each concerns, for
+    /// [`Execution::restricted`].
+    note_sources: Vec<ExecNote>,
+}
+
+/// A note of execution with the indicators it concerns.
+#[derive(Debug, Clone, PartialEq)]
+struct ExecNote {
+    /// The indicators, in catalog order (an indicator may repeat, once per
+    /// measure it concerns).
+    indicators: Vec<String>,
+    /// The text, which may list the indicators.
+    text: NoteText,
+}
+
+/// The text of an [`ExecNote`].
+#[derive(Debug, Clone, PartialEq)]
+enum NoteText {
+    /// Text that names no list of indicators.
+    Plain(String),
+    /// `before`, the indicators joined by `, `, then `after`.
+    Listing { before: String, after: String },
+}
+
+impl ExecNote {
+    /// A note whose text names no list of indicators.
+    fn plain(indicators: Vec<String>, text: String) -> ExecNote {
+        ExecNote {
+            indicators,
+            text: NoteText::Plain(text),
+        }
+    }
+
+    /// The note as a run of only the indicators `keep` would have made it:
+    /// `None` when it concerns none of them.
+    fn render(&self, keep: impl Fn(&str) -> bool) -> Option<String> {
+        let ids: Vec<&str> = self
+            .indicators
+            .iter()
+            .map(String::as_str)
+            .filter(|id| keep(id))
+            .collect();
+        if ids.is_empty() {
+            return None;
+        }
+        Some(match &self.text {
+            NoteText::Plain(text) => text.clone(),
+            NoteText::Listing { before, after } => format!("{before}{}{after}", ids.join(", ")),
+        })
+    }
+}
+
+impl Execution {
+    /// This execution as a run of only the indicators `ids` would have
+    /// returned it: their aggregates, periods and SQL, and the notes that
+    /// concern them, naming only them. Each indicator's plan is run on its
+    /// own, so one computation of every indicator serves several packs.
+    pub fn restricted(&self, ids: &[String]) -> Execution {
+        let keep = |id: &str| ids.iter().any(|i| i == id);
+        let note_sources: Vec<ExecNote> = self
+            .note_sources
+            .iter()
+            .filter(|n| n.render(keep).is_some())
+            .cloned()
+            .collect();
+        Execution {
+            aggregates: self
+                .aggregates
+                .iter()
+                .filter(|a| keep(&a.indicator))
+                .cloned()
+                .collect(),
+            periods: self
+                .periods
+                .iter()
+                .filter(|(id, _)| keep(id))
+                .map(|(id, p)| (id.clone(), p.clone()))
+                .collect(),
+            notes: note_sources.iter().filter_map(|n| n.render(keep)).collect(),
+            sql: self
+                .sql
+                .iter()
+                .filter(|(id, _)| keep(id))
+                .map(|(id, t)| (id.clone(), t.clone()))
+                .collect(),
+            note_sources,
+        }
+    }
 }
 
 impl Session {
@@ -263,16 +351,16 @@ impl Session {
         }
         results.sort_by_key(|(i, _, _)| *i);
         let mut aggregates = Vec::new();
-        let mut notes: Vec<String> = self
+        let ran = |id: &String| results.iter().any(|(_, ind, _)| &ind.def.id == id);
+        let mut notes: Vec<ExecNote> = self
             .catalog
             .notes
             .iter()
-            .filter(|n| {
-                n.indicators
-                    .iter()
-                    .any(|id| results.iter().any(|(_, ind, _)| &ind.def.id == id))
+            .filter(|n| n.indicators.iter().any(ran))
+            .map(|n| {
+                let ids = n.indicators.iter().filter(|id| ran(id)).cloned().collect();
+                ExecNote::plain(ids, n.text.clone())
             })
-            .map(|n| n.text.clone())
             .collect();
         notes.extend(self.area_attribute_notes(results.iter().map(|(_, ind, _)| ind)));
         let mut sql = BTreeMap::new();
@@ -285,23 +373,36 @@ impl Session {
             };
             sql.insert(ind.def.id.clone(), text);
             let ps = &periods[&ind.def.id];
-            let rolled = rollup::roll_up(&ind, la_rows, &ps.computed, &self.areas, &mut notes);
+            let mut rollup_notes = Vec::new();
+            let rolled =
+                rollup::roll_up(&ind, la_rows, &ps.computed, &self.areas, &mut rollup_notes);
+            notes.extend(
+                rollup_notes
+                    .into_iter()
+                    .map(|text| ExecNote::plain(vec![ind.def.id.clone()], text)),
+            );
             aggregates.extend(rolled);
         }
         for ((table, column), ids) in &dated {
             let n = self.null_count(table, column).await?;
             if n > 0 {
-                notes.push(format!(
-                    "{table}: {n} rows with no {column} are counted in no period by {} (their cohort is placed by {column})",
-                    ids.join(", ")
-                ));
+                notes.push(ExecNote {
+                    indicators: ids.clone(),
+                    text: NoteText::Listing {
+                        before: format!(
+                            "{table}: {n} rows with no {column} are counted in no period by "
+                        ),
+                        after: format!(" (their cohort is placed by {column})"),
+                    },
+                });
             }
         }
         Ok(Execution {
             aggregates,
             periods,
-            notes,
+            notes: notes.iter().filter_map(|n| n.render(|_| true)).collect(),
             sql,
+            note_sources: notes,
         })
     }
 }
@@ -372,7 +473,7 @@ impl Session {
     fn area_attribute_notes<'a>(
         &self,
         chosen: impl Iterator<Item = &'a ValidIndicator>,
-    ) -> Vec<String> {
+    ) -> Vec<ExecNote> {
         let table = &self.catalog.geography.name;
         let mut notes = Vec::new();
         for (attr, ids) in used_attributes(chosen) {
@@ -384,12 +485,17 @@ impl Session {
                 .map(|a| a.code.as_str())
                 .collect();
             if !missing.is_empty() {
-                notes.push(format!(
-                    "{table}: {attr} is null for {} LA(s) ({}): {} count it as 0; fill it in the table",
-                    missing.len(),
-                    code_list(&missing),
-                    ids.join(", ")
-                ));
+                notes.push(ExecNote {
+                    indicators: ids.iter().map(|id| id.to_string()).collect(),
+                    text: NoteText::Listing {
+                        before: format!(
+                            "{table}: {attr} is null for {} LA(s) ({}): ",
+                            missing.len(),
+                            code_list(&missing),
+                        ),
+                        after: " count it as 0; fill it in the table".to_string(),
+                    },
+                });
             }
         }
         notes

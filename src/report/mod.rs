@@ -30,7 +30,7 @@ pub use definition::{
     ChartKind, EXTRACT_KEYS_FILE, LoadedPackDef, PackDefError, PackIndicator, SectionKind,
     load_extract_keys,
 };
-pub use quality::{PackInputs, PeersUsed, Quality, hex, table_counts};
+pub use quality::{GatherCache, PackInputs, PeersUsed, Quality, hex, table_counts};
 
 /// Errors of reading the report's inputs.
 #[derive(Debug, thiserror::Error)]
@@ -105,8 +105,10 @@ impl Report {
         ids: &[String],
         data_dir: &Path,
         def: &LoadedPackDef,
+        cache: &GatherCache,
     ) -> Result<Report, ReportError> {
-        let inputs = quality::gather_pack_inputs(session, execution, ids, data_dir, def).await?;
+        let inputs =
+            quality::gather_pack_inputs(session, execution, ids, data_dir, def, cache).await?;
         Ok(Report {
             catalog: session.catalog.clone(),
             areas: session.areas.clone(),
@@ -163,6 +165,11 @@ impl Report {
             laa,
             psa,
         })
+    }
+
+    /// Every region's code, sorted.
+    pub fn regions(&self) -> Vec<String> {
+        self.areas.regions().into_keys().collect()
     }
 
     /// The DOM packs of every region at `quarter`, by region code.

@@ -416,6 +416,46 @@ fn counted_tables(
     tables
 }
 
+/// An extract file's SHA-256 and (for an object) its version.
+type Digest = (String, Option<String>);
+
+/// What gathering pack inputs read from the extract, kept so that several
+/// packs of one run (the national set) hash each extract file and count
+/// each table once. One cache serves one run and one set of table keys.
+#[derive(Debug, Default)]
+pub struct GatherCache {
+    /// Per extract file: its SHA-256 and (for an object) its version.
+    digests: std::sync::Mutex<BTreeMap<std::path::PathBuf, Option<Digest>>>,
+    /// Per table and the cohort columns counted in it: its counts.
+    counts: std::sync::Mutex<BTreeMap<(String, CohortColumns), TableCount>>,
+}
+
+impl GatherCache {
+    /// Hash the local files `paths` not yet hashed, in parallel.
+    fn hash_local(&self, paths: &[&Path]) -> Result<(), ReportError> {
+        use rayon::prelude::*;
+        let mut todo: Vec<&Path> = {
+            let known = self.digests.lock().unwrap_or_else(|p| p.into_inner());
+            paths
+                .iter()
+                .copied()
+                .filter(|p| !known.contains_key(*p))
+                .collect()
+        };
+        todo.sort();
+        todo.dedup();
+        let hashed: Vec<(std::path::PathBuf, String)> = todo
+            .par_iter()
+            .map(|p| Ok((p.to_path_buf(), sha256_file(p)?)))
+            .collect::<Result<_, ReportError>>()?;
+        let mut known = self.digests.lock().unwrap_or_else(|p| p.into_inner());
+        for (p, h) in hashed {
+            known.insert(p, Some((h, None)));
+        }
+        Ok(())
+    }
+}
+
 /// The data-quality counts of every table the indicators `ids` read (and
 /// of the geography table), sorted by table name: one aggregate per table
 /// through the run's session. What a pack's data-quality section shows and
@@ -425,8 +465,50 @@ pub async fn table_counts(
     ids: &[String],
     keys: &ExtractKeys,
 ) -> Result<Vec<TableCount>, ReportError> {
-    use futures_util::{StreamExt, TryStreamExt};
+    table_counts_cached(session, ids, keys, &GatherCache::default()).await
+}
+
+/// [`table_counts`], reusing and filling `cache`.
+async fn table_counts_cached(
+    session: &Session,
+    ids: &[String],
+    keys: &ExtractKeys,
+    cache: &GatherCache,
+) -> Result<Vec<TableCount>, ReportError> {
     let tables = counted_tables(&session.catalog, ids);
+    // a poisoned lock only means another count panicked: its map is whole
+    let lock = || cache.counts.lock().unwrap_or_else(|p| p.into_inner());
+    let cached: BTreeMap<String, TableCount> = {
+        let known = lock();
+        tables
+            .iter()
+            .filter_map(|(t, cohort)| {
+                let hit = known.get(&(t.clone(), cohort.clone()))?;
+                Some((t.clone(), hit.clone()))
+            })
+            .collect()
+    };
+    let tables: BTreeMap<String, CohortColumns> = tables
+        .into_iter()
+        .filter(|(t, _)| !cached.contains_key(t))
+        .collect();
+    let counted = table_counts_of(session, &tables, keys).await?;
+    let mut known = lock();
+    let mut all = cached;
+    for ((t, cohort), c) in tables.into_iter().zip(counted) {
+        known.insert((t.clone(), cohort), c.clone());
+        all.insert(t, c);
+    }
+    Ok(all.into_values().collect())
+}
+
+/// Count `tables`, in order.
+async fn table_counts_of(
+    session: &Session,
+    tables: &BTreeMap<String, CohortColumns>,
+    keys: &ExtractKeys,
+) -> Result<Vec<TableCount>, ReportError> {
+    use futures_util::{StreamExt, TryStreamExt};
     // as many tables at once as the session has partitions: each query is
     // parallel across them, but its final phases are not, and most tables
     // are small
@@ -504,7 +586,7 @@ impl TableCount {
 }
 
 /// The cohort columns of a table, as some indicator's cohort names them.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, PartialOrd, Ord)]
 struct CohortColumns {
     area: Option<String>,
     dates: Vec<String>,
@@ -518,19 +600,28 @@ fn hash_data(
     path: &Path,
     files: &mut BTreeMap<String, String>,
     objects: &mut BTreeMap<String, String>,
+    cache: &GatherCache,
 ) -> Result<(), ReportError> {
-    match location {
-        crate::extract::ExtractLocation::Local(_) => {
-            files.insert(key, sha256_file(path)?);
+    let lock = || cache.digests.lock().unwrap_or_else(|p| p.into_inner());
+    let known = lock().get(path).cloned();
+    let digest = match known {
+        Some(d) => d,
+        None => {
+            let d = match location {
+                crate::extract::ExtractLocation::Local(_) => Some((sha256_file(path)?, None)),
+                crate::extract::ExtractLocation::Remote(_) => location
+                    .sha256(path)?
+                    .map(|(h, v)| (h, v.map(|v| v.to_string()))),
+            };
+            lock().insert(path.to_path_buf(), d.clone());
+            d
         }
-        crate::extract::ExtractLocation::Remote(_) => {
-            if let Some((h, v)) = location.sha256(path)? {
-                if let Some(v) = v {
-                    objects.insert(key.clone(), v.to_string());
-                }
-                files.insert(key, h);
-            }
+    };
+    if let Some((h, v)) = digest {
+        if let Some(v) = v {
+            objects.insert(key.clone(), v);
         }
+        files.insert(key, h);
     }
     Ok(())
 }
@@ -588,6 +679,7 @@ fn hash_manifest(
                 &manifest,
                 files,
                 objects,
+                &GatherCache::default(),
             )?;
         }
     }
@@ -631,6 +723,7 @@ pub async fn gather_pack_inputs(
     ids: &[String],
     data_dir: &Path,
     def: &LoadedPackDef,
+    cache: &GatherCache,
 ) -> Result<PackInputs, ReportError> {
     let pack_def = def.file.as_path();
     let catalog = &session.catalog;
@@ -638,6 +731,19 @@ pub async fn gather_pack_inputs(
     let mut files = BTreeMap::new();
     let mut objects = BTreeMap::new();
     let indicators_dir = &catalog.catalog.dir;
+    // the local extract files, hashed on every core first: at national
+    // scale they are hundreds of megabytes
+    let local: Vec<&Path> = catalog
+        .indicators
+        .iter()
+        .filter(|i| ids.contains(&i.def.id))
+        .flat_map(|i| i.sources.values())
+        .map(|s| &s.table)
+        .chain(std::iter::once(&catalog.geography))
+        .filter(|t| matches!(t.location, crate::extract::ExtractLocation::Local(_)))
+        .flat_map(|t| t.files.iter().map(|f| f.as_path()))
+        .collect();
+    cache.hash_local(&local)?;
     for ind in catalog
         .indicators
         .iter()
@@ -646,7 +752,7 @@ pub async fn gather_pack_inputs(
         for s in ind.sources.values() {
             for f in &s.table.files {
                 let key = relative(data_dir, f, "data");
-                hash_data(&s.table.location, key, f, &mut files, &mut objects)?;
+                hash_data(&s.table.location, key, f, &mut files, &mut objects, cache)?;
             }
         }
         files.insert(
@@ -660,7 +766,7 @@ pub async fn gather_pack_inputs(
     let location = &catalog.geography.location;
     for f in &catalog.geography.files {
         let key = relative(data_dir, f, "data");
-        hash_data(location, key, f, &mut files, &mut objects)?;
+        hash_data(location, key, f, &mut files, &mut objects, cache)?;
     }
     hash_manifest(location, data_dir, &mut files, &mut objects)?;
     hash_catalog_files(&catalog.catalog, &mut files)?;
@@ -672,7 +778,7 @@ pub async fn gather_pack_inputs(
     if let Some(k) = &def.keys.file {
         files.insert(relative(reports_dir, k, "reports"), sha256_file(k)?);
     }
-    let counts = table_counts(session, ids, &def.keys).await?;
+    let counts = table_counts_cached(session, ids, &def.keys, cache).await?;
     let not_yet_available = execution
         .periods
         .iter()

@@ -141,6 +141,21 @@ impl ValidCatalog {
         years.dedup();
         years
     }
+
+    /// The areas with LAA targets for financial year `year`, sorted by code.
+    pub fn laa_areas(&self, year: Period) -> Vec<String> {
+        let mut areas: Vec<String> = self
+            .catalog
+            .targets
+            .iter()
+            .flat_map(|t| t.value.iter())
+            .map(|t| t.area.clone())
+            .collect();
+        areas.sort();
+        areas.dedup();
+        areas.retain(|a| self.laa_target_years(a).contains(&year));
+        areas
+    }
 }
 
 /// The area lookup, read once, at validation: the LAA targets' areas are

@@ -455,6 +455,19 @@ pub fn write_pack(out: &Path, pack: &Pack, opts: &PackOptions) -> Result<PackSum
     })
 }
 
+/// Write packs built in memory, each into `out/<its directory>/`, together:
+/// into a temporary directory beside `out`, renamed to `out` when all are
+/// written (and printed, with `--pdf`). How many PDFs were printed.
+pub fn write_set(
+    out: &Path,
+    packs: &[(String, Pack)],
+    opts: &PackOptions,
+) -> Result<usize, RenderError> {
+    let parts: Vec<(String, &PackFiles)> =
+        packs.iter().map(|(d, p)| (d.clone(), &p.files)).collect();
+    output::write_dir(out, &parts, opts)
+}
+
 /// Build the DOM packs of `scopes` (from [`Report::dom_scopes_all`]) in
 /// parallel into `out/<region>/`, calling `progress` after each; written
 /// together, renamed when all are done.

@@ -461,18 +461,24 @@ impl Run {
             report::Report::gather(&self.session, &execution, &rows, ids, data_dir, def, cache)
                 .await?;
         if let Some(g) = groups {
-            report.inputs.files.insert(
-                format!("reports/{}", peers::PEER_GROUPS_FILE),
-                g.file_digest.clone(),
-            );
-            report.inputs.peer_groups = Some(report::PeersUsed {
-                method: g.method.to_string(),
-                version: g.version.clone(),
-            });
-            report.peers = Some(g.clone());
+            attach_peers(&mut report, g.clone());
         }
         Ok(report)
     }
+}
+
+/// Give `report` the most similar groups its pack compares with, and record
+/// them (file digest, method, version) among its inputs.
+fn attach_peers(report: &mut report::Report, g: peers::PeerGroups) {
+    report.inputs.files.insert(
+        format!("reports/{}", peers::PEER_GROUPS_FILE),
+        g.file_digest.clone(),
+    );
+    report.inputs.peer_groups = Some(report::PeersUsed {
+        method: g.method.to_string(),
+        version: g.version.clone(),
+    });
+    report.peers = Some(g);
 }
 
 /// Where the indicator plans run.
@@ -789,15 +795,7 @@ pub async fn pack_on(
     let used = run.chosen_ids(&ids);
     let mut report = run.report(&used, &backend.data_dir(data), &def).await?;
     if let Some(g) = groups {
-        report.inputs.files.insert(
-            format!("reports/{}", peers::PEER_GROUPS_FILE),
-            g.file_digest.clone(),
-        );
-        report.inputs.peer_groups = Some(report::PeersUsed {
-            method: g.method.to_string(),
-            version: g.version.clone(),
-        });
-        report.peers = Some(g);
+        attach_peers(&mut report, g);
     }
     drop(run);
     write_packs(req, &report, &def, &settings.out, &opts, progress)

@@ -223,6 +223,14 @@ impl ExecNote {
     }
 }
 
+/// The entries of `map` whose indicator id `keep` keeps.
+fn kept<V: Clone>(map: &BTreeMap<String, V>, keep: impl Fn(&str) -> bool) -> BTreeMap<String, V> {
+    map.iter()
+        .filter(|(id, _)| keep(id))
+        .map(|(id, v)| (id.clone(), v.clone()))
+        .collect()
+}
+
 impl Execution {
     /// This execution as a run of only the indicators `ids` would have
     /// returned it: their aggregates, periods and SQL, and the notes that
@@ -243,19 +251,9 @@ impl Execution {
                 .filter(|a| keep(&a.indicator))
                 .cloned()
                 .collect(),
-            periods: self
-                .periods
-                .iter()
-                .filter(|(id, _)| keep(id))
-                .map(|(id, p)| (id.clone(), p.clone()))
-                .collect(),
+            periods: kept(&self.periods, keep),
             notes: note_sources.iter().filter_map(|n| n.render(keep)).collect(),
-            sql: self
-                .sql
-                .iter()
-                .filter(|(id, _)| keep(id))
-                .map(|(id, t)| (id.clone(), t.clone()))
-                .collect(),
+            sql: kept(&self.sql, keep),
             note_sources,
         }
     }

@@ -10,7 +10,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 use std::sync::{Arc, OnceLock};
 
-use common::repo;
+use common::{pireport, repo};
 use pireport::ValidCatalog;
 use pireport::definition::{LaaTargetDef, Polarity};
 use pireport::geography::AreaLevel;
@@ -66,14 +66,6 @@ fn areas(s: &Shipped) -> Vec<String> {
 }
 
 /// Run the binary in the repository (default `--indicators` and `--data`).
-fn pireport(args: &[&str]) -> Output {
-    Command::new(BIN)
-        .args(args)
-        .current_dir(repo())
-        .output()
-        .unwrap()
-}
-
 fn stdout(o: &Output) -> String {
     String::from_utf8_lossy(&o.stdout).into_owned()
 }

@@ -8,11 +8,9 @@
 
 mod common;
 
-use std::process::{Command, Output};
+use std::process::Output;
 
-use common::repo;
-
-const BIN: &str = env!("CARGO_BIN_EXE_pireport");
+use common::pireport;
 
 /// Join-heavy indicators: NI18 (semi-join of the caseload to offences),
 /// NI38 (cohort to offences) and NI40 (treatment episodes, windows).
@@ -24,14 +22,6 @@ const JOINED: [&str; 6] = [
     "--indicator",
     "NI40",
 ];
-
-fn pireport(args: &[&str]) -> Output {
-    Command::new(BIN)
-        .args(args)
-        .current_dir(repo())
-        .output()
-        .unwrap()
-}
 
 fn stderr(o: &Output) -> String {
     String::from_utf8_lossy(&o.stderr).into_owned()

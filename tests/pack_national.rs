@@ -14,7 +14,7 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
-use common::repo;
+use common::{entries, repo};
 
 const BIN: &str = env!("CARGO_BIN_EXE_pireport");
 const AREAS: [&str; 2] = ["E06000004", "W06000010"];
@@ -109,15 +109,6 @@ fn assert_same_tree(standalone: &Path, in_set: &Path) {
     }
 }
 
-fn subdirs(dir: &Path) -> Vec<String> {
-    let mut names: Vec<String> = std::fs::read_dir(dir)
-        .unwrap()
-        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
-        .collect();
-    names.sort();
-    names
-}
-
 #[test]
 fn the_national_set_is_each_pack_as_its_own_command_writes_it() {
     let tmp = tempfile::tempdir().unwrap();
@@ -138,10 +129,10 @@ fn the_national_set_is_each_pack_as_its_own_command_writes_it() {
 
     let national = run(&["pack", "national", "--quarter", "2009-10 Q2"], "set");
     let set = tmp.path().join("set");
-    assert_eq!(subdirs(&set), ["dom", "laa", "strategy"]);
+    assert_eq!(entries(&set), ["dom", "laa", "strategy"]);
     // the nine English regions and Wales
-    assert_eq!(subdirs(&set.join("dom")).len(), 10);
-    assert_eq!(subdirs(&set.join("laa")), AREAS);
+    assert_eq!(entries(&set.join("dom")).len(), 10);
+    assert_eq!(entries(&set.join("laa")), AREAS);
     assert!(
         stderr(&national).contains("wrote 13 pack(s)"),
         "{}",
@@ -190,5 +181,5 @@ fn a_used_destination_is_refused_before_any_work() {
         "{}",
         stderr(&o)
     );
-    assert_eq!(subdirs(tmp.path()), ["keep.txt"]);
+    assert_eq!(entries(tmp.path()), ["keep.txt"]);
 }

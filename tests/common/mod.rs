@@ -95,6 +95,25 @@ pub fn repo() -> &'static Path {
     Path::new(env!("CARGO_MANIFEST_DIR"))
 }
 
+/// Run the `pireport` binary with `args` from the repository root.
+pub fn pireport(args: &[&str]) -> std::process::Output {
+    std::process::Command::new(env!("CARGO_BIN_EXE_pireport"))
+        .args(args)
+        .current_dir(repo())
+        .output()
+        .unwrap()
+}
+
+/// The names in `dir`, sorted (to prove what a command left there).
+pub fn entries(dir: &Path) -> Vec<String> {
+    let mut names: Vec<String> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    names
+}
+
 /// Copy shipped definitions into `dir`, applying `edit` to each file's text.
 pub fn copy_definitions(dir: &Path, ids: &[&str], edit: impl Fn(&str) -> String) {
     std::fs::create_dir_all(dir).unwrap();

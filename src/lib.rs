@@ -254,10 +254,21 @@ pub fn load_and_validate(
     indicators: &Path,
     data: &Path,
 ) -> Result<(validate::ValidCatalog, extract::Extract), Error> {
+    load_and_validate_for(indicators, data, &[])
+}
+
+/// [`load_and_validate`] for a run of the indicators `ids` (all when
+/// empty): the extract's values are checked only where those indicators
+/// read them ([`validate::validate_for`]).
+pub fn load_and_validate_for(
+    indicators: &Path,
+    data: &Path,
+    ids: &[String],
+) -> Result<(validate::ValidCatalog, extract::Extract), Error> {
     let started = std::time::Instant::now();
     let catalog = load_definitions(indicators)?;
     let extract = extract::Extract::open(data)?;
-    let valid = validate(catalog, &extract)?;
+    let valid = validate::validate_for(catalog, &extract, ids)?;
     let seconds = started.elapsed().as_secs_f64();
     tracing::debug!(
         seconds,
@@ -531,7 +542,7 @@ pub async fn compute_on(
     data: &Path,
     ids: &[String],
 ) -> Result<Run, Error> {
-    let (valid, extract) = load_and_validate(indicators, &backend.data_dir(data))?;
+    let (valid, extract) = load_and_validate_for(indicators, &backend.data_dir(data), ids)?;
     compute_validated(backend, valid, &extract, ids).await
 }
 

@@ -155,10 +155,17 @@ fn assess_indicator(
     aggs: &[&Aggregate],
     targets: &[LaaTargetDef],
 ) -> Result<Vec<ResultRow>, AssessError> {
+    use rayon::prelude::*;
     let computed = compute_all(ind, aggs)?;
-    let mut rows = computed
-        .values()
+    // rows are independent (intervals and significance tests are the
+    // work): on every core, in the map's order, the first error in that
+    // order reported
+    let values: Vec<&Computed> = computed.values().collect();
+    let mut rows = values
+        .par_iter()
         .map(|c| assess_row(ind, targets, &computed, c))
+        .collect::<Vec<_>>()
+        .into_iter()
         .collect::<Result<Vec<_>, _>>()?;
     compare_and_trend(ind, &computed, &mut rows)?;
     suppress(ind, &mut rows);

@@ -200,7 +200,7 @@ fn check_ranges(table: &str, p: &TableProfile) -> Result<(), ExtractError> {
 
 /// Run the checks over every source of `valid`; an error for what makes
 /// figures wrong, notes for what the figures leave out.
-pub fn check_data(valid: &[ValidIndicator]) -> Result<Vec<DataNote>, ExtractError> {
+pub fn check_data(valid: &[&ValidIndicator]) -> Result<Vec<DataNote>, ExtractError> {
     let mut profiles: BTreeMap<String, TableProfile> = BTreeMap::new();
     let mut profile = |t: &crate::extract::TableFiles| -> Result<TableProfile, ExtractError> {
         if let Some(p) = profiles.get(&t.name) {

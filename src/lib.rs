@@ -114,6 +114,7 @@ pub mod filter {
     pub use crate::validate::expr::{parse_checked, to_datafusion};
 }
 
+use std::collections::BTreeMap;
 use std::path::Path;
 use std::sync::Arc;
 
@@ -329,7 +330,7 @@ pub struct Run {
 impl Run {
     /// Check `--quarter` against this run's extract (inside the data, ended).
     pub fn quarter(&self, text: &str) -> Result<period::Period, request::RequestError> {
-        request::quarter(text, self.session.coverage_start, self.session.extract_date)
+        session_quarter(&self.session, text)
     }
 
     /// Check `--year` of `area`'s LAA report: a financial year the area
@@ -339,11 +340,30 @@ impl Run {
         area: &str,
         text: &str,
     ) -> Result<period::Period, request::RequestError> {
-        let y = request::financial_year(text)?;
-        let years = self.catalog.laa_target_years(area);
-        request::target_year(y, &years, area, None)?;
-        request::year_started(y, self.session.extract_date)
+        session_laa_year(&self.session, area, text)
     }
+}
+
+/// `--quarter` checked against the extract `session` is open on: inside
+/// the data and ended.
+fn session_quarter(
+    session: &execute::Session,
+    text: &str,
+) -> Result<period::Period, request::RequestError> {
+    request::quarter(text, session.coverage_start, session.extract_date)
+}
+
+/// `--year` of `area`'s LAA report checked against `session`: a financial
+/// year the area has targets for, started by the extract date.
+fn session_laa_year(
+    session: &execute::Session,
+    area: &str,
+    text: &str,
+) -> Result<period::Period, request::RequestError> {
+    let y = request::financial_year(text)?;
+    let years = session.catalog.laa_target_years(area);
+    request::target_year(y, &years, area, None)?;
+    request::year_started(y, session.extract_date)
 }
 
 impl Run {
@@ -554,16 +574,21 @@ pub async fn compute_validated(
     ids: &[String],
 ) -> Result<Run, Error> {
     request::check_indicators(&valid, ids)?;
-    let started = std::time::Instant::now();
     let session = open_on(backend, valid, extract).await?;
+    compute_opened(session, ids).await
+}
+
+/// The computation of `ids` (all when empty) on a session already open,
+/// so a request can be checked against the extract's dates and areas
+/// before the work.
+async fn compute_opened(session: execute::Session, ids: &[String]) -> Result<Run, Error> {
+    let started = std::time::Instant::now();
     let catalog = session.catalog.clone();
-    let opened = started.elapsed().as_secs_f64();
-    tracing::debug!(seconds = opened, "session opened, tables registered");
     let execution = session.execute(ids).await?;
-    let executed = started.elapsed().as_secs_f64() - opened;
+    let executed = started.elapsed().as_secs_f64();
     tracing::debug!(seconds = executed, "every indicator executed and rolled up");
     let rows = assess::assess(&catalog, &execution)?;
-    let assessed = started.elapsed().as_secs_f64() - opened - executed;
+    let assessed = started.elapsed().as_secs_f64() - executed;
     tracing::debug!(seconds = assessed, "results assessed");
     Ok(Run {
         catalog,
@@ -580,8 +605,12 @@ async fn open_on(
     catalog: validate::ValidCatalog,
     extract: &extract::Extract,
 ) -> Result<execute::Session, Error> {
+    let started = std::time::Instant::now();
     let ctx = backend.context().await?;
-    Ok(execute::Session::open_with_context(ctx, Arc::new(catalog), extract).await?)
+    let session = execute::Session::open_with_context(ctx, Arc::new(catalog), extract).await?;
+    let seconds = started.elapsed().as_secs_f64();
+    tracing::debug!(seconds, "session opened, tables registered");
+    Ok(session)
 }
 
 /// An area's LAA target report, as `pireport laa` prints it.
@@ -720,7 +749,11 @@ impl PackRequest {
             _ => {}
         }
         request::check_out(out)?;
-        if let Some(prev) = previous {
+        if let Some(prev) = previous
+            && area == "all"
+        {
+            request::previous_set(prev, &[], "dom --region all")?;
+        } else if let Some(prev) = previous {
             let area = if self.kind() == "strategy" {
                 geography::NATIONAL_CODE
             } else {
@@ -732,20 +765,20 @@ impl PackRequest {
     }
 
     /// The checks that need the extract (the area exists, the period lies
-    /// inside the data and has ended), made on the run before the pack's
-    /// inputs are read.
-    fn check_on(&self, run: &Run) -> Result<(), Error> {
-        let (start, end) = (run.session.coverage_start, run.session.extract_date);
+    /// inside the data and has ended), made on the open session before
+    /// anything is computed.
+    fn check_on(&self, session: &execute::Session) -> Result<(), Error> {
+        let (start, end) = (session.coverage_start, session.extract_date);
         match self {
             PackRequest::Dom { region, quarter } => {
-                run.quarter(quarter)?;
+                session_quarter(session, quarter)?;
                 if region != "all" {
-                    request::region(&run.session.areas, region)?;
+                    request::region(&session.areas, region)?;
                 }
             }
             PackRequest::Laa { area, year } => {
-                request::area(&run.session.areas, area)?;
-                run.laa_year(area, year)?;
+                request::area(&session.areas, area)?;
+                session_laa_year(session, area, year)?;
             }
             PackRequest::Strategy { year } => {
                 request::strategy_year(year, start, end)?;
@@ -773,7 +806,7 @@ pub struct PackSettings {
 /// checked before any work, the indicators the pack shows are computed
 /// once, the pack's inputs read into a [`report::Report`], and the pack
 /// rendered and written atomically. `progress` is called with each region
-/// code as its pack is done. Returns how many packs were written.
+/// code as its pack is done. Returns what was written.
 pub async fn pack_on(
     backend: &Backend,
     indicators: &Path,
@@ -781,7 +814,7 @@ pub async fn pack_on(
     req: &PackRequest,
     settings: &PackSettings,
     progress: &(dyn Fn(&str) + Sync),
-) -> Result<usize, Error> {
+) -> Result<Written, Error> {
     use render::pack;
     req.check_before(&settings.out, settings.previous.as_deref())?;
     let opts = pack_options(settings)?;
@@ -797,8 +830,27 @@ pub async fn pack_on(
     let (valid, extract) = load_and_validate(indicators, &backend.data_dir(data))?;
     def.def.check(&def.file, &valid)?;
     def.check_keys(&extract)?;
-    let mut run = compute_validated(backend, valid, &extract, &ids).await?;
-    req.check_on(&run)?;
+    request::check_indicators(&valid, &ids)?;
+    let session = open_on(backend, valid, &extract).await?;
+    req.check_on(&session)?;
+    // every region's packs: each compared with its own earlier edition
+    let previous = match (req, &settings.previous) {
+        (PackRequest::Dom { region, .. }, Some(dir)) if region == "all" => {
+            let members: Vec<request::SetMember> = session
+                .areas
+                .regions()
+                .into_keys()
+                .map(|r| request::SetMember {
+                    dir: r.clone(),
+                    kind: "dom",
+                    area: r,
+                })
+                .collect();
+            Some(previous_editions(dir, &members, "dom --region all")?)
+        }
+        _ => None,
+    };
+    let mut run = compute_opened(session, &ids).await?;
     let groups = run.peer_groups(backend, data, &settings.reports)?;
     if let Some(g) = &groups {
         run.compare_with_peers(g)?;
@@ -809,7 +861,46 @@ pub async fn pack_on(
         attach_peers(&mut report, g);
     }
     drop(run);
-    write_packs(req, &report, &def, &settings.out, &opts, progress)
+    let unrevised = previous
+        .as_ref()
+        .map(|p| {
+            p.iter()
+                .filter(|(_, e)| e.is_none())
+                .map(|(d, _)| d.clone())
+                .collect()
+        })
+        .unwrap_or_default();
+    let packs = write_packs(
+        req,
+        &report,
+        &def,
+        &settings.out,
+        &opts,
+        previous.as_ref(),
+        progress,
+    )?;
+    Ok(Written { packs, unrevised })
+}
+
+/// What [`pack_on`] wrote.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Written {
+    /// How many packs.
+    pub packs: usize,
+    /// With `--previous` and every region's packs: the packs the earlier
+    /// set has no edition of, so their revisions are not checked.
+    pub unrevised: Vec<String>,
+}
+
+/// Each member's earlier edition in `dir` ([`request::previous_set`]), by
+/// the member's directory.
+fn previous_editions(
+    dir: &Path,
+    members: &[request::SetMember],
+    command: &str,
+) -> Result<BTreeMap<String, Option<std::path::PathBuf>>, Error> {
+    let found = request::previous_set(dir, members, command)?;
+    Ok(members.iter().map(|m| m.dir.clone()).zip(found).collect())
 }
 
 /// What [`pack_national_on`] wrote.
@@ -821,6 +912,10 @@ pub struct NationalSet {
     pub laa: Vec<String>,
     /// The strategy report's directory (`strategy`).
     pub strategy: String,
+    /// With `--previous`: the packs the earlier set has no edition of
+    /// (a region or LAA area new to this set), so their revisions are
+    /// not checked.
+    pub unrevised: Vec<String>,
 }
 
 impl NationalSet {
@@ -843,8 +938,11 @@ impl NationalSet {
 /// `quarter`. Each pack is byte-identical to the one its own `pack` command
 /// writes; the extract's files are hashed and its tables counted once for
 /// all. Everything is written together, or nothing. `progress` is called
-/// with each pack's directory as it is built. `settings.previous` must be
-/// `None` (a revision check compares one pack with its earlier edition).
+/// with each pack's directory as it is built. With `settings.previous`, the
+/// directory an earlier national set was written to, each pack is compared
+/// with its own edition there (`dom/<region>`, ...) and its revisions
+/// flagged; the quarter, year and earlier set are checked before anything
+/// is computed.
 pub async fn pack_national_on(
     backend: &Backend,
     indicators: &Path,
@@ -857,6 +955,10 @@ pub async fn pack_national_on(
     use rayon::prelude::*;
     use render::pack;
     request::check_out(&settings.out)?;
+    if let Some(dir) = &settings.previous {
+        // a directory, and not one pack: checked before any work
+        request::previous_set(dir, &[], "national")?;
+    }
     let opts = pack_options(&PackSettings {
         previous: None,
         ..settings.clone()
@@ -871,8 +973,9 @@ pub async fn pack_national_on(
         def.def.check(&def.file, &valid)?;
         def.check_keys(&extract)?;
     }
-    let mut run = compute_validated(backend, valid, &extract, &[]).await?;
-    let q = run.quarter(quarter)?;
+    let session = open_on(backend, valid, &extract).await?;
+    // the request is checked before the computation, not after it
+    let q = session_quarter(&session, quarter)?;
     let fy_text = match year {
         Some(y) => y.to_string(),
         None => match q {
@@ -880,15 +983,36 @@ pub async fn pack_national_on(
             p => p.to_string(),
         },
     };
-    let fy = request::strategy_year(
-        &fy_text,
-        run.session.coverage_start,
-        run.session.extract_date,
-    )?;
-    let areas = run.catalog.laa_areas(fy);
+    let fy = request::strategy_year(&fy_text, session.coverage_start, session.extract_date)?;
+    let areas = session.catalog.laa_areas(fy);
     for area in &areas {
-        request::area(&run.session.areas, area)?;
+        request::area(&session.areas, area)?;
     }
+    let mut members: Vec<request::SetMember> = session
+        .areas
+        .regions()
+        .into_keys()
+        .map(|r| request::SetMember {
+            dir: format!("dom/{r}"),
+            kind: "dom",
+            area: r,
+        })
+        .collect();
+    members.extend(areas.iter().map(|a| request::SetMember {
+        dir: format!("laa/{a}"),
+        kind: "laa",
+        area: a.clone(),
+    }));
+    members.push(request::SetMember {
+        dir: "strategy".to_string(),
+        kind: "strategy",
+        area: geography::NATIONAL_CODE.to_string(),
+    });
+    let previous = match &settings.previous {
+        Some(dir) => Some(previous_editions(dir, &members, "national")?),
+        None => None,
+    };
+    let mut run = compute_opened(session, &[]).await?;
     let groups = run.peer_groups(backend, data, &settings.reports)?;
     if let Some(g) = &groups {
         run.compare_with_peers(g)?;
@@ -931,6 +1055,10 @@ pub async fn pack_national_on(
     let built: Vec<Result<(String, pack::Pack), Error>> = jobs
         .par_iter()
         .map(|(dir, job)| {
+            let opts = match &previous {
+                Some(p) => opts.with_previous(p.get(dir).cloned().flatten()),
+                None => opts.clone(),
+            };
             let files = match job {
                 Job::Dom(region) => {
                     let scope = dom_report.dom_scope(region, q)?;
@@ -959,10 +1087,17 @@ pub async fn pack_national_on(
             .cloned()
             .collect()
     };
+    let unrevised = previous
+        .iter()
+        .flatten()
+        .filter(|(_, e)| e.is_none())
+        .map(|(d, _)| d.clone())
+        .collect();
     Ok(NationalSet {
         dom: dirs("dom/"),
         laa: dirs("laa/"),
         strategy: "strategy".to_string(),
+        unrevised,
     })
 }
 
@@ -997,13 +1132,14 @@ fn write_packs(
     def: &report::LoadedPackDef,
     out: &Path,
     opts: &render::pack::PackOptions,
+    previous: Option<&BTreeMap<String, Option<std::path::PathBuf>>>,
     progress: &(dyn Fn(&str) + Sync),
 ) -> Result<usize, Error> {
     use render::pack;
     let written = match req {
         PackRequest::Dom { region, quarter } if region == "all" => {
             let scopes = report.dom_scopes_all(report.quarter(quarter)?)?;
-            pack::write_dom_packs_all(report, def, &scopes, out, opts, progress)?.len()
+            pack::write_dom_packs_all(report, def, &scopes, out, opts, previous, progress)?.len()
         }
         PackRequest::Dom { region, quarter } => {
             let scope = report.dom_scope(region, report.quarter(quarter)?)?;

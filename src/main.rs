@@ -703,7 +703,9 @@ struct PackOutput {
     /// Output directory (must not exist, or be empty); default pack-KIND-AREA-PERIOD.
     #[arg(long)]
     out: Option<PathBuf>,
-    /// An earlier edition of the same pack: flag every revised figure.
+    /// An earlier edition of the same pack: flag every revised figure
+    /// (with `--region all`, the directory the earlier packs were written
+    /// to: each region's pack is compared with its own).
     #[arg(long)]
     previous: Option<PathBuf>,
     /// Also print pack.pdf with headless Chromium.
@@ -777,6 +779,11 @@ enum PackCommand {
         /// pack-national-QUARTER.
         #[arg(long)]
         out: Option<PathBuf>,
+        /// The directory an earlier national set was written to: each pack
+        /// is compared with its own edition there and its revised figures
+        /// flagged.
+        #[arg(long)]
+        previous: Option<PathBuf>,
         /// Also print each pack's pack.pdf with headless Chromium.
         #[arg(long)]
         pdf: bool,
@@ -804,6 +811,14 @@ fn national_command(
         &|_dir: &str| bar.inc(1),
     ))?;
     bar.finish_and_clear();
+    if set.laa.is_empty() {
+        eprintln!(
+            "note: no LAA area has targets for {}: the set has no LAA report (targets are read from {})",
+            year.as_deref().unwrap_or("the quarter's financial year"),
+            inputs.indicators.join("laa-targets.yaml").display()
+        );
+    }
+    unrevised_note(settings.previous.as_deref(), &set.unrevised);
     eprintln!(
         "wrote {} pack(s) to {} in {:.1} s: {} DOM, {} LAA, 1 strategy",
         set.len(),
@@ -813,6 +828,18 @@ fn national_command(
         set.laa.len()
     );
     Ok(0)
+}
+
+/// Name the packs of a set that `--previous` holds no earlier edition of.
+fn unrevised_note(previous: Option<&std::path::Path>, unrevised: &[String]) {
+    if let (Some(dir), false) = (previous, unrevised.is_empty()) {
+        eprintln!(
+            "note: {} has no earlier edition of {}: {} revisions are not checked",
+            dir.display(),
+            unrevised.join(", "),
+            if unrevised.len() == 1 { "its" } else { "their" }
+        );
+    }
 }
 
 fn pack_command(cmd: PackCommand) -> Result<u8, Error> {
@@ -825,6 +852,7 @@ fn pack_command(cmd: PackCommand) -> Result<u8, Error> {
             year,
             reports,
             out,
+            previous,
             pdf,
         } => {
             let out = out.unwrap_or_else(|| {
@@ -836,7 +864,7 @@ fn pack_command(cmd: PackCommand) -> Result<u8, Error> {
             let settings = pireport::PackSettings {
                 reports,
                 out,
-                previous: None,
+                previous,
                 pdf,
             };
             return national_command(inputs, engine, quarter, year, settings);
@@ -887,6 +915,8 @@ fn pack_command(cmd: PackCommand) -> Result<u8, Error> {
     if let Some(b) = bar {
         b.finish_and_clear();
     }
+    unrevised_note(settings.previous.as_deref(), &written.unrevised);
+    let written = written.packs;
     eprintln!(
         "wrote {written} pack(s) to {} in {:.1} s",
         settings.out.display(),

@@ -216,6 +216,22 @@ pub enum RequestError {
         /// What was given.
         path: PathBuf,
     },
+    /// `--previous` of a set of packs is one pack.
+    #[error("--previous {} is one pack, not a set: for every region's packs or the national set, give the directory the earlier set was written to", .path.display())]
+    PreviousIsOnePack {
+        /// What was given.
+        path: PathBuf,
+    },
+    /// `--previous` of a set of packs holds none of the set's packs.
+    #[error("--previous {} holds no pack of this set (no {}): give the directory an earlier `pack {kind}` wrote", .path.display(), .first.display())]
+    PreviousNoSet {
+        /// What was given.
+        path: PathBuf,
+        /// The first pack looked for.
+        first: PathBuf,
+        /// The command that writes such a set.
+        kind: String,
+    },
     /// `--previous` is a pack of another kind, area or region.
     #[error("--previous {} is the {found} pack, not the {wanted} pack: give an earlier edition of the same pack", .path.display())]
     PreviousOtherPack {
@@ -268,6 +284,61 @@ pub fn previous_pack(path: &Path, kind: &str, area: &str) -> Result<(), RequestE
         });
     }
     Ok(())
+}
+
+/// One pack of a set (every region's DOM packs, the national set): its
+/// directory inside the set, its kind and its area code.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SetMember {
+    /// The pack's directory, relative to the set's (`E12000001`,
+    /// `dom/E12000001`, `laa/E06000001`, `strategy`).
+    pub dir: String,
+    /// The pack kind (`dom`, `laa`, `strategy`), as its manifest names it.
+    pub kind: &'static str,
+    /// The area code, as its manifest names it.
+    pub area: String,
+}
+
+/// The earlier edition of each pack of a set, from `dir`, the directory an
+/// earlier run of `command` wrote the set to: `dir/<member dir>` for each
+/// member, checked to be that pack, or `None` where the earlier set has no
+/// such pack (a region or an LAA area new to this edition). Refuses a
+/// `dir` that is not a directory, is one pack, or holds no member.
+pub fn previous_set(
+    dir: &Path,
+    members: &[SetMember],
+    command: &str,
+) -> Result<Vec<Option<PathBuf>>, RequestError> {
+    if !dir.is_dir() {
+        return Err(RequestError::PreviousNotDirectory {
+            path: dir.to_path_buf(),
+        });
+    }
+    if dir.join("tables").is_dir() || dir.join("manifest.json").is_file() {
+        return Err(RequestError::PreviousIsOnePack {
+            path: dir.to_path_buf(),
+        });
+    }
+    let mut out = Vec::with_capacity(members.len());
+    for m in members {
+        let p = dir.join(&m.dir);
+        if p.is_dir() {
+            previous_pack(&p, m.kind, &m.area)?;
+            out.push(Some(p));
+        } else {
+            out.push(None);
+        }
+    }
+    if let Some(first) = members.first()
+        && out.iter().all(Option::is_none)
+    {
+        return Err(RequestError::PreviousNoSet {
+            path: dir.to_path_buf(),
+            first: dir.join(&first.dir),
+            kind: command.to_string(),
+        });
+    }
+    Ok(out)
 }
 
 /// How long printing a pack to PDF may take: `PIREPORT_PDF_TIMEOUT`
@@ -549,6 +620,76 @@ pub fn check_out(out: &Path) -> Result<(), RequestError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A pack directory as `write_pack` leaves it, as far as
+    /// [`previous_pack`] reads it.
+    fn fake_pack(dir: &Path, kind: &str, area: &str) {
+        std::fs::create_dir_all(dir.join("tables")).unwrap();
+        std::fs::write(
+            dir.join("manifest.json"),
+            format!(r#"{{"pack": "{kind}", "area_code": "{area}"}}"#),
+        )
+        .unwrap();
+    }
+
+    fn member(dir: &str, kind: &'static str, area: &str) -> SetMember {
+        SetMember {
+            dir: dir.into(),
+            kind,
+            area: area.into(),
+        }
+    }
+
+    #[test]
+    fn an_earlier_set_gives_each_member_its_own_edition() {
+        let tmp = tempfile::tempdir().unwrap();
+        let set = tmp.path();
+        fake_pack(&set.join("dom/E12000001"), "dom", "E12000001");
+        fake_pack(&set.join("laa/E06000001"), "laa", "E06000001");
+        fake_pack(&set.join("strategy"), "strategy", "E92000001+W92000004");
+        let members = [
+            member("dom/E12000001", "dom", "E12000001"),
+            member("dom/E12000002", "dom", "E12000002"),
+            member("laa/E06000001", "laa", "E06000001"),
+            member("strategy", "strategy", "E92000001+W92000004"),
+        ];
+        let found = previous_set(set, &members, "national").unwrap();
+        assert_eq!(
+            found,
+            [
+                Some(set.join("dom/E12000001")),
+                None,
+                Some(set.join("laa/E06000001")),
+                Some(set.join("strategy")),
+            ]
+        );
+        // a member's directory holding another pack is refused
+        fake_pack(&set.join("dom/E12000002"), "dom", "E12000009");
+        let e = previous_set(set, &members, "national").unwrap_err();
+        assert!(matches!(e, RequestError::PreviousOtherPack { .. }), "{e}");
+        // one pack is not a set
+        let e = previous_set(&set.join("strategy"), &members, "national").unwrap_err();
+        assert!(matches!(e, RequestError::PreviousIsOnePack { .. }), "{e}");
+        // a directory with none of the set's packs
+        let empty = tmp.path().join("empty");
+        std::fs::create_dir(&empty).unwrap();
+        let e = previous_set(&empty, &members, "national").unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            format!(
+                "--previous {} holds no pack of this set (no {}): give the directory an earlier `pack national` wrote",
+                empty.display(),
+                empty.join("dom/E12000001").display()
+            )
+        );
+        // nothing is looked for before the members are known
+        assert_eq!(previous_set(&empty, &[], "national").unwrap(), []);
+        let e = previous_set(&tmp.path().join("absent"), &[], "national").unwrap_err();
+        assert!(
+            matches!(e, RequestError::PreviousNotDirectory { .. }),
+            "{e}"
+        );
+    }
 
     #[test]
     fn messages_name_the_input_and_the_fix() {

@@ -376,6 +376,87 @@ fn previous_edition_flags_exactly_the_revised_figures() {
     assert_eq!(section.matches("<tr><td>NI38</td>").count(), 12);
 }
 
+/// Every region's packs at once (`--region all`): with `--previous`, the
+/// directory of the earlier packs, each region's pack is compared with its
+/// own earlier edition. The late record of the test above revises North
+/// West's figures for 2008-09 Q1 exactly as there; London's earlier
+/// edition is removed, as for a region new to the set, so London's pack
+/// has no revision check and the run says so.
+#[test]
+fn every_regions_pack_is_compared_with_its_own_earlier_edition() {
+    let tmp = tempfile::tempdir().expect("temp dir");
+    let data = tmp.path().join("data");
+    write_areas(&data);
+    manifest(&data);
+    dip_tests(&data, &[]);
+    offences(&data, OFFENCES);
+    let defs = definitions(&tmp.path().join("defs"));
+    let reports = reports(&tmp.path().join("reports"));
+    let all = |quarter: &str, out: &Path, previous: Option<&Path>| {
+        let mut c = Command::new(env!("CARGO_BIN_EXE_pireport"));
+        c.env("SOURCE_DATE_EPOCH", EPOCH)
+            .args(["pack", "dom", "--region", "all", "--quarter", quarter])
+            .arg("--indicators")
+            .arg(&defs)
+            .arg("--data")
+            .arg(&data)
+            .arg("--reports")
+            .arg(&reports)
+            .arg("--out")
+            .arg(out);
+        if let Some(p) = previous {
+            c.arg("--previous").arg(p);
+        }
+        c.output().expect("run pireport")
+    };
+    let first = tmp.path().join("edition-1");
+    built(all("2008-09 Q1", &first, None));
+    assert_eq!(entries(&first), ["E12000002", "E12000007"]);
+    std::fs::remove_dir_all(first.join("E12000007")).expect("remove London");
+
+    // one pack is not a set: refused before any work
+    let o = all(
+        "2008-09 Q2",
+        &tmp.path().join("refused"),
+        Some(&first.join("E12000002")),
+    );
+    assert_eq!(o.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("is one pack, not a set"));
+    assert!(!tmp.path().join("refused").exists());
+
+    let mut late = OFFENCES.to_vec();
+    late.push((3, "2008-09-01", "2008-10-01", "drugs"));
+    offences(&data, &late);
+    let second = tmp.path().join("edition-2");
+    let o = all("2008-09 Q2", &second, Some(&first));
+    let err = String::from_utf8_lossy(&o.stderr).into_owned();
+    assert!(o.status.success(), "{err}");
+    assert!(
+        err.contains("has no earlier edition of E12000007: its revisions are not checked"),
+        "{err}"
+    );
+    assert!(!second.join("E12000007/revisions.csv").exists());
+    let csv = std::fs::read_to_string(second.join("E12000002/revisions.csv")).expect("csv");
+    let lines = revision_lines(&csv);
+    let keys: BTreeSet<(String, String, String)> = lines.iter().map(|l| l.0.clone()).collect();
+    let mut want = BTreeSet::new();
+    for area in ["E08000002", "E12000002", NATIONAL] {
+        for column in ["numerator", "value", "ci_lower", "ci_upper"] {
+            want.insert((area.into(), "2008-09 Q1".into(), column.into()));
+        }
+    }
+    assert_eq!(keys, want, "{csv}");
+    let numerator = |area: &str| {
+        lines
+            .iter()
+            .find(|l| l.0.0 == area && l.0.2 == "numerator")
+            .map(|l| l.1.clone())
+            .expect("line")
+    };
+    assert_eq!(numerator("E08000002"), ("1".into(), "2".into()));
+    assert_eq!(numerator(NATIONAL), ("3".into(), "4".into()));
+}
+
 /// Rebuilding edition 1 from the same extract with `--previous` pointing
 /// at itself lists no revision at all.
 #[test]

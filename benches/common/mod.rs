@@ -202,6 +202,6 @@ pub async fn dom_packs_all(
     let quarter = run.quarter(PACK_QUARTER)?;
     let report = run.report(ids, data, def).await?;
     let scopes = report.dom_scopes_all(quarter)?;
-    let packs = pack::write_dom_packs_all(&report, def, &scopes, out, &opts, &|_: &str| {})?;
+    let packs = pack::write_dom_packs_all(&report, def, &scopes, out, &opts, None, &|_: &str| {})?;
     Ok(packs.len())
 }

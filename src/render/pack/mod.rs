@@ -45,6 +45,16 @@ pub use xlsx::SHEET_COLUMNS;
 /// The engine version written on every pack.
 pub const ENGINE_VERSION: &str = env!("CARGO_PKG_VERSION");
 
+impl PackOptions {
+    /// These options with `previous` as the earlier edition.
+    pub fn with_previous(&self, previous: Option<PathBuf>) -> PackOptions {
+        PackOptions {
+            previous,
+            ..self.clone()
+        }
+    }
+}
+
 /// How a pack is written.
 #[derive(Debug, Clone, Default)]
 pub struct PackOptions {
@@ -470,18 +480,29 @@ pub fn write_set(
 
 /// Build the DOM packs of `scopes` (from [`Report::dom_scopes_all`]) in
 /// parallel into `out/<region>/`, calling `progress` after each; written
-/// together, renamed when all are done.
+/// together, renamed when all are done. With `previous` (by region code),
+/// each pack is compared with its own earlier edition, where there is one,
+/// instead of with `opts.previous`.
 pub fn write_dom_packs_all(
     report: &Report,
     def: &LoadedPackDef,
     scopes: &[PackScope],
     out: &Path,
     opts: &PackOptions,
+    previous: Option<&BTreeMap<String, Option<PathBuf>>>,
     progress: &(dyn Fn(&str) + Sync),
 ) -> Result<Vec<PackSummary>, RenderError> {
     let built: Vec<Result<(String, Pack), RenderError>> = scopes
         .par_iter()
         .map(|s| {
+            let own;
+            let opts = match previous {
+                Some(p) => {
+                    own = opts.with_previous(p.get(&s.code).cloned().flatten());
+                    &own
+                }
+                None => opts,
+            };
             let f = dom_pack_files(report, def, s, opts)?;
             progress(&s.code);
             Ok((s.code.clone(), f))

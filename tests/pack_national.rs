@@ -6,7 +6,9 @@
 //! name indicators). Charts are left out of the definitions, and the LAA
 //! targets cut to two areas, to keep the debug-build run short; the packs'
 //! tables, workbook, page and manifest are all still compared, for the DOM
-//! packs and the strategy report.
+//! packs and the strategy report. A later set is then built with
+//! `--previous` pointing at the first: each pack compared with its own
+//! earlier edition, and a year with no LAA targets noted.
 
 mod common;
 
@@ -161,6 +163,49 @@ fn the_national_set_is_each_pack_as_its_own_command_writes_it() {
     let strategy = page(&set.join("strategy"));
     assert!(dom.contains("counted in no period by DRR.completion, NI143, NI144 ("));
     assert!(strategy.contains("counted in no period by DRR.completion ("));
+
+    // a later edition against the set above: every pack is compared with
+    // its own earlier edition (the same extract: nothing is revised), and
+    // 2011-12, after the LAA agreements, has no LAA report, which is said
+    let later = run(
+        &[
+            "pack",
+            "national",
+            "--quarter",
+            "2011-12 Q2",
+            "--previous",
+            set.to_str().unwrap(),
+        ],
+        "later",
+    );
+    let later_dir = tmp.path().join("later");
+    assert_eq!(entries(&later_dir), ["dom", "strategy"]);
+    assert!(
+        stderr(&later).contains("note: no LAA area has targets for the quarter's financial year"),
+        "{}",
+        stderr(&later)
+    );
+    assert!(
+        !stderr(&later).contains("no earlier edition"),
+        "{}",
+        stderr(&later)
+    );
+    let mut packs: Vec<PathBuf> = entries(&later_dir.join("dom"))
+        .iter()
+        .map(|r| later_dir.join("dom").join(r))
+        .collect();
+    packs.push(later_dir.join("strategy"));
+    assert_eq!(packs.len(), 11);
+    for p in packs {
+        let csv = std::fs::read_to_string(p.join("revisions.csv"))
+            .unwrap_or_else(|e| panic!("{}: {e}", p.display()));
+        assert_eq!(
+            csv,
+            "indicator,area_code,area_name,period,column,previous,current\n",
+            "{}",
+            p.display()
+        );
+    }
 }
 
 #[test]

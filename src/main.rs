@@ -700,15 +700,16 @@ struct PackOutput {
     /// Directory of pack definitions (dom.yaml, laa.yaml, strategy.yaml).
     #[arg(long, default_value = "reports")]
     reports: PathBuf,
-    /// Output directory (must not exist, or be empty); default pack-KIND-AREA-PERIOD.
+    /// Output directory (must not exist, or be empty); default
+    /// pack-KIND-AREA-PERIOD (pack-national-QUARTER for the national set).
     #[arg(long)]
     out: Option<PathBuf>,
-    /// An earlier edition of the same pack: flag every revised figure
-    /// (with `--region all`, the directory the earlier packs were written
-    /// to: each region's pack is compared with its own).
+    /// An earlier edition of the same pack: flag every revised figure.
+    /// For a set (`--region all`, `pack national`), the directory the
+    /// earlier set was written to: each pack is compared with its own.
     #[arg(long)]
     previous: Option<PathBuf>,
-    /// Also print pack.pdf with headless Chromium.
+    /// Also print each pack.pdf with headless Chromium.
     #[arg(long)]
     pdf: bool,
 }
@@ -772,21 +773,8 @@ enum PackCommand {
         /// quarter's year), e.g. 2009-10.
         #[arg(long)]
         year: Option<String>,
-        /// Directory of pack definitions (dom.yaml, laa.yaml, strategy.yaml).
-        #[arg(long, default_value = "reports")]
-        reports: PathBuf,
-        /// Output directory (must not exist, or be empty); default
-        /// pack-national-QUARTER.
-        #[arg(long)]
-        out: Option<PathBuf>,
-        /// The directory an earlier national set was written to: each pack
-        /// is compared with its own edition there and its revised figures
-        /// flagged.
-        #[arg(long)]
-        previous: Option<PathBuf>,
-        /// Also print each pack's pack.pdf with headless Chromium.
-        #[arg(long)]
-        pdf: bool,
+        #[command(flatten)]
+        output: PackOutput,
     },
 }
 
@@ -850,22 +838,19 @@ fn pack_command(cmd: PackCommand) -> Result<u8, Error> {
             engine,
             quarter,
             year,
-            reports,
-            out,
-            previous,
-            pdf,
+            output,
         } => {
-            let out = out.unwrap_or_else(|| {
+            let out = output.out.unwrap_or_else(|| {
                 PathBuf::from(format!(
                     "pack-national-{}",
                     pireport::pack::safe_name(&quarter.replace(' ', "-"))
                 ))
             });
             let settings = pireport::PackSettings {
-                reports,
+                reports: output.reports,
                 out,
-                previous,
-                pdf,
+                previous: output.previous,
+                pdf: output.pdf,
             };
             return national_command(inputs, engine, quarter, year, settings);
         }

@@ -46,9 +46,22 @@ fn pack(
     out: &Path,
     previous: Option<&Path>,
 ) -> std::process::Output {
+    pack_of("E12000002", defs, data, reports, quarter, out, previous)
+}
+
+/// Run `pireport pack dom` for `region` (or `all`) at `quarter`.
+fn pack_of(
+    region: &str,
+    defs: &Path,
+    data: &Path,
+    reports: &Path,
+    quarter: &str,
+    out: &Path,
+    previous: Option<&Path>,
+) -> std::process::Output {
     let mut c = Command::new(env!("CARGO_BIN_EXE_pireport"));
     c.env("SOURCE_DATE_EPOCH", EPOCH)
-        .args(["pack", "dom", "--region", "E12000002", "--quarter", quarter])
+        .args(["pack", "dom", "--region", region, "--quarter", quarter])
         .arg("--indicators")
         .arg(defs)
         .arg("--data")
@@ -61,6 +74,20 @@ fn pack(
         c.arg("--previous").arg(p);
     }
     c.output().expect("run pireport")
+}
+
+/// The extract of [`OFFENCES`] with no dip test beyond the cohort's, the
+/// NI38 definitions and the pack definition, under `dir`: (data,
+/// definitions, reports).
+fn standard_inputs(dir: &Path) -> (PathBuf, PathBuf, PathBuf) {
+    let data = dir.join("data");
+    write_areas(&data);
+    manifest(&data);
+    dip_tests(&data, &[]);
+    offences(&data, OFFENCES);
+    let defs = definitions(&dir.join("defs"));
+    let reports = reports(&dir.join("reports"));
+    (data, defs, reports)
 }
 
 fn built(o: std::process::Output) {
@@ -218,13 +245,7 @@ fn data_quality_counts_duplicate_rows_by_key() {
 #[test]
 fn a_key_column_the_table_lacks_is_refused() {
     let tmp = tempfile::tempdir().expect("temp dir");
-    let data = tmp.path().join("data");
-    write_areas(&data);
-    manifest(&data);
-    dip_tests(&data, &[]);
-    offences(&data, OFFENCES);
-    let defs = definitions(&tmp.path().join("defs"));
-    let reports = reports(&tmp.path().join("reports"));
+    let (data, defs, reports) = standard_inputs(tmp.path());
     std::fs::write(
         reports.join("extract-keys.yaml"),
         "dip_tests: [test_ident]\n",
@@ -290,13 +311,7 @@ fn near(text: &str, want: f64) {
 #[test]
 fn previous_edition_flags_exactly_the_revised_figures() {
     let tmp = tempfile::tempdir().expect("temp dir");
-    let data = tmp.path().join("data");
-    write_areas(&data);
-    manifest(&data);
-    dip_tests(&data, &[]);
-    offences(&data, OFFENCES);
-    let defs = definitions(&tmp.path().join("defs"));
-    let reports = reports(&tmp.path().join("reports"));
+    let (data, defs, reports) = standard_inputs(tmp.path());
     let first = tmp.path().join("edition-1");
     built(pack(&defs, &data, &reports, "2008-09 Q1", &first, None));
     assert!(
@@ -385,29 +400,9 @@ fn previous_edition_flags_exactly_the_revised_figures() {
 #[test]
 fn every_regions_pack_is_compared_with_its_own_earlier_edition() {
     let tmp = tempfile::tempdir().expect("temp dir");
-    let data = tmp.path().join("data");
-    write_areas(&data);
-    manifest(&data);
-    dip_tests(&data, &[]);
-    offences(&data, OFFENCES);
-    let defs = definitions(&tmp.path().join("defs"));
-    let reports = reports(&tmp.path().join("reports"));
+    let (data, defs, reports) = standard_inputs(tmp.path());
     let all = |quarter: &str, out: &Path, previous: Option<&Path>| {
-        let mut c = Command::new(env!("CARGO_BIN_EXE_pireport"));
-        c.env("SOURCE_DATE_EPOCH", EPOCH)
-            .args(["pack", "dom", "--region", "all", "--quarter", quarter])
-            .arg("--indicators")
-            .arg(&defs)
-            .arg("--data")
-            .arg(&data)
-            .arg("--reports")
-            .arg(&reports)
-            .arg("--out")
-            .arg(out);
-        if let Some(p) = previous {
-            c.arg("--previous").arg(p);
-        }
-        c.output().expect("run pireport")
+        pack_of("all", &defs, &data, &reports, quarter, out, previous)
     };
     let first = tmp.path().join("edition-1");
     built(all("2008-09 Q1", &first, None));
@@ -462,13 +457,7 @@ fn every_regions_pack_is_compared_with_its_own_earlier_edition() {
 #[test]
 fn an_unchanged_extract_has_no_revisions() {
     let tmp = tempfile::tempdir().expect("temp dir");
-    let data = tmp.path().join("data");
-    write_areas(&data);
-    manifest(&data);
-    dip_tests(&data, &[]);
-    offences(&data, OFFENCES);
-    let defs = definitions(&tmp.path().join("defs"));
-    let reports = reports(&tmp.path().join("reports"));
+    let (data, defs, reports) = standard_inputs(tmp.path());
     let first = tmp.path().join("edition-1");
     built(pack(&defs, &data, &reports, "2008-09 Q1", &first, None));
     let second = tmp.path().join("edition-2");

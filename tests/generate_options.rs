@@ -1,19 +1,10 @@
 //! Bad options give an error before anything is written, and leave no
 //! directory behind.
 
-use std::path::Path;
+mod common;
 
+use common::entries;
 use pireport::generate::{FinancialYear, GenerateError, GenerateOptions, generate};
-
-/// Entries of `dir` (to prove nothing was left behind).
-fn entries(dir: &Path) -> Vec<String> {
-    let mut names: Vec<String> = std::fs::read_dir(dir)
-        .unwrap()
-        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
-        .collect();
-    names.sort();
-    names
-}
 
 #[test]
 fn bad_scales_are_refused_and_create_nothing() {

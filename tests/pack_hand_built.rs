@@ -37,20 +37,11 @@ fn definitions(dir: &Path) -> PathBuf {
     dir.to_path_buf()
 }
 
-/// Run `pireport pack dom` for North West (Alpha and Beta) at `quarter`.
-fn pack(
-    defs: &Path,
-    data: &Path,
-    reports: &Path,
-    quarter: &str,
-    out: &Path,
-    previous: Option<&Path>,
-) -> std::process::Output {
-    pack_of("E12000002", defs, data, reports, quarter, out, previous)
-}
+/// North West: Alpha and Beta.
+const NORTH_WEST: &str = "E12000002";
 
 /// Run `pireport pack dom` for `region` (or `all`) at `quarter`.
-fn pack_of(
+fn pack(
     region: &str,
     defs: &Path,
     data: &Path,
@@ -214,7 +205,15 @@ fn data_quality_counts_duplicate_rows_by_key() {
     let defs = definitions(&tmp.path().join("defs"));
     let reports = reports(&tmp.path().join("reports"));
     let out = tmp.path().join("pack");
-    built(pack(&defs, &data, &reports, "2008-09 Q1", &out, None));
+    built(pack(
+        NORTH_WEST,
+        &defs,
+        &data,
+        &reports,
+        "2008-09 Q1",
+        &out,
+        None,
+    ));
     let html = std::fs::read_to_string(out.join("index.html")).expect("index.html");
     assert_eq!(
         quality_row(&html, "dip_tests"),
@@ -252,7 +251,7 @@ fn a_key_column_the_table_lacks_is_refused() {
     )
     .expect("write keys");
     let out = tmp.path().join("pack");
-    let o = pack(&defs, &data, &reports, "2008-09 Q1", &out, None);
+    let o = pack(NORTH_WEST, &defs, &data, &reports, "2008-09 Q1", &out, None);
     let err = String::from_utf8_lossy(&o.stderr);
     assert_eq!(o.status.code(), Some(2), "{err}");
     assert!(
@@ -313,7 +312,15 @@ fn previous_edition_flags_exactly_the_revised_figures() {
     let tmp = tempfile::tempdir().expect("temp dir");
     let (data, defs, reports) = standard_inputs(tmp.path());
     let first = tmp.path().join("edition-1");
-    built(pack(&defs, &data, &reports, "2008-09 Q1", &first, None));
+    built(pack(
+        NORTH_WEST,
+        &defs,
+        &data,
+        &reports,
+        "2008-09 Q1",
+        &first,
+        None,
+    ));
     assert!(
         !first.join("revisions.csv").exists(),
         "no --previous, no revisions"
@@ -324,6 +331,7 @@ fn previous_edition_flags_exactly_the_revised_figures() {
     offences(&data, &late);
     let second = tmp.path().join("edition-2");
     built(pack(
+        NORTH_WEST,
         &defs,
         &data,
         &reports,
@@ -402,7 +410,7 @@ fn every_regions_pack_is_compared_with_its_own_earlier_edition() {
     let tmp = tempfile::tempdir().expect("temp dir");
     let (data, defs, reports) = standard_inputs(tmp.path());
     let all = |quarter: &str, out: &Path, previous: Option<&Path>| {
-        pack_of("all", &defs, &data, &reports, quarter, out, previous)
+        pack("all", &defs, &data, &reports, quarter, out, previous)
     };
     let first = tmp.path().join("edition-1");
     built(all("2008-09 Q1", &first, None));
@@ -459,9 +467,18 @@ fn an_unchanged_extract_has_no_revisions() {
     let tmp = tempfile::tempdir().expect("temp dir");
     let (data, defs, reports) = standard_inputs(tmp.path());
     let first = tmp.path().join("edition-1");
-    built(pack(&defs, &data, &reports, "2008-09 Q1", &first, None));
+    built(pack(
+        NORTH_WEST,
+        &defs,
+        &data,
+        &reports,
+        "2008-09 Q1",
+        &first,
+        None,
+    ));
     let second = tmp.path().join("edition-2");
     built(pack(
+        NORTH_WEST,
         &defs,
         &data,
         &reports,

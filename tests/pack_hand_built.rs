@@ -40,45 +40,54 @@ fn definitions(dir: &Path) -> PathBuf {
 /// North West: Alpha and Beta.
 const NORTH_WEST: &str = "E12000002";
 
-/// Run `pireport pack dom` for `region` (or `all`) at `quarter`.
-fn pack(
-    region: &str,
-    defs: &Path,
-    data: &Path,
-    reports: &Path,
-    quarter: &str,
-    out: &Path,
-    previous: Option<&Path>,
-) -> std::process::Output {
-    let mut c = Command::new(env!("CARGO_BIN_EXE_pireport"));
-    c.env("SOURCE_DATE_EPOCH", EPOCH)
-        .args(["pack", "dom", "--region", region, "--quarter", quarter])
-        .arg("--indicators")
-        .arg(defs)
-        .arg("--data")
-        .arg(data)
-        .arg("--reports")
-        .arg(reports)
-        .arg("--out")
-        .arg(out);
-    if let Some(p) = previous {
-        c.arg("--previous").arg(p);
+/// A pack's inputs: the extract, the indicator definitions and the pack
+/// definitions.
+struct Inputs {
+    data: PathBuf,
+    defs: PathBuf,
+    reports: PathBuf,
+}
+
+impl Inputs {
+    /// Run `pireport pack dom` for `region` (or `all`) at `quarter`.
+    fn pack(
+        &self,
+        region: &str,
+        quarter: &str,
+        out: &Path,
+        previous: Option<&Path>,
+    ) -> std::process::Output {
+        let mut c = Command::new(env!("CARGO_BIN_EXE_pireport"));
+        c.env("SOURCE_DATE_EPOCH", EPOCH)
+            .args(["pack", "dom", "--region", region, "--quarter", quarter])
+            .arg("--indicators")
+            .arg(&self.defs)
+            .arg("--data")
+            .arg(&self.data)
+            .arg("--reports")
+            .arg(&self.reports)
+            .arg("--out")
+            .arg(out);
+        if let Some(p) = previous {
+            c.arg("--previous").arg(p);
+        }
+        c.output().expect("run pireport")
     }
-    c.output().expect("run pireport")
 }
 
 /// The extract of [`OFFENCES`] with no dip test beyond the cohort's, the
-/// NI38 definitions and the pack definition, under `dir`: (data,
-/// definitions, reports).
-fn standard_inputs(dir: &Path) -> (PathBuf, PathBuf, PathBuf) {
+/// NI38 definitions and the pack definition, under `dir`.
+fn standard_inputs(dir: &Path) -> Inputs {
     let data = dir.join("data");
     write_areas(&data);
     manifest(&data);
     dip_tests(&data, &[]);
     offences(&data, OFFENCES);
-    let defs = definitions(&dir.join("defs"));
-    let reports = reports(&dir.join("reports"));
-    (data, defs, reports)
+    Inputs {
+        data,
+        defs: definitions(&dir.join("defs")),
+        reports: reports(&dir.join("reports")),
+    }
 }
 
 fn built(o: std::process::Output) {
@@ -202,18 +211,13 @@ fn data_quality_counts_duplicate_rows_by_key() {
     offs.push((2, "2008-05-01", "2008-06-01", "drugs"));
     offs.push((1, "2008-04-11", "2008-05-01", "violence"));
     offences(&data, &offs);
-    let defs = definitions(&tmp.path().join("defs"));
-    let reports = reports(&tmp.path().join("reports"));
+    let inputs = Inputs {
+        data,
+        defs: definitions(&tmp.path().join("defs")),
+        reports: reports(&tmp.path().join("reports")),
+    };
     let out = tmp.path().join("pack");
-    built(pack(
-        NORTH_WEST,
-        &defs,
-        &data,
-        &reports,
-        "2008-09 Q1",
-        &out,
-        None,
-    ));
+    built(inputs.pack(NORTH_WEST, "2008-09 Q1", &out, None));
     let html = std::fs::read_to_string(out.join("index.html")).expect("index.html");
     assert_eq!(
         quality_row(&html, "dip_tests"),
@@ -244,14 +248,14 @@ fn data_quality_counts_duplicate_rows_by_key() {
 #[test]
 fn a_key_column_the_table_lacks_is_refused() {
     let tmp = tempfile::tempdir().expect("temp dir");
-    let (data, defs, reports) = standard_inputs(tmp.path());
+    let inputs = standard_inputs(tmp.path());
     std::fs::write(
-        reports.join("extract-keys.yaml"),
+        inputs.reports.join("extract-keys.yaml"),
         "dip_tests: [test_ident]\n",
     )
     .expect("write keys");
     let out = tmp.path().join("pack");
-    let o = pack(NORTH_WEST, &defs, &data, &reports, "2008-09 Q1", &out, None);
+    let o = inputs.pack(NORTH_WEST, "2008-09 Q1", &out, None);
     let err = String::from_utf8_lossy(&o.stderr);
     assert_eq!(o.status.code(), Some(2), "{err}");
     assert!(
@@ -310,17 +314,9 @@ fn near(text: &str, want: f64) {
 #[test]
 fn previous_edition_flags_exactly_the_revised_figures() {
     let tmp = tempfile::tempdir().expect("temp dir");
-    let (data, defs, reports) = standard_inputs(tmp.path());
+    let inputs = standard_inputs(tmp.path());
     let first = tmp.path().join("edition-1");
-    built(pack(
-        NORTH_WEST,
-        &defs,
-        &data,
-        &reports,
-        "2008-09 Q1",
-        &first,
-        None,
-    ));
+    built(inputs.pack(NORTH_WEST, "2008-09 Q1", &first, None));
     assert!(
         !first.join("revisions.csv").exists(),
         "no --previous, no revisions"
@@ -328,17 +324,9 @@ fn previous_edition_flags_exactly_the_revised_figures() {
 
     let mut late = OFFENCES.to_vec();
     late.push((3, "2008-09-01", "2008-10-01", "drugs"));
-    offences(&data, &late);
+    offences(&inputs.data, &late);
     let second = tmp.path().join("edition-2");
-    built(pack(
-        NORTH_WEST,
-        &defs,
-        &data,
-        &reports,
-        "2008-09 Q2",
-        &second,
-        Some(&first),
-    ));
+    built(inputs.pack(NORTH_WEST, "2008-09 Q2", &second, Some(&first)));
     let csv = std::fs::read_to_string(second.join("revisions.csv")).expect("revisions.csv");
     let lines = revision_lines(&csv);
     let keys: BTreeSet<(String, String, String)> = lines.iter().map(|l| l.0.clone()).collect();
@@ -408,9 +396,9 @@ fn previous_edition_flags_exactly_the_revised_figures() {
 #[test]
 fn every_regions_pack_is_compared_with_its_own_earlier_edition() {
     let tmp = tempfile::tempdir().expect("temp dir");
-    let (data, defs, reports) = standard_inputs(tmp.path());
+    let inputs = standard_inputs(tmp.path());
     let all = |quarter: &str, out: &Path, previous: Option<&Path>| {
-        pack("all", &defs, &data, &reports, quarter, out, previous)
+        inputs.pack("all", quarter, out, previous)
     };
     let first = tmp.path().join("edition-1");
     built(all("2008-09 Q1", &first, None));
@@ -429,7 +417,7 @@ fn every_regions_pack_is_compared_with_its_own_earlier_edition() {
 
     let mut late = OFFENCES.to_vec();
     late.push((3, "2008-09-01", "2008-10-01", "drugs"));
-    offences(&data, &late);
+    offences(&inputs.data, &late);
     let second = tmp.path().join("edition-2");
     let o = all("2008-09 Q2", &second, Some(&first));
     let err = String::from_utf8_lossy(&o.stderr).into_owned();
@@ -465,27 +453,11 @@ fn every_regions_pack_is_compared_with_its_own_earlier_edition() {
 #[test]
 fn an_unchanged_extract_has_no_revisions() {
     let tmp = tempfile::tempdir().expect("temp dir");
-    let (data, defs, reports) = standard_inputs(tmp.path());
+    let inputs = standard_inputs(tmp.path());
     let first = tmp.path().join("edition-1");
-    built(pack(
-        NORTH_WEST,
-        &defs,
-        &data,
-        &reports,
-        "2008-09 Q1",
-        &first,
-        None,
-    ));
+    built(inputs.pack(NORTH_WEST, "2008-09 Q1", &first, None));
     let second = tmp.path().join("edition-2");
-    built(pack(
-        NORTH_WEST,
-        &defs,
-        &data,
-        &reports,
-        "2008-09 Q2",
-        &second,
-        Some(&first),
-    ));
+    built(inputs.pack(NORTH_WEST, "2008-09 Q2", &second, Some(&first)));
     let csv = std::fs::read_to_string(second.join("revisions.csv")).expect("revisions.csv");
     assert_eq!(
         csv,

@@ -584,12 +584,31 @@ pub async fn compute_validated(
 async fn compute_opened(session: execute::Session, ids: &[String]) -> Result<Run, Error> {
     let started = std::time::Instant::now();
     let catalog = session.catalog.clone();
-    let execution = session.execute(ids).await?;
+    let targets: Arc<Vec<definition::LaaTargetDef>> = Arc::new(
+        catalog
+            .catalog
+            .targets
+            .as_ref()
+            .map(|t| t.value.clone())
+            .unwrap_or_default(),
+    );
+    // each indicator assessed as soon as it is rolled up, while the
+    // later plans run (what `assess::assess` does after them)
+    let (execution, assessed) = session
+        .execute_then(
+            ids,
+            Arc::new(move |ind, aggs, periods| assess::assess_one(ind, aggs, periods, &targets)),
+        )
+        .await?;
     let executed = started.elapsed().as_secs_f64();
-    tracing::debug!(seconds = executed, "every indicator executed and rolled up");
-    let rows = assess::assess(&catalog, &execution)?;
-    let assessed = started.elapsed().as_secs_f64() - executed;
-    tracing::debug!(seconds = assessed, "results assessed");
+    tracing::debug!(
+        seconds = executed,
+        "every indicator executed, rolled up and assessed"
+    );
+    let mut rows = Vec::new();
+    for r in assessed {
+        rows.extend(r?);
+    }
     Ok(Run {
         catalog,
         session,

@@ -14,7 +14,7 @@ use std::collections::BTreeMap;
 use crate::definition::LaaTargetDef;
 use crate::execute::{Aggregate, Execution};
 use crate::geography::AreaLevel;
-use crate::period::{Grain, Period};
+use crate::period::{Grain, Period, PeriodSet};
 use crate::stats::{self, Polarity, StatsError};
 use crate::validate::{ValidCatalog, ValidIndicator};
 
@@ -114,17 +114,40 @@ pub fn assess(catalog: &ValidCatalog, exec: &Execution) -> Result<Vec<ResultRow>
                 .get(ind.def.id.as_str())
                 .map(Vec::as_slice)
                 .unwrap_or(&[]);
-            Some(assess_indicator(ind, aggs, targets).map(|mut rows| {
-                rows.extend(not_yet_available(ind, &ps.not_yet_available, aggs));
-                rows.sort_by_key(|r| r.sort_key());
-                rows
-            }))
+            Some(assess_aggregates(ind, aggs, ps, targets))
         })
         .collect();
     for rows in assessed {
         out.extend(rows?);
     }
     Ok(out)
+}
+
+/// The rows of one indicator, from its aggregates and periods alone
+/// (what [`assess`] makes of it): for assessing each indicator as soon as
+/// it is rolled up (`Session::execute_then`). `targets` are the catalog's
+/// LAA targets.
+pub fn assess_one(
+    ind: &ValidIndicator,
+    aggs: &[Aggregate],
+    periods: &PeriodSet,
+    targets: &[LaaTargetDef],
+) -> Result<Vec<ResultRow>, AssessError> {
+    let aggs: Vec<&Aggregate> = aggs.iter().collect();
+    assess_aggregates(ind, &aggs, periods, targets)
+}
+
+/// The rows of one indicator, in their published order.
+fn assess_aggregates(
+    ind: &ValidIndicator,
+    aggs: &[&Aggregate],
+    periods: &PeriodSet,
+    targets: &[LaaTargetDef],
+) -> Result<Vec<ResultRow>, AssessError> {
+    let mut rows = assess_indicator(ind, aggs, targets)?;
+    rows.extend(not_yet_available(ind, &periods.not_yet_available, aggs));
+    rows.sort_by_key(|r| r.sort_key());
+    Ok(rows)
 }
 
 fn not_yet_available(

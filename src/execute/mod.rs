@@ -159,6 +159,10 @@ pub struct Session {
     pub extract_date: NaiveDate,
 }
 
+/// Work on one indicator's roll-up ([`Session::execute_then`]): its
+/// aggregates at every level and its periods.
+pub type AfterRollup<T> = Arc<dyn Fn(&ValidIndicator, &[Aggregate], &PeriodSet) -> T + Send + Sync>;
+
 /// What one run computed.
 #[derive(Debug, Clone)]
 pub struct Execution {
@@ -168,9 +172,8 @@ pub struct Execution {
     pub periods: BTreeMap<String, PeriodSet>,
     /// Notes for the data-quality section (unknown area codes, ...).
     pub notes: Vec<String>,
-    /// Each indicator's compiled plan as SQL text, captured as it ran
-    /// (`-- no period is computed` when there was nothing to plan).
-    pub sql: BTreeMap<String, String>,
+    /// Each indicator's compiled plan as it ran, as SQL text on demand.
+    pub sql: PlanSql,
     /// The notes with the indicators each concerns, for
     /// [`Execution::restricted`].
     note_sources: Vec<ExecNote>,
@@ -223,6 +226,66 @@ impl ExecNote {
     }
 }
 
+/// The plans a run executed, unparsed to SQL text when first asked for.
+///
+/// Packs and their provenance print the SQL; a `compute` does not, and
+/// unparsing every plan cost it 0.4 s at any scale (the periods relation
+/// and calendar expressions make long SQL), so the text is made only when
+/// read, once.
+#[derive(Debug, Clone, Default)]
+pub struct PlanSql {
+    plans: BTreeMap<String, Option<LogicalPlan>>,
+    text: std::sync::OnceLock<BTreeMap<String, String>>,
+}
+
+impl PlanSql {
+    /// Each indicator's plan (`None` when no period was computed).
+    pub fn new(plans: BTreeMap<String, Option<LogicalPlan>>) -> PlanSql {
+        PlanSql {
+            plans,
+            text: std::sync::OnceLock::new(),
+        }
+    }
+
+    /// Each indicator's compiled plan as SQL text (`-- no period is
+    /// computed` when there was nothing to plan).
+    pub fn texts(&self) -> &BTreeMap<String, String> {
+        use rayon::prelude::*;
+        self.text.get_or_init(|| {
+            // each on a thread of its own (`plan_to_sql_text`), in parallel
+            let texts: Vec<(String, String)> = self
+                .plans
+                .par_iter()
+                .map(|(id, plan)| {
+                    let text = match plan {
+                        Some(plan) => crate::plan::plan_to_sql_text(plan),
+                        None => "-- no period is computed".to_string(),
+                    };
+                    (id.clone(), text)
+                })
+                .collect();
+            texts.into_iter().collect()
+        })
+    }
+
+    /// One indicator's SQL text.
+    pub fn get(&self, id: &str) -> Option<&String> {
+        self.texts().get(id)
+    }
+
+    /// The plans and text of the indicators `keep` keeps. The text is
+    /// made here, once for the whole run: the packs that share one run
+    /// each take a part of it.
+    fn kept(&self, keep: impl Fn(&str) -> bool + Copy) -> PlanSql {
+        let text = std::sync::OnceLock::new();
+        let _ = text.set(kept(self.texts(), keep));
+        PlanSql {
+            plans: kept(&self.plans, keep),
+            text,
+        }
+    }
+}
+
 /// The entries of `map` whose indicator id `keep` keeps.
 fn kept<V: Clone>(map: &BTreeMap<String, V>, keep: impl Fn(&str) -> bool) -> BTreeMap<String, V> {
     map.iter()
@@ -253,7 +316,7 @@ impl Execution {
                 .collect(),
             periods: kept(&self.periods, keep),
             notes: note_sources.iter().filter_map(|n| n.render(keep)).collect(),
-            sql: kept(&self.sql, keep),
+            sql: self.sql.kept(keep),
             note_sources,
         }
     }
@@ -314,6 +377,22 @@ impl Session {
     /// Stage entry point: run the given indicators (all when empty)
     /// concurrently and roll their LA rows up.
     pub async fn execute(&self, ids: &[String]) -> Result<Execution, ExecuteError> {
+        let (execution, _) = self.execute_then(ids, Arc::new(|_, _, _| ())).await?;
+        Ok(execution)
+    }
+
+    /// [`Session::execute`], also calling `then` on each indicator's
+    /// aggregates and periods as soon as they are rolled up, on a blocking
+    /// thread while the later plans run; its results come back in the
+    /// order of the indicators in the catalog. A plan keeps the cores
+    /// busy for only part of its time (a sort's merge, a join's build),
+    /// and the caller's next stage (the assessment: intervals and tests
+    /// for every row) fills the gaps instead of following the last plan.
+    pub async fn execute_then<T: Send + 'static>(
+        &self,
+        ids: &[String],
+        then: AfterRollup<T>,
+    ) -> Result<(Execution, Vec<T>), ExecuteError> {
         let chosen: Vec<ValidIndicator> = self
             .catalog
             .indicators
@@ -326,22 +405,39 @@ impl Session {
         let mut set = tokio::task::JoinSet::new();
         let mut periods = BTreeMap::new();
         let permits = Arc::new(tokio::sync::Semaphore::new(plan_concurrency()));
+        let areas = Arc::new(self.areas.clone());
         for (idx, ind) in chosen.into_iter().enumerate() {
             let ps = self.periods(&ind);
             periods.insert(ind.def.id.clone(), ps.clone());
             let ctx = self.ctx.clone();
             let permits = permits.clone();
+            let areas = areas.clone();
+            let then = then.clone();
             set.spawn(async move {
                 // a closed semaphore cannot happen (it is never closed);
                 // run unthrottled rather than fail if it somehow were
-                let _permit = permits.acquire_owned().await.ok();
+                let permit = permits.acquire_owned().await.ok();
                 let r = run_one(&ctx, &ind, &ps.computed).await;
-                (idx, ind, r)
+                // what follows needs no engine: the next plan starts now
+                drop(permit);
+                let (la_rows, plan) = match r {
+                    Ok(r) => r,
+                    Err(e) => return Ok((idx, ind, Err(e))),
+                };
+                tokio::task::spawn_blocking(move || {
+                    let mut notes = Vec::new();
+                    let rolled = rollup::roll_up(&ind, la_rows, &ps.computed, &areas, &mut notes);
+                    let after = then(&ind, &rolled, &ps);
+                    (idx, ind, Ok((rolled, notes, plan, after)))
+                })
+                .await
             });
         }
         let mut results = Vec::new();
         while let Some(joined) = set.join_next().await {
-            let (idx, ind, r) = joined.map_err(ExecuteError::Task)?;
+            let (idx, ind, r) = joined
+                .map_err(ExecuteError::Task)?
+                .map_err(ExecuteError::Task)?;
             match r {
                 Ok(r) => results.push((idx, ind, r)),
                 Err(e) => return Err(diagnose::diagnose(&self.ctx, &ind, e).await),
@@ -361,19 +457,11 @@ impl Session {
             })
             .collect();
         notes.extend(self.area_attribute_notes(results.iter().map(|(_, ind, _)| ind)));
-        let mut sql = BTreeMap::new();
-        for (_, ind, (la_rows, plan)) in results {
-            // unparsed here, not in the task: the unparser recurses deeply
-            // and a runtime worker's stack is small (2 MiB)
-            let text = match &plan {
-                Some(plan) => crate::plan::plan_to_sql_text(plan),
-                None => "-- no period is computed".to_string(),
-            };
-            sql.insert(ind.def.id.clone(), text);
-            let ps = &periods[&ind.def.id];
-            let mut rollup_notes = Vec::new();
-            let rolled =
-                rollup::roll_up(&ind, la_rows, &ps.computed, &self.areas, &mut rollup_notes);
+        let mut plans = BTreeMap::new();
+        let mut after = Vec::with_capacity(results.len());
+        for (_, ind, (rolled, rollup_notes, plan, then_out)) in results {
+            after.push(then_out);
+            plans.insert(ind.def.id.clone(), plan);
             notes.extend(
                 rollup_notes
                     .into_iter()
@@ -381,8 +469,14 @@ impl Session {
             );
             aggregates.extend(rolled);
         }
-        for ((table, column), ids) in &dated {
-            let n = self.null_count(table, column).await?;
+        // one small query per column, all at once
+        let counts = futures_util::future::try_join_all(
+            dated
+                .keys()
+                .map(|(table, column)| self.null_count(table, column)),
+        )
+        .await?;
+        for (((table, column), ids), n) in dated.iter().zip(counts) {
             if n > 0 {
                 notes.push(ExecNote {
                     indicators: ids.clone(),
@@ -395,13 +489,14 @@ impl Session {
                 });
             }
         }
-        Ok(Execution {
+        let execution = Execution {
             aggregates,
             periods,
             notes: notes.iter().filter_map(|n| n.render(|_| true)).collect(),
-            sql,
+            sql: PlanSql::new(plans),
             note_sources: notes,
-        })
+        };
+        Ok((execution, after))
     }
 }
 

@@ -203,20 +203,28 @@ fn compute_all(
     ind: &ValidIndicator,
     aggs: &[&Aggregate],
 ) -> Result<BTreeMap<(AreaKey, Period), Computed>, AssessError> {
-    let mut computed = BTreeMap::new();
-    for a in aggs {
-        let period = a.period;
-        let f = figures(ind, a);
-        let est = estimate(ind, &f).map_err(AssessError::at(&ind.def.id, &a.area_code, period))?;
-        computed.insert(
-            ((a.level, a.area_code.clone()), period),
-            Computed {
+    // the intervals are the work: on every core, the first refusal in
+    // the aggregates' order reported
+    use rayon::prelude::*;
+    let each: Vec<Result<Computed, AssessError>> = aggs
+        .par_iter()
+        .map(|a| {
+            let period = a.period;
+            let f = figures(ind, a);
+            let est =
+                estimate(ind, &f).map_err(AssessError::at(&ind.def.id, &a.area_code, period))?;
+            Ok(Computed {
                 agg: (*a).clone(),
                 period,
                 figures: f,
                 est,
-            },
-        );
+            })
+        })
+        .collect();
+    let mut computed = BTreeMap::new();
+    for c in each {
+        let c = c?;
+        computed.insert(((c.agg.level, c.agg.area_code.clone()), c.period), c);
     }
     Ok(computed)
 }
@@ -576,9 +584,14 @@ fn compare_and_trend(
             .and_then(|c| c.est.map(|e| e.0))
     };
     let national_code = crate::geography::NATIONAL_CODE;
-    for r in rows.iter_mut() {
+    // each row reads `computed` and writes only itself: on every core, the
+    // first refusal in row order reported
+    use rayon::prelude::*;
+    let each = |r: &mut ResultRow| -> Result<(), AssessError> {
         let p = r.period;
-        let Some(iv) = r.intervals() else { continue };
+        let Some(iv) = r.intervals() else {
+            return Ok(());
+        };
         // an area's count is not comparable with a larger area's total
         let comparable = ind.def.value.kind != crate::definition::ValueKind::Count;
         let own = computed.get(&((r.area_level, r.area_code.clone()), p));
@@ -621,13 +634,15 @@ fn compare_and_trend(
             })
             .collect();
         if series.len() < stats::TREND_PERIODS {
-            continue;
+            return Ok(());
         }
         let test = trend_test(ind, &series, pol);
         r.trend = test.map(|t| t.trend);
         r.p_trend = test.and_then(|t| stats::chi_square_1df_p_value(t.statistic));
-    }
-    Ok(())
+        Ok(())
+    };
+    let done: Vec<Result<(), AssessError>> = rows.par_iter_mut().map(each).collect();
+    done.into_iter().collect()
 }
 
 fn suppress(ind: &ValidIndicator, rows: &mut [ResultRow]) {

@@ -584,14 +584,7 @@ pub async fn compute_validated(
 async fn compute_opened(session: execute::Session, ids: &[String]) -> Result<Run, Error> {
     let started = std::time::Instant::now();
     let catalog = session.catalog.clone();
-    let targets: Arc<Vec<definition::LaaTargetDef>> = Arc::new(
-        catalog
-            .catalog
-            .targets
-            .as_ref()
-            .map(|t| t.value.clone())
-            .unwrap_or_default(),
-    );
+    let targets: Arc<Vec<definition::LaaTargetDef>> = Arc::new(catalog.laa_targets().to_vec());
     // each indicator assessed as soon as it is rolled up, while the
     // later plans run (what `assess::assess` does after them)
     let (execution, assessed) = session

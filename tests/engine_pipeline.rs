@@ -10,20 +10,9 @@ use std::sync::Arc;
 
 use pireport::engine::{Session, assess, plan_indicator, plan_to_sql_parts};
 
-/// Planning and unparsing recurse deeply in a debug build: the stack a
-/// main thread has.
-fn on_big_stack(f: impl FnOnce() + Send + 'static) {
-    std::thread::Builder::new()
-        .stack_size(64 << 20)
-        .spawn(f)
-        .unwrap()
-        .join()
-        .unwrap();
-}
-
 #[test]
 fn pipelined_assessment_gives_the_stage_rows() {
-    on_big_stack(|| {
+    common::on_big_stack(|| {
         let indicators = common::repo().join("indicators");
         let data = common::repo().join("data-samples");
         let run = tokio::runtime::Runtime::new()
@@ -51,7 +40,7 @@ fn pipelined_assessment_gives_the_stage_rows() {
 
 #[test]
 fn sql_text_is_each_plan_unparsed_when_asked() {
-    on_big_stack(|| {
+    common::on_big_stack(|| {
         let rt = tokio::runtime::Runtime::new().unwrap();
         let indicators = common::repo().join("indicators");
         let data = common::repo().join("data-samples");

@@ -88,12 +88,7 @@ struct Computed {
 /// Stage entry point: assess every aggregate of `exec`.
 pub fn assess(catalog: &ValidCatalog, exec: &Execution) -> Result<Vec<ResultRow>, AssessError> {
     let mut out = Vec::new();
-    let targets: &[LaaTargetDef] = catalog
-        .catalog
-        .targets
-        .as_ref()
-        .map(|t| t.value.as_slice())
-        .unwrap_or(&[]);
+    let targets = catalog.laa_targets();
     let mut by_indicator: BTreeMap<&str, Vec<&Aggregate>> = BTreeMap::new();
     for a in &exec.aggregates {
         by_indicator

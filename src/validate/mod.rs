@@ -123,6 +123,15 @@ impl ValidCatalog {
         self.indicators.iter().find(|i| i.def.id == id)
     }
 
+    /// The catalog's LAA targets (none without `laa-targets.yaml`).
+    pub fn laa_targets(&self) -> &[crate::definition::LaaTargetDef] {
+        self.catalog
+            .targets
+            .as_ref()
+            .map(|t| t.value.as_slice())
+            .unwrap_or(&[])
+    }
+
     /// The financial years `area` has LAA targets for, in order.
     pub fn laa_target_years(&self, area: &str) -> Vec<Period> {
         let mut years: Vec<Period> = self

@@ -185,3 +185,14 @@ pub fn files(dir: &Path) -> BTreeMap<String, Vec<u8>> {
     }
     out
 }
+
+/// Run `f` on a thread with the stack a main thread has: planning and
+/// unparsing recurse deeply in a debug build.
+pub fn on_big_stack(f: impl FnOnce() + Send + 'static) {
+    std::thread::Builder::new()
+        .stack_size(64 << 20)
+        .spawn(f)
+        .unwrap()
+        .join()
+        .unwrap();
+}

@@ -17,7 +17,7 @@ use std::sync::Arc;
 
 use chrono::NaiveDate;
 use datafusion::arrow::datatypes::SchemaRef;
-use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
+use parquet::arrow::arrow_reader::{ArrowReaderMetadata, ParquetRecordBatchReaderBuilder};
 use serde::Deserialize;
 
 /// Errors reading the extract.
@@ -341,13 +341,20 @@ impl ExtractLocation {
         &self,
         path: &Path,
     ) -> Result<ParquetRecordBatchReaderBuilder<ParquetSource>, ExtractError> {
-        let source = match self {
+        let (source, version) = match self {
             ExtractLocation::Local(_) => {
-                let f = std::fs::File::open(path).map_err(|source| ExtractError::Io {
+                let io = |source| ExtractError::Io {
                     path: path.to_path_buf(),
                     source,
-                })?;
-                ParquetSource::File(f)
+                };
+                let f = std::fs::File::open(path).map_err(io)?;
+                let m = f.metadata().map_err(io)?;
+                let version = FileVersion {
+                    path: path.to_path_buf(),
+                    len: m.len(),
+                    modified: m.modified().ok(),
+                };
+                (ParquetSource::File(f), version)
             }
             ExtractLocation::Remote(r) => {
                 let key = r.key_of(path);
@@ -357,13 +364,30 @@ impl ExtractLocation {
                         source: std::io::Error::new(std::io::ErrorKind::NotFound, "no such object"),
                     });
                 };
-                ParquetSource::Remote(remote::RemoteFile::new(r.store.clone(), key, meta.size))
+                let version = FileVersion {
+                    path: path.to_path_buf(),
+                    len: meta.size,
+                    modified: None,
+                };
+                let file = remote::RemoteFile::new(r.store.clone(), key, meta.size);
+                (ParquetSource::Remote(file), version)
             }
         };
-        ParquetRecordBatchReaderBuilder::try_new(source).map_err(|source| ExtractError::Corrupt {
+        let corrupt = |source| ExtractError::Corrupt {
             path: path.to_path_buf(),
             source,
-        })
+        };
+        let metadata = match footer_cache().get(&version) {
+            Some(m) => m,
+            None => {
+                let m = ArrowReaderMetadata::load(&source, Default::default()).map_err(corrupt)?;
+                footer_cache().put(version, m.clone());
+                m
+            }
+        };
+        Ok(ParquetRecordBatchReaderBuilder::new_with_metadata(
+            source, metadata,
+        ))
     }
 
     /// SHA-256 (lower-case hex) of a file or object of the extract that
@@ -397,6 +421,49 @@ impl ExtractLocation {
             }
         }
     }
+}
+
+/// A file of the extract as it was when its footer was read: its path
+/// (or URL), length and, for a local file, modification time. A file
+/// rewritten in place gets a new version, and its footer is read again.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+struct FileVersion {
+    path: PathBuf,
+    len: u64,
+    modified: Option<std::time::SystemTime>,
+}
+
+/// The parsed footers (schema, row groups, statistics) of the Parquet
+/// files this process has opened. A run opens each file many times (each
+/// definition's sources are resolved, then the dates, the extract date
+/// and the values are checked, table by table) and used to parse its
+/// footer every time. Bounded: past [`FooterCache::CAPACITY`] files it
+/// starts again empty.
+#[derive(Default)]
+struct FooterCache(std::sync::Mutex<std::collections::HashMap<FileVersion, ArrowReaderMetadata>>);
+
+impl FooterCache {
+    /// Files kept at most (an extract has a few dozen).
+    const CAPACITY: usize = 4096;
+
+    fn get(&self, v: &FileVersion) -> Option<ArrowReaderMetadata> {
+        // a poisoned lock only loses the cache: read the footer again
+        self.0.lock().ok()?.get(v).cloned()
+    }
+
+    fn put(&self, v: FileVersion, m: ArrowReaderMetadata) {
+        if let Ok(mut map) = self.0.lock() {
+            if map.len() >= Self::CAPACITY {
+                map.clear();
+            }
+            map.insert(v, m);
+        }
+    }
+}
+
+fn footer_cache() -> &'static FooterCache {
+    static CACHE: std::sync::OnceLock<FooterCache> = std::sync::OnceLock::new();
+    CACHE.get_or_init(FooterCache::default)
 }
 
 /// A Parquet file to read: local, or an object read by ranged requests.
@@ -1120,5 +1187,50 @@ impl TableFiles {
             }
         }
         Ok((rows, first))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use datafusion::arrow::array::{ArrayRef, Int32Array};
+    use datafusion::arrow::record_batch::RecordBatch;
+
+    /// Write a one-column Parquet file of `n` rows named `column`.
+    fn write(path: &Path, column: &str, n: i32) {
+        let values: ArrayRef = Arc::new(Int32Array::from_iter_values(0..n));
+        let batch = RecordBatch::try_from_iter([(column, values)]).expect("batch");
+        let f = std::fs::File::create(path).expect("create");
+        let mut w = parquet::arrow::ArrowWriter::try_new(f, batch.schema(), None).expect("writer");
+        w.write(&batch).expect("write");
+        w.close().expect("close");
+    }
+
+    #[test]
+    fn a_file_rewritten_in_place_is_read_again() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("t.parquet");
+        let location = ExtractLocation::Local(dir.path().to_path_buf());
+        let names = |b: ParquetRecordBatchReaderBuilder<ParquetSource>| -> (Vec<String>, i64) {
+            let rows = b.metadata().file_metadata().num_rows();
+            let names = b
+                .schema()
+                .fields()
+                .iter()
+                .map(|f| f.name().clone())
+                .collect();
+            (names, rows)
+        };
+        write(&path, "a", 3);
+        let first = names(location.parquet(&path).expect("open"));
+        assert_eq!(first, (vec!["a".to_string()], 3));
+        // the second open is served from the cache, and agrees
+        assert_eq!(names(location.parquet(&path).expect("open")), first);
+        // another schema and length in the same place: its own footer
+        write(&path, "bb", 1000);
+        assert_eq!(
+            names(location.parquet(&path).expect("open")),
+            (vec!["bb".to_string()], 1000)
+        );
     }
 }

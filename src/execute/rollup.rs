@@ -5,7 +5,7 @@
 use std::collections::BTreeMap;
 
 use super::aggregates::{Aggregate, LaRow, MeasureValue};
-use crate::geography::{AreaLevel, AreaLookup, NATIONAL_CODE, NATIONAL_NAME};
+use crate::geography::{Area, AreaLevel, AreaLookup, NATIONAL_CODE, NATIONAL_NAME};
 use crate::period::Period;
 use crate::validate::ValidIndicator;
 
@@ -16,23 +16,105 @@ fn key_of(p: &Period) -> Key {
     (p.grain().as_str().to_string(), p.to_string())
 }
 
-/// An area's or period's measures, and its sum of squared weights.
-type Sums = (BTreeMap<String, MeasureValue>, f64);
-
-/// Add `m` and `w2` into `slot`.
-fn add_sums(slot: &mut Sums, m: &BTreeMap<String, MeasureValue>, w2: f64) {
-    for (k, v) in m {
-        slot.0.entry(k.clone()).or_default().add(v);
-    }
-    slot.1 += w2;
+/// Running sums of one area and period: each measure of the indicator
+/// (in the order of their names) and the sum of squared weights.
+#[derive(Clone)]
+struct Sums {
+    measures: Vec<MeasureValue>,
+    w2: f64,
 }
 
-fn empty_measures(ind: &ValidIndicator) -> BTreeMap<String, MeasureValue> {
-    ind.def
-        .measures
-        .keys()
-        .map(|k| (k.clone(), MeasureValue::default()))
-        .collect()
+impl Sums {
+    fn add(&mut self, o: &Sums) {
+        for (a, b) in self.measures.iter_mut().zip(&o.measures) {
+            a.add(b);
+        }
+        self.w2 += o.w2;
+    }
+}
+
+/// The indexes a roll-up works in: periods in the order of their
+/// [`Key`], LAs and regions by code, measures by name. Sums are kept in
+/// flat vectors rather than maps keyed by strings (the roll-up of a
+/// small indicator took longer than its plan).
+struct Layout<'a> {
+    /// The measures' names, sorted (the order of `Aggregate::measures`).
+    names: Vec<&'a String>,
+    /// The periods, sorted by key, without repeats.
+    periods: Vec<Period>,
+    /// Each period's position in `periods`.
+    period_index: std::collections::HashMap<Period, usize>,
+    /// The LAs, sorted by code.
+    las: Vec<&'a Area>,
+    /// Each LA code's position in `las`.
+    la_index: std::collections::HashMap<&'a str, usize>,
+    /// The region codes of the LAs, sorted, and each LA's region's position.
+    regions: Vec<&'a String>,
+    la_region: Vec<usize>,
+}
+
+impl<'a> Layout<'a> {
+    fn new(ind: &'a ValidIndicator, periods: &[Period], areas: &'a AreaLookup) -> Layout<'a> {
+        let mut keyed: BTreeMap<Key, Period> = BTreeMap::new();
+        for p in periods {
+            keyed.insert(key_of(p), *p);
+        }
+        let periods: Vec<Period> = keyed.into_values().collect();
+        let period_index = periods.iter().enumerate().map(|(i, p)| (*p, i)).collect();
+        let las: Vec<&Area> = areas.las.values().collect();
+        let la_index = las
+            .iter()
+            .enumerate()
+            .map(|(i, a)| (a.code.as_str(), i))
+            .collect();
+        let regions: Vec<&String> = las
+            .iter()
+            .map(|a| &a.region_code)
+            .collect::<std::collections::BTreeSet<_>>()
+            .into_iter()
+            .collect();
+        let la_region = las
+            .iter()
+            .map(|a| regions.binary_search(&&a.region_code).unwrap_or_default())
+            .collect();
+        Layout {
+            names: ind.def.measures.keys().collect(),
+            periods,
+            period_index,
+            las,
+            la_index,
+            regions,
+            la_region,
+        }
+    }
+
+    fn zero(&self) -> Sums {
+        Sums {
+            measures: vec![MeasureValue::default(); self.names.len()],
+            w2: 0.0,
+        }
+    }
+
+    /// A row's measures as sums (a name the indicator does not define,
+    /// which a plan cannot return, is left out).
+    fn sums_of(&self, measures: &BTreeMap<String, MeasureValue>, w2: f64) -> Sums {
+        let mut s = self.zero();
+        for (k, v) in measures {
+            if let Ok(i) = self.names.binary_search(&k) {
+                s.measures[i].add(v);
+            }
+        }
+        s.w2 = w2;
+        s
+    }
+
+    fn measures(&self, s: &Sums) -> BTreeMap<String, MeasureValue> {
+        self.names
+            .iter()
+            .zip(&s.measures)
+            .map(|(k, v)| ((*k).clone(), *v))
+            .collect()
+    }
 }
 
 /// Build LA, region and national aggregates of one indicator.
@@ -44,10 +126,18 @@ pub fn roll_up(
     notes: &mut Vec<String>,
 ) -> Vec<Aggregate> {
     let id = &ind.def.id;
-    // every key of `la`, `region` and `national` comes from `periods`, so
-    // `period_of[key]` below always finds it
-    let (mut la, mut national, period_of) = start_sums(ind, periods, areas);
-    let unknown = add_rows(rows, &mut la, &mut national);
+    let layout = Layout::new(ind, periods, areas);
+    let (np, nl, nr) = (layout.periods.len(), layout.las.len(), layout.regions.len());
+    // every LA starts at zero, but for the measures read from an area
+    // attribute, which take the LA's value
+    let la_start: Vec<Sums> = layout
+        .las
+        .iter()
+        .map(|a| la_start_sums(ind, &layout, a))
+        .collect();
+    let mut la: Vec<Sums> = (0..np).flat_map(|_| la_start.iter().cloned()).collect();
+    let mut national: Vec<Sums> = vec![layout.zero(); np];
+    let unknown = add_rows(rows, &layout, &mut la, &mut national);
     for (code, n) in unknown {
         let table = ind
             .sources
@@ -56,131 +146,107 @@ pub fn roll_up(
             .unwrap_or_default();
         notes.push(format!("{id}: area code `{code}` of table `{table}` is not in the geography table ({n} period rows); counted in England and Wales only"));
     }
-    // area attributes are not in the plan output: national and region sum them from LAs
-    let mut out = Vec::new();
-    let mut region: BTreeMap<(Key, String), Sums> = BTreeMap::new();
-    for ((key, code), (m, w2)) in &la {
-        let Some(a) = areas.las.get(code) else {
-            continue;
-        };
-        let slot = region
-            .entry((key.clone(), a.region_code.clone()))
-            .or_insert_with(|| (empty_measures(ind), 0.0));
-        add_sums(slot, m, *w2);
-        for (name, def) in &ind.def.measures {
-            if def.area_attribute.is_some()
-                && let (Some(nat), Some(v)) = (national.get_mut(key), m.get(name))
-            {
-                nat.0.entry(name.clone()).or_default().add(v);
+    // area attributes are not in the plan output: national and region sum
+    // them from LAs, in the order of the periods' keys and the LAs' codes
+    let attribute: Vec<usize> = layout
+        .names
+        .iter()
+        .enumerate()
+        .filter(|(_, k)| ind.def.measures[**k].area_attribute.is_some())
+        .map(|(i, _)| i)
+        .collect();
+    let mut region: Vec<Option<Sums>> = vec![None; np * nr];
+    let mut out = Vec::with_capacity(np * (nl + nr + 1));
+    for (pi, period) in layout.periods.iter().enumerate() {
+        for (li, a) in layout.las.iter().enumerate() {
+            let s = &la[pi * nl + li];
+            region[pi * nr + layout.la_region[li]]
+                .get_or_insert_with(|| layout.zero())
+                .add(s);
+            for &m in &attribute {
+                national[pi].measures[m].add(&s.measures[m]);
             }
+            out.push(Aggregate {
+                indicator: id.clone(),
+                period: *period,
+                level: AreaLevel::La,
+                area_code: a.code.clone(),
+                area_name: a.name.clone(),
+                region_code: a.region_code.clone(),
+                measures: layout.measures(s),
+                sum_w2: s.w2,
+            });
         }
-        out.push(Aggregate {
-            indicator: id.clone(),
-            period: period_of[key],
-            level: AreaLevel::La,
-            area_code: code.clone(),
-            area_name: a.name.clone(),
-            region_code: a.region_code.clone(),
-            measures: m.clone(),
-            sum_w2: *w2,
-        });
     }
     let names = areas.regions();
-    for ((key, code), (m, w2)) in region {
-        out.push(Aggregate {
-            indicator: id.clone(),
-            period: period_of[&key],
-            level: AreaLevel::Region,
-            area_code: code.clone(),
-            area_name: names.get(&code).cloned().unwrap_or_default(),
-            region_code: code,
-            measures: m,
-            sum_w2: w2,
-        });
+    for (pi, period) in layout.periods.iter().enumerate() {
+        for (ri, code) in layout.regions.iter().enumerate() {
+            let Some(s) = &region[pi * nr + ri] else {
+                continue;
+            };
+            out.push(Aggregate {
+                indicator: id.clone(),
+                period: *period,
+                level: AreaLevel::Region,
+                area_code: (*code).clone(),
+                area_name: names.get(*code).cloned().unwrap_or_default(),
+                region_code: (*code).clone(),
+                measures: layout.measures(s),
+                sum_w2: s.w2,
+            });
+        }
     }
-    for (key, (m, w2)) in national {
+    for (period, s) in layout.periods.iter().zip(&national) {
         out.push(Aggregate {
             indicator: id.clone(),
-            period: period_of[&key],
+            period: *period,
             level: AreaLevel::National,
             area_code: NATIONAL_CODE.to_string(),
             area_name: NATIONAL_NAME.to_string(),
             region_code: String::new(),
-            measures: m,
-            sum_w2: w2,
+            measures: layout.measures(s),
+            sum_w2: s.w2,
         });
     }
     out
 }
 
-/// The sums before any row, for every period: each LA's (keyed by period
-/// and LA code) and the nation's, and the period of each key.
-#[allow(clippy::type_complexity)]
-fn start_sums(
-    ind: &ValidIndicator,
-    periods: &[Period],
-    areas: &AreaLookup,
-) -> (
-    BTreeMap<(Key, String), Sums>,
-    BTreeMap<Key, Sums>,
-    BTreeMap<Key, Period>,
-) {
-    let mut la: BTreeMap<(Key, String), Sums> = BTreeMap::new();
-    let mut national: BTreeMap<Key, Sums> = BTreeMap::new();
-    let mut period_of: BTreeMap<Key, Period> = BTreeMap::new();
-    for p in periods {
-        let key = key_of(p);
-        period_of.insert(key.clone(), *p);
-        national.insert(key.clone(), (empty_measures(ind), 0.0));
-        for a in areas.las.values() {
-            la.insert(
-                (key.clone(), a.code.clone()),
-                (la_start_measures(ind, a), 0.0),
-            );
-        }
-    }
-    (la, national, period_of)
-}
-
-/// An LA's measures before any row: zero, but for the measures read from
-/// an area attribute, which take the LA's value.
-fn la_start_measures(
-    ind: &ValidIndicator,
-    a: &crate::geography::Area,
-) -> BTreeMap<String, MeasureValue> {
-    let mut m = empty_measures(ind);
-    for (name, def) in &ind.def.measures {
-        if let Some(attr) = &def.area_attribute {
+/// An LA's sums before any row: zero, but for the measures read from an
+/// area attribute, which take the LA's value.
+fn la_start_sums(ind: &ValidIndicator, layout: &Layout, a: &Area) -> Sums {
+    let mut s = layout.zero();
+    for (i, name) in layout.names.iter().enumerate() {
+        if let Some(attr) = &ind.def.measures[*name].area_attribute {
             let v = a.attributes.get(attr).copied().unwrap_or(0.0);
-            m.insert(
-                name.clone(),
-                MeasureValue {
-                    value: v,
-                    n: v.round() as i64,
-                },
-            );
+            s.measures[i] = MeasureValue {
+                value: v,
+                n: v.round() as i64,
+            };
         }
     }
-    m
+    s
 }
 
-/// Add the plan's rows into their LA's and the nation's sums (rows of a
-/// period not computed are skipped); the rows of each area code not in
-/// the geography table are counted nationally only, and returned.
+/// Add the plan's rows, in their order, into their LA's and the nation's
+/// sums (rows of a period not computed are skipped); the rows of each
+/// area code not in the geography table are counted nationally only, and
+/// returned.
 fn add_rows(
     rows: Vec<LaRow>,
-    la: &mut BTreeMap<(Key, String), Sums>,
-    national: &mut BTreeMap<Key, Sums>,
+    layout: &Layout,
+    la: &mut [Sums],
+    national: &mut [Sums],
 ) -> BTreeMap<String, i64> {
+    let nl = layout.las.len();
     let mut unknown: BTreeMap<String, i64> = BTreeMap::new();
     for r in rows {
-        let key = key_of(&r.period);
-        let Some(nat) = national.get_mut(&key) else {
+        let Some(&pi) = layout.period_index.get(&r.period) else {
             continue;
         };
-        add_sums(nat, &r.measures, r.sum_w2);
-        match la.get_mut(&(key, r.area_code.clone())) {
-            Some(slot) => add_sums(slot, &r.measures, r.sum_w2),
+        let s = layout.sums_of(&r.measures, r.sum_w2);
+        national[pi].add(&s);
+        match layout.la_index.get(r.area_code.as_str()) {
+            Some(&li) => la[pi * nl + li].add(&s),
             None => *unknown.entry(r.area_code).or_default() += 1,
         }
     }

@@ -9,7 +9,7 @@ mod psa;
 mod row;
 mod value;
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 
 use crate::definition::LaaTargetDef;
 use crate::execute::{Aggregate, Execution};
@@ -573,10 +573,16 @@ fn compare_and_trend(
     rows: &mut [ResultRow],
 ) -> Result<(), AssessError> {
     let pol = polarity(ind);
+    // looked up by borrowed code: a row reads up to eight figures (its own,
+    // its region's, the nation's and its trend's), and a key of the map
+    // would copy the code each time
+    let index: HashMap<(AreaLevel, &str, Period), &Computed> = computed
+        .iter()
+        .map(|(((level, code), p), c)| ((*level, code.as_str(), *p), c))
+        .collect();
+    let get = |level: AreaLevel, code: &str, p: Period| index.get(&(level, code, p)).copied();
     let value_of = |level: AreaLevel, code: &str, p: Period| {
-        computed
-            .get(&((level, code.to_string()), p))
-            .and_then(|c| c.est.map(|e| e.0))
+        get(level, code, p).and_then(|c| c.est.map(|e| e.0))
     };
     let national_code = crate::geography::NATIONAL_CODE;
     // each row reads `computed` and writes only itself: on every core, the
@@ -589,7 +595,7 @@ fn compare_and_trend(
         };
         // an area's count is not comparable with a larger area's total
         let comparable = ind.def.value.kind != crate::definition::ValueKind::Count;
-        let own = computed.get(&((r.area_level, r.area_code.clone()), p));
+        let own = get(r.area_level, &r.area_code, p);
         // the p-value of a comparison, by inverting the row's own interval;
         // the search keeps the first refusal of the statistics to return it
         let refused = std::cell::Cell::new(None);
@@ -624,9 +630,7 @@ fn compare_and_trend(
         let step = if p.grain().overlapping() { 4 } else { 1 };
         let series: Vec<&Computed> = (0..stats::TREND_PERIODS as i32)
             .rev()
-            .filter_map(|k| {
-                computed.get(&((r.area_level, r.area_code.clone()), p.offset(-k * step)))
-            })
+            .filter_map(|k| get(r.area_level, &r.area_code, p.offset(-k * step)))
             .collect();
         if series.len() < stats::TREND_PERIODS {
             return Ok(());

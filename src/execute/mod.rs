@@ -349,15 +349,24 @@ impl Session {
                 tables.insert(s.table.name.clone(), s.table.path.display().to_string());
             }
         }
-        for (name, path) in &tables {
-            ctx.register_parquet(name.as_str(), path.as_str(), ParquetReadOptions::default())
-                .await
-                .map_err(|source| ExecuteError::Register {
-                    table: name.clone(),
-                    path: path.clone(),
-                    source,
-                })?;
-        }
+        // all at once: each registration lists the table's files and reads
+        // their footers, mostly waiting on the file system (the first
+        // failure in the tables' order is reported)
+        futures_util::future::join_all(tables.iter().map(|(name, path)| {
+            let ctx = &ctx;
+            async move {
+                ctx.register_parquet(name.as_str(), path.as_str(), ParquetReadOptions::default())
+                    .await
+                    .map_err(|source| ExecuteError::Register {
+                        table: name.clone(),
+                        path: path.clone(),
+                        source,
+                    })
+            }
+        }))
+        .await
+        .into_iter()
+        .collect::<Result<Vec<()>, ExecuteError>>()?;
         let areas = catalog.areas.clone();
         let (coverage_start, extract_date) = coverage(&ctx, &catalog, extract).await?;
         Ok(Session {

@@ -141,7 +141,8 @@ fn assess_aggregates(
 ) -> Result<Vec<ResultRow>, AssessError> {
     let mut rows = assess_indicator(ind, aggs, targets)?;
     rows.extend(not_yet_available(ind, &periods.not_yet_available, aggs));
-    rows.sort_by_key(|r| r.sort_key());
+    // a stable sort, as sort_by_key is (whose key cannot borrow the row)
+    rows.sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
     Ok(rows)
 }
 

@@ -287,14 +287,14 @@ impl ResultRow {
     }
 
     /// Deterministic order: indicator, period (by end then grain), level, area code.
-    pub fn sort_key(&self) -> (String, i64, u8, AreaLevel, String) {
+    pub fn sort_key(&self) -> (&str, i64, u8, AreaLevel, &str) {
         let (end, grain) = (self.period.end_quarter_index(), self.period.grain() as u8);
         (
-            self.indicator.clone(),
+            self.indicator.as_str(),
             end,
             grain,
             self.area_level,
-            self.area_code.clone(),
+            self.area_code.as_str(),
         )
     }
 }

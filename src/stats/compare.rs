@@ -94,8 +94,9 @@ pub fn interval_p_value(
     if !benchmark.is_finite() {
         return None;
     }
+    // every z tried lies in [1e-9, MAX_Z]
     let inside = |z: f64| -> Option<bool> {
-        let level = ConfidenceLevel::from_z(z).ok()?;
+        let level = ConfidenceLevel::from_search_z(z);
         Some(interval_at(&level)?.contains(benchmark))
     };
     let p_of = |z: f64| 2.0 * Normal::standard().cdf(-z);

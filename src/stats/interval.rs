@@ -11,21 +11,29 @@ pub const Z95: f64 = 1.959963984540054;
 pub const Z998: f64 = 3.090232306167813;
 
 /// A two-sided confidence level with its normal quantile.
-#[derive(Debug, Clone, Copy, PartialEq)]
+#[derive(Debug, Clone, Copy)]
 pub struct ConfidenceLevel {
-    level: f64,
+    /// The level; `None` until asked for when made from `z` by the
+    /// p-value search, whose intervals mostly need only `z`.
+    level: Option<f64>,
     z: f64,
+}
+
+impl PartialEq for ConfidenceLevel {
+    fn eq(&self, other: &Self) -> bool {
+        self.z == other.z && self.level() == other.level()
+    }
 }
 
 impl ConfidenceLevel {
     /// The 95% level (the default for published intervals).
     pub const P95: ConfidenceLevel = ConfidenceLevel {
-        level: 0.95,
+        level: Some(0.95),
         z: Z95,
     };
     /// The 99.8% level (the outer funnel limit, "3 sigma").
     pub const P998: ConfidenceLevel = ConfidenceLevel {
-        level: 0.998,
+        level: Some(0.998),
         z: Z998,
     };
 
@@ -43,7 +51,7 @@ impl ConfidenceLevel {
         }
         let normal = Normal::standard();
         Ok(Self {
-            level,
+            level: Some(level),
             z: normal.inverse_cdf(level + (1.0 - level) / 2.0),
         })
     }
@@ -51,16 +59,29 @@ impl ConfidenceLevel {
     /// The level whose two-sided normal quantile is `z` (> 0 and finite):
     /// `1 - 2 * pnorm(-z)`. Fails when that level rounds to 0 or 1.
     pub fn from_z(z: f64) -> Result<Self, StatsError> {
-        let level = 1.0 - 2.0 * Normal::standard().cdf(-z);
+        let level = level_of_z(z);
         if !(z.is_finite() && z > 0.0 && level > 0.0 && level < 1.0) {
             return Err(StatsError::InvalidLevel { level });
         }
-        Ok(Self { level, z })
+        Ok(Self {
+            level: Some(level),
+            z,
+        })
+    }
+
+    /// [`ConfidenceLevel::from_z`] for a `z` in `[1e-9, 8]` (every such
+    /// level is strictly between 0 and 1), its level computed only when
+    /// asked for: the p-value search tries some forty levels per test,
+    /// and the Wilson and Byar intervals need only `z`. The same values
+    /// as `from_z`, bit for bit.
+    pub(crate) fn from_search_z(z: f64) -> Self {
+        debug_assert!((1e-9..=8.0).contains(&z), "z {z} outside the search range");
+        Self { level: None, z }
     }
 
     /// The level, e.g. `0.95`.
     pub fn level(&self) -> f64 {
-        self.level
+        self.level.unwrap_or_else(|| level_of_z(self.z))
     }
 
     /// The two-sided normal quantile, e.g. 1.959963984540054 for 95%.
@@ -70,8 +91,13 @@ impl ConfidenceLevel {
 
     /// The probability in each tail, `(1 - level) / 2`.
     pub fn tail(&self) -> f64 {
-        (1.0 - self.level) / 2.0
+        (1.0 - self.level()) / 2.0
     }
+}
+
+/// The two-sided level of the normal quantile `z`: `1 - 2 * pnorm(-z)`.
+fn level_of_z(z: f64) -> f64 {
+    1.0 - 2.0 * Normal::standard().cdf(-z)
 }
 
 /// How an interval was computed, recorded in the `ci_method` column.
@@ -175,5 +201,30 @@ impl Estimate {
     /// extreme but valid input such as a denormal denominator).
     pub(crate) fn finite(self) -> Option<Estimate> {
         (self.value.is_finite() && self.intervals.is_finite()).then_some(self)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_search_level_is_from_z_bit_for_bit() {
+        // the p-value search's levels, made without their level, must give
+        // the same level, tail and z as from_z, or p-values would move
+        let mut z = 1e-9;
+        while z <= 8.0 {
+            let lazy = ConfidenceLevel::from_search_z(z);
+            let eager = ConfidenceLevel::from_z(z).expect("a level in (0, 1)");
+            assert_eq!(lazy.z().to_bits(), eager.z().to_bits(), "z {z}");
+            assert_eq!(lazy.level().to_bits(), eager.level().to_bits(), "z {z}");
+            assert_eq!(lazy.tail().to_bits(), eager.tail().to_bits(), "z {z}");
+            assert_eq!(lazy, eager);
+            z = z * 1.37 + 1e-3;
+        }
+        assert_ne!(
+            ConfidenceLevel::from_search_z(1.0),
+            ConfidenceLevel::from_search_z(1.5)
+        );
     }
 }

@@ -353,6 +353,7 @@ impl ExtractLocation {
                     path: path.to_path_buf(),
                     len: m.len(),
                     modified: m.modified().ok(),
+                    tag: None,
                 };
                 (ParquetSource::File(f), version)
             }
@@ -367,7 +368,8 @@ impl ExtractLocation {
                 let version = FileVersion {
                     path: path.to_path_buf(),
                     len: meta.size,
-                    modified: None,
+                    modified: Some(meta.last_modified.into()),
+                    tag: meta.e_tag.clone(),
                 };
                 let file = remote::RemoteFile::new(r.store.clone(), key, meta.size);
                 (ParquetSource::Remote(file), version)
@@ -424,13 +426,15 @@ impl ExtractLocation {
 }
 
 /// A file of the extract as it was when its footer was read: its path
-/// (or URL), length and, for a local file, modification time. A file
-/// rewritten in place gets a new version, and its footer is read again.
+/// (or URL), length, modification time and, for an object, its ETag. A
+/// file rewritten in place gets a new version, and its footer is read
+/// again.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 struct FileVersion {
     path: PathBuf,
     len: u64,
     modified: Option<std::time::SystemTime>,
+    tag: Option<String>,
 }
 
 /// The parsed footers (schema, row groups, statistics) of the Parquet
